@@ -1,0 +1,2 @@
+// The one translation unit that holds the compiled Beast implementation.
+#include <boost/beast/src.hpp>

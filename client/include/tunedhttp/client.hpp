@@ -1,0 +1,132 @@
+#pragma once
+// The tuned HTTP/1.1 client.
+
+#include <tunedhttp/error.hpp>
+#include <tunedhttp/pool_stats.hpp>
+#include <tunedhttp/settings.hpp>
+#include <tunedhttp/trace.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace tunedhttp {
+
+/// A request. Its target must be an absolute URL ("http://host:port/path?query"), which names
+/// the connection to use; it is sent in origin form ("/path?query") with a Host header.
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+/// A response, its body read to the end.
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// How the client verifies TLS servers.
+struct TlsOptions {
+  std::string ca_file;     ///< PEM file of CAs to trust instead of the system store.
+  std::string ca_pem;      ///< PEM text of CAs to trust instead of the system store.
+  bool insecure = false;   ///< skip certificate and host name checks (testing only!).
+};
+
+/// Everything a client is made with.
+struct ClientOptions {
+  Settings settings;       ///< the eight knobs.
+  TlsOptions tls;          ///< TLS verification.
+  TraceHook trace;         ///< client-wide trace hook (all requests and the pool); may be empty.
+  /// Defensive limit on the size of response headers; past it `errc::response_too_large`.
+  std::uint32_t header_limit = 1024 * 1024;
+  /// Defensive limit on a response body held in memory; past it `errc::response_too_large`.
+  std::uint64_t body_limit = 256ull * 1024 * 1024;
+};
+
+/// Makes a request with an absolute URL target, a Host header, and a Content-Length for `body`
+/// when it is not empty (or the method is POST/PUT/PATCH).
+Request make_request(boost::beast::http::verb method, const std::string& url,
+                     std::string body = {});
+
+/// An asynchronous HTTP/1.1 client with Go net/http Transport semantics: one dial per new
+/// connection under `connect`, TLS under `tls_handshake`, an exchange under `expect_continue`
+/// and `response_header`, and an idle pool governed by the three pool settings.
+///
+/// Thread safety: all member functions may be called from any thread; requests may complete
+/// on different threads when the executor runs on several.
+class Client {
+ public:
+  /// Makes a client whose connections and timers run on `executor`.
+  Client(boost::asio::any_io_executor executor, ClientOptions options);
+  /// Makes a client with these settings, the system CA store and no trace hook.
+  explicit Client(boost::asio::any_io_executor executor, Settings settings = {});
+  /// Closes idle connections; requests still pending complete with `errc::client_closed`.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// Sends `request` and reads the whole response.
+  ///
+  /// Completes when the response body has been read to the end, or on the first error
+  /// (a timeout of one of the settings, a network error, a malformed response). A request
+  /// that fails on a reused connection before anything was written, or whose method is
+  /// idempotent, is retried once on a new connection; timeouts are never retried.
+  ///
+  /// @param request the request; its target is an absolute URL. Taken by value.
+  /// @param trace a per-request hook, called with this request's events (and the client-wide
+  ///        hook too); may be empty.
+  /// @param token completion token with signature `void(boost::system::error_code, Response)`.
+  ///
+  /// Per-operation cancellation: not supported yet; use the settings' timeouts.
+  template <class CompletionToken>
+  auto async_request(Request request, TraceHook trace, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, Response)>(
+        [this](auto handler, Request req, TraceHook hook) {
+          start_request(std::move(req), std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(trace));
+  }
+
+  /// Sends `request` without a per-request trace hook. See the overload above.
+  template <class CompletionToken>
+  auto async_request(Request request, CompletionToken&& token) {
+    return async_request(std::move(request), TraceHook{},
+                         std::forward<CompletionToken>(token));
+  }
+
+  /// A snapshot of the pool's counters.
+  PoolStats pool_stats() const;
+
+  /// Closes every idle connection now (Go's CloseIdleConnections).
+  void close_idle_connections();
+
+  /// The settings this client was made with.
+  const Settings& settings() const;
+
+ private:
+  void start_request(Request request, TraceHook trace,
+                     boost::asio::any_completion_handler<void(boost::system::error_code, Response)>
+                         handler);
+
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+/// A blocking client: owns an io_context and runs it inside each call.
+class BlockingClient {
+ public:
+  /// Makes a blocking client with these options.
+  explicit BlockingClient(ClientOptions options = {});
+  ~BlockingClient();
+  /// Sends `request` and waits for the whole response; errors are returned in `ec`.
+  Response request(Request request, boost::system::error_code& ec);
+  /// The client that does the work, for its pool statistics and settings.
+  Client& client();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tunedhttp

@@ -1,0 +1,42 @@
+#pragma once
+// The tunedhttp error category: every failure the client itself decides on.
+
+#include <boost/system/error_code.hpp>
+
+#include <string>
+#include <type_traits>
+
+namespace tunedhttp {
+
+/// Errors produced by the client. Timeouts compare equal to `std::errc::timed_out`.
+/// Messages mirror Go's net/http texts, so logs read the same as a Go program's.
+enum class errc : int {
+  connect_timeout = 1,      ///< `connect` expired during name resolution or connect.
+  tls_handshake_timeout,    ///< `tls_handshake` expired.
+  response_header_timeout,  ///< `response_header` expired before the final response headers.
+  invalid_url,              ///< the request target is not an absolute http(s) URL.
+  unsupported_scheme,       ///< a scheme other than http or https.
+  server_closed_connection, ///< the peer closed the connection before a whole response.
+  malformed_response,       ///< the response could not be parsed as HTTP/1.x.
+  response_too_large,       ///< headers or body exceed the client's defensive limits.
+  too_many_informational,   ///< more 1xx responses than a sane server sends.
+  client_closed,            ///< the client was shut down while the request was pending.
+};
+
+/// The category of `errc`, named "tunedhttp".
+const boost::system::error_category& error_category() noexcept;
+
+/// Makes an error_code of the tunedhttp category.
+boost::system::error_code make_error_code(errc e) noexcept;
+
+/// The short name of an error, as the command line and the scenario files write it:
+/// `response_header_timeout` for ours, and stable names for common system and TLS errors
+/// (`connection_refused`, `host_not_found`, `certificate_verify_failed`, ...). Empty for success.
+std::string error_name(const boost::system::error_code& ec);
+
+}  // namespace tunedhttp
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<tunedhttp::errc> : std::true_type {};
+}  // namespace boost::system

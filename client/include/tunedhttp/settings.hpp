@@ -1,0 +1,58 @@
+#pragma once
+// The eight connection settings of the AWS SDK for Go V2 "custom HTTP client" guide.
+
+#include <chrono>
+
+namespace tunedhttp {
+
+/// The eight knobs, with the defaults of the AWS SDK for Go V2 BuildableClient.
+/// Semantics follow Go's net/http: each field says which trace point starts its timer, which
+/// ends it, and what zero (or a negative value) means.
+struct Settings {
+  /// net.Dialer.Timeout. Limits name resolution plus every connect attempt, from trace point
+  /// `dial_start` to `dial_done`. On expiry the request fails with `errc::connect_timeout`.
+  /// 0 = no limit. Default 30 s.
+  std::chrono::nanoseconds connect = std::chrono::seconds{30};
+
+  /// net.Dialer.KeepAlive. After connect, SO_KEEPALIVE is set with TCP_KEEPIDLE = TCP_KEEPINTVL
+  /// = ceil(period) seconds; a dead peer then shows up as a read error. 0 = 15 s (Go's
+  /// default); negative = TCP keep-alive off. Default 30 s.
+  std::chrono::nanoseconds conn_keep_alive = std::chrono::seconds{30};
+
+  /// Transport.TLSHandshakeTimeout. From `tls_handshake_start` (TCP connected) to
+  /// `tls_handshake_done`. On expiry `errc::tls_handshake_timeout`. 0 = no limit. Default 10 s.
+  std::chrono::nanoseconds tls_handshake = std::chrono::seconds{10};
+
+  /// Transport.ExpectContinueTimeout. Only for a request with a body and `Expect:
+  /// 100-continue`: from `wait_100_continue` (headers flushed) until `got_100_continue`. On
+  /// expiry there is no error: the body is sent anyway. 0 = send the body at once. Default 1 s.
+  std::chrono::nanoseconds expect_continue = std::chrono::seconds{1};
+
+  /// Transport.ResponseHeaderTimeout. From `wrote_request` (headers and body written) to the
+  /// final (non-1xx) response headers read; it does not cover reading the body. On expiry
+  /// `errc::response_header_timeout` and the connection is closed. 0 = wait forever (default).
+  std::chrono::nanoseconds response_header = std::chrono::nanoseconds{0};
+
+  /// Transport.IdleConnTimeout. Restarted each time a connection is put back idle
+  /// (`put_idle_conn`); on expiry the client closes the socket (`idle_conn_closed`).
+  /// 0 = never. Default 90 s.
+  std::chrono::nanoseconds idle_conn = std::chrono::seconds{90};
+
+  /// Transport.MaxIdleConns. Cap on idle connections over all hosts; past it, the least recently
+  /// idled connection of any host is closed. 0 = no limit. Default 100.
+  int max_all_idle_conns = 100;
+
+  /// Transport.MaxIdleConnsPerHost. Cap per host (scheme + host + port); a connection returned
+  /// to a full host list is closed. 0 (or negative) = 2, Go's DefaultMaxIdleConnsPerHost.
+  /// Default 10.
+  int max_host_idle_conns = 10;
+};
+
+/// The keep-alive period actually applied: 15 s for 0, the value itself when positive, and a
+/// negative duration (keep-alive off) when negative.
+std::chrono::nanoseconds effective_conn_keep_alive(const Settings& settings);
+
+/// The per-host idle cap actually applied: 2 for 0 or negative, the value itself otherwise.
+int effective_max_host_idle_conns(const Settings& settings);
+
+}  // namespace tunedhttp

@@ -1,0 +1,20 @@
+# Warning and sanitizer flags shared by every target of the project, through one interface target.
+add_library(tunedhttp_compile_options INTERFACE)
+add_library(tunedhttp::compile_options ALIAS tunedhttp_compile_options)
+target_compile_options(tunedhttp_compile_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+                                                           -Wnon-virtual-dtor)
+if(TUNEDHTTP_WERROR)
+  target_compile_options(tunedhttp_compile_options INTERFACE -Werror)
+endif()
+
+if(TUNEDHTTP_SANITIZE STREQUAL "address")
+  set(sanitize_flags -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+elseif(TUNEDHTTP_SANITIZE STREQUAL "thread")
+  set(sanitize_flags -fsanitize=thread -fno-omit-frame-pointer)
+elseif(NOT TUNEDHTTP_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "TUNEDHTTP_SANITIZE must be empty, 'address' or 'thread', not '${TUNEDHTTP_SANITIZE}'")
+endif()
+if(sanitize_flags)
+  target_compile_options(tunedhttp_compile_options INTERFACE ${sanitize_flags})
+  target_link_options(tunedhttp_compile_options INTERFACE ${sanitize_flags})
+endif()

@@ -1,0 +1,20 @@
+#pragma once
+// The subcommands of the `tunedhttp` program. Each adds itself to the CLI11 app and returns
+// the function that runs it after parsing (its result is the process exit code).
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace tunedhttp::program {
+
+/// Runs a parsed subcommand; returns the exit code (0 ok, 1 failure, 2 bad input).
+using CommandRunner = std::function<int()>;
+
+/// Exit code for bad input: unknown flag, bad value, unreadable file.
+inline constexpr int exit_usage = 2;
+
+/// `tunedhttp serve`: the mock server on its own (DESIGN §4).
+CommandRunner add_serve_command(CLI::App& app);
+
+}  // namespace tunedhttp::program

@@ -1,0 +1,63 @@
+#pragma once
+// The mock server's record of what happened on each connection.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tunedhttp::mockserver {
+
+/// What happened.
+enum class EventKind {
+  accepted,               ///< TCP connection accepted.
+  tls_done,               ///< TLS handshake completed.
+  request_headers_read,   ///< a request's headers were read.
+  continue_sent,          ///< `100 Continue` written.
+  body_first_byte,        ///< first byte of a request body arrived.
+  body_done,              ///< request body read to the end.
+  response_headers_sent,  ///< final response headers written.
+  response_done,          ///< response body written.
+  closed_by_peer,         ///< the client closed (EOF or reset).
+  closed_by_server,       ///< the server closed (fault, Connection: close, stop()).
+};
+
+/// Stable snake_case name ("closed_by_peer").
+std::string_view event_kind_name(EventKind kind);
+
+/// One event. Connections are numbered from 1 in accept order; requests from 1 per server.
+struct Event {
+  EventKind kind;
+  std::chrono::steady_clock::time_point at;
+  std::uint64_t connection = 0;
+  std::uint64_t request = 0;     ///< 0 for connection-level events.
+  std::string detail;            ///< e.g. the path, or the fault that acted.
+};
+
+/// A thread-safe, append-only event log with waiting.
+class EventLog {
+ public:
+  /// Appends an event and wakes waiters.
+  void record(Event event);
+  /// A copy of all events so far, in order.
+  std::vector<Event> snapshot() const;
+  /// Waits until an event of `kind` (on `connection`, if non-zero) exists, or the deadline
+  /// passes. Returns the first such event, or nullopt on timeout.
+  std::optional<Event> wait_for(EventKind kind, std::uint64_t connection,
+                                std::chrono::steady_clock::time_point deadline) const;
+  /// One JSON object per line for an event ({"kind":..,"at_ms":..,"connection":..,...}),
+  /// times relative to `origin`.
+  static std::string to_json_line(const Event& event,
+                                  std::chrono::steady_clock::time_point origin);
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::vector<Event> events_;
+};
+
+}  // namespace tunedhttp::mockserver

@@ -1,0 +1,67 @@
+#pragma once
+// The fault-injecting mock HTTP/1.1 server.
+
+#include <tunedhttp/mockserver/event_log.hpp>
+#include <tunedhttp/mockserver/fault_config.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tunedhttp::mockserver {
+
+/// What the server answers on a path (or on every path without a route).
+struct Route {
+  unsigned status = 200;
+  std::string body = "ok\n";                           ///< body text, unless body_size is set.
+  std::uint64_t body_size = 0;                         ///< if non-zero: that many 'x' bytes.
+  std::map<std::string, std::string> headers;          ///< extra response headers.
+};
+
+/// How a server is made.
+struct ServerOptions {
+  std::string listen_address = "127.0.0.1";  ///< numeric address to bind.
+  unsigned short port = 0;                   ///< 0 = an ephemeral port.
+  bool tls = false;                          ///< TLS with a certificate made at start.
+  std::vector<FaultConfig> faults;           ///< faults, applied in order.
+  std::map<std::string, Route> routes;       ///< path → answer; others get `default_route`.
+  Route default_route;
+};
+
+/// A mock server on an executor (in-process), answering HTTP/1.1 with keep-alive, honouring
+/// `Expect: 100-continue`, injecting faults and logging every connection's events.
+/// Thread safety: start/stop/accessors may be called from any thread.
+class Server {
+ public:
+  /// Prepares a server; nothing is bound until start(). Throws std::invalid_argument when a
+  /// fault config is invalid (the message names the fault and the bad parameter).
+  Server(boost::asio::any_io_executor executor, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds, listens and starts accepting. Throws boost::system::system_error on bind failure.
+  void start();
+  /// Stops accepting and closes every connection (logged as closed_by_server).
+  void stop();
+
+  /// The bound port (after start()).
+  unsigned short port() const;
+  /// "http://127.0.0.1:PORT/" or "https://127.0.0.1:PORT/".
+  std::string base_url() const;
+  /// PEM of the CA that signed the server certificate (TLS only; empty otherwise).
+  std::string ca_pem() const;
+
+  /// The event log, shared and thread-safe.
+  EventLog& events();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tunedhttp::mockserver
