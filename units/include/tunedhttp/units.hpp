@@ -23,3 +23,16 @@ std::string format_duration(std::chrono::nanoseconds d);
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
 }  // namespace tunedhttp
+
+namespace tunedhttp {
+
+/// The one place the timing tolerance is set: how late after its configured time a timeout may
+/// fire and still pass (never early is always required). 100 ms by default, multiplied by the
+/// environment variable TUNEDHTTP_TIMING_SCALE (a positive number, e.g. 3 for sanitizer builds
+/// or a loaded machine). Used by the scenario harness and the timing tests alike.
+std::chrono::nanoseconds timing_tolerance();
+
+/// The factor read from TUNEDHTTP_TIMING_SCALE (1 when unset or not a positive number).
+double timing_scale();
+
+}  // namespace tunedhttp

@@ -1,0 +1,27 @@
+#include <tunedhttp/units.hpp>
+
+#include <cstdlib>
+
+namespace tunedhttp {
+namespace {
+
+// Wide enough for a 2-core machine running two test processes at once; narrow enough that a
+// timer using the wrong trace point (typically off by a round trip or a whole phase) shows up.
+constexpr std::chrono::milliseconds base_tolerance{100};
+
+}  // namespace
+
+double timing_scale() {
+  const char* text = std::getenv("TUNEDHTTP_TIMING_SCALE");
+  if (text == nullptr) return 1.0;
+  char* end = nullptr;
+  const double scale = std::strtod(text, &end);
+  if (end == text || *end != '\0' || !(scale > 0.0)) return 1.0;
+  return scale;
+}
+
+std::chrono::nanoseconds timing_tolerance() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(base_tolerance * timing_scale());
+}
+
+}  // namespace tunedhttp
