@@ -1,8 +1,7 @@
 # Warning and sanitizer flags shared by every target of the project, through one interface target.
 add_library(tunedhttp_compile_options INTERFACE)
 add_library(tunedhttp::compile_options ALIAS tunedhttp_compile_options)
-target_compile_options(tunedhttp_compile_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
-                                                           -Wnon-virtual-dtor)
+target_compile_options(tunedhttp_compile_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow)
 if(TUNEDHTTP_WERROR)
   target_compile_options(tunedhttp_compile_options INTERFACE -Werror)
 endif()

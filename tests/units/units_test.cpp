@@ -1,6 +1,6 @@
-#include <tunedhttp/units.hpp>
-
 #include <gtest/gtest.h>
+
+#include <tunedhttp/units.hpp>
 
 using namespace std::chrono_literals;
 

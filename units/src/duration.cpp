@@ -1,8 +1,7 @@
-#include <tunedhttp/units.hpp>
-
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <tunedhttp/units.hpp>
 #include <utility>
 
 namespace tunedhttp {
@@ -43,8 +42,10 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     bool seen_digit = false;
     while (digits < text.size() &&
            ((text[digits] >= '0' && text[digits] <= '9') || (text[digits] == '.' && !seen_dot))) {
-      if (text[digits] == '.') seen_dot = true;
-      else seen_digit = true;
+      if (text[digits] == '.')
+        seen_dot = true;
+      else
+        seen_digit = true;
       ++digits;
     }
     if (!seen_digit) return std::nullopt;
@@ -81,10 +82,14 @@ std::string format_duration(std::chrono::nanoseconds d) {
   const double ns = static_cast<double>(d.count());
   const double magnitude = std::fabs(ns);
   std::pair<double, const char*> unit{1.0, "ns"};
-  if (magnitude >= 60e9) unit = {60e9, "m"};
-  else if (magnitude >= 1e9) unit = {1e9, "s"};
-  else if (magnitude >= 1e6) unit = {1e6, "ms"};
-  else if (magnitude >= 1e3) unit = {1e3, "us"};
+  if (magnitude >= 60e9)
+    unit = {60e9, "m"};
+  else if (magnitude >= 1e9)
+    unit = {1e9, "s"};
+  else if (magnitude >= 1e6)
+    unit = {1e6, "ms"};
+  else if (magnitude >= 1e3)
+    unit = {1e3, "us"};
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%.4g%s", ns / unit.first, unit.second);
   return buffer;

@@ -1,8 +1,7 @@
-#include <tunedhttp/units.hpp>
-
 #include <array>
 #include <charconv>
 #include <limits>
+#include <tunedhttp/units.hpp>
 
 namespace tunedhttp {
 namespace {

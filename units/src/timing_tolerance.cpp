@@ -1,6 +1,5 @@
-#include <tunedhttp/units.hpp>
-
 #include <cstdlib>
+#include <tunedhttp/units.hpp>
 
 namespace tunedhttp {
 namespace {

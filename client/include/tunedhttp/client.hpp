@@ -1,20 +1,18 @@
 #pragma once
 // The tuned HTTP/1.1 client.
 
-#include <tunedhttp/error.hpp>
-#include <tunedhttp/pool_stats.hpp>
-#include <tunedhttp/settings.hpp>
-#include <tunedhttp/trace.hpp>
-
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tunedhttp/error.hpp>
+#include <tunedhttp/pool_stats.hpp>
+#include <tunedhttp/settings.hpp>
+#include <tunedhttp/trace.hpp>
 
 namespace tunedhttp {
 
@@ -27,16 +25,16 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// How the client verifies TLS servers.
 struct TlsOptions {
-  std::string ca_file;     ///< PEM file of CAs to trust instead of the system store.
-  std::string ca_pem;      ///< PEM text of CAs to trust instead of the system store.
-  bool insecure = false;   ///< skip certificate and host name checks (testing only!).
+  std::string ca_file;    ///< PEM file of CAs to trust instead of the system store.
+  std::string ca_pem;     ///< PEM text of CAs to trust instead of the system store.
+  bool insecure = false;  ///< skip certificate and host name checks (testing only!).
 };
 
 /// Everything a client is made with.
 struct ClientOptions {
-  Settings settings;       ///< the eight knobs.
-  TlsOptions tls;          ///< TLS verification.
-  TraceHook trace;         ///< client-wide trace hook (all requests and the pool); may be empty.
+  Settings settings;  ///< the eight knobs.
+  TlsOptions tls;     ///< TLS verification.
+  TraceHook trace;    ///< client-wide trace hook (all requests and the pool); may be empty.
   /// Defensive limit on the size of response headers; past it `errc::response_too_large`.
   std::uint32_t header_limit = 1024 * 1024;
   /// Defensive limit on a response body held in memory; past it `errc::response_too_large`.
@@ -80,8 +78,7 @@ class Client {
   /// Per-operation cancellation: not supported yet; use the settings' timeouts.
   template <class CompletionToken>
   auto async_request(Request request, TraceHook trace, CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken,
-                                       void(boost::system::error_code, Response)>(
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
         [this](auto handler, Request req, TraceHook hook) {
           start_request(std::move(req), std::move(hook), std::move(handler));
         },
@@ -91,8 +88,7 @@ class Client {
   /// Sends `request` without a per-request trace hook. See the overload above.
   template <class CompletionToken>
   auto async_request(Request request, CompletionToken&& token) {
-    return async_request(std::move(request), TraceHook{},
-                         std::forward<CompletionToken>(token));
+    return async_request(std::move(request), TraceHook{}, std::forward<CompletionToken>(token));
   }
 
   /// A snapshot of the pool's counters.
@@ -105,9 +101,9 @@ class Client {
   const Settings& settings() const;
 
  private:
-  void start_request(Request request, TraceHook trace,
-                     boost::asio::any_completion_handler<void(boost::system::error_code, Response)>
-                         handler);
+  void start_request(
+      Request request, TraceHook trace,
+      boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler);
 
   struct State;
   std::shared_ptr<State> state_;

@@ -2,7 +2,6 @@
 // The tunedhttp error category: every failure the client itself decides on.
 
 #include <boost/system/error_code.hpp>
-
 #include <string>
 #include <type_traits>
 
@@ -11,16 +10,16 @@ namespace tunedhttp {
 /// Errors produced by the client. Timeouts compare equal to `std::errc::timed_out`.
 /// Messages mirror Go's net/http texts, so logs read the same as a Go program's.
 enum class errc : int {
-  connect_timeout = 1,      ///< `connect` expired during name resolution or connect.
-  tls_handshake_timeout,    ///< `tls_handshake` expired.
-  response_header_timeout,  ///< `response_header` expired before the final response headers.
-  invalid_url,              ///< the request target is not an absolute http(s) URL.
-  unsupported_scheme,       ///< a scheme other than http or https.
-  server_closed_connection, ///< the peer closed the connection before a whole response.
-  malformed_response,       ///< the response could not be parsed as HTTP/1.x.
-  response_too_large,       ///< headers or body exceed the client's defensive limits.
-  too_many_informational,   ///< more 1xx responses than a sane server sends.
-  client_closed,            ///< the client was shut down while the request was pending.
+  connect_timeout = 1,       ///< `connect` expired during name resolution or connect.
+  tls_handshake_timeout,     ///< `tls_handshake` expired.
+  response_header_timeout,   ///< `response_header` expired before the final response headers.
+  invalid_url,               ///< the request target is not an absolute http(s) URL.
+  unsupported_scheme,        ///< a scheme other than http or https.
+  server_closed_connection,  ///< the peer closed the connection before a whole response.
+  malformed_response,        ///< the response could not be parsed as HTTP/1.x.
+  response_too_large,        ///< headers or body exceed the client's defensive limits.
+  too_many_informational,    ///< more 1xx responses than a sane server sends.
+  client_closed,             ///< the client was shut down while the request was pending.
 };
 
 /// The category of `errc`, named "tunedhttp".

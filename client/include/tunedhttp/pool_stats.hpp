@@ -9,13 +9,13 @@ namespace tunedhttp {
 
 /// Why the pool closed a connection or refused to keep it.
 enum class CloseReason {
-  idle_timeout,    ///< `idle_conn` expired while idle.
-  host_cap,        ///< returned to a host list already holding `max_host_idle_conns`.
-  global_cap,      ///< evicted as least recently idled past `max_all_idle_conns`.
-  server_closed,   ///< the server closed it (seen while idle or at reuse).
-  not_reusable,    ///< the exchange left it out of sync: Connection: close, unread body, ...
-  error,           ///< the request failed on it (including timeouts).
-  client_closed,   ///< close_idle_connections() or the client's destruction.
+  idle_timeout,   ///< `idle_conn` expired while idle.
+  host_cap,       ///< returned to a host list already holding `max_host_idle_conns`.
+  global_cap,     ///< evicted as least recently idled past `max_all_idle_conns`.
+  server_closed,  ///< the server closed it (seen while idle or at reuse).
+  not_reusable,   ///< the exchange left it out of sync: Connection: close, unread body, ...
+  error,          ///< the request failed on it (including timeouts).
+  client_closed,  ///< close_idle_connections() or the client's destruction.
 };
 
 /// Stable snake_case name of a close reason ("host_cap").
@@ -27,7 +27,7 @@ struct PoolStats {
   std::uint64_t reuses = 0;   ///< requests served on a connection taken from the idle pool.
   std::uint64_t retries = 0;  ///< requests retried once on a new connection after a stale one.
   std::uint64_t idle = 0;     ///< idle connections now, over all hosts.
-  std::map<std::string, std::uint64_t> idle_per_host;   ///< key "http://127.0.0.1:8080".
+  std::map<std::string, std::uint64_t> idle_per_host;     ///< key "http://127.0.0.1:8080".
   std::map<std::string, std::uint64_t> closes_by_reason;  ///< close_reason_name → count.
 };
 

@@ -2,7 +2,6 @@
 // Trace points of a request's life, after Go's net/http/httptrace.ClientTrace.
 
 #include <boost/system/error_code.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -41,15 +40,16 @@ std::string_view trace_point_name(TracePoint point);
 
 /// One trace event. `connection` numbers the client's connections from 1 (0: none yet);
 /// `request` numbers requests from 1 (0: not tied to a request, e.g. idle_conn_closed).
+/// For put_idle_conn, `detail` is empty when the connection was pooled, else the close reason.
 struct TraceEvent {
-  TracePoint point;
-  std::chrono::steady_clock::time_point at;
+  TracePoint point = TracePoint::get_conn;
+  std::chrono::steady_clock::time_point at{};
   std::uint64_t connection = 0;
   std::uint64_t request = 0;
-  bool reused = false;                             ///< got_conn: taken from the idle pool.
-  std::chrono::nanoseconds idle_time{0};           ///< got_conn: how long it had been idle.
-  boost::system::error_code error;                 ///< *_done, put_idle_conn: what went wrong.
-  std::string detail;                              ///< address, or a reason's name.
+  bool reused = false;                    ///< got_conn: taken from the idle pool.
+  std::chrono::nanoseconds idle_time{0};  ///< got_conn: how long it had been idle.
+  boost::system::error_code error;        ///< *_done, put_idle_conn: what went wrong.
+  std::string detail;                     ///< address, or a reason's name.
 };
 
 /// Receives trace events. Called on the request's strand; must not block.

@@ -1,0 +1,180 @@
+#include <atomic>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/string.hpp>
+#include <tunedhttp/client.hpp>
+#include <tuple>
+
+#include "dialer.hpp"
+#include "exchange.hpp"
+#include "idle_conn_pool.hpp"
+#include "tls_context.hpp"
+#include "url.hpp"
+
+namespace tunedhttp {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+namespace {
+
+// Go's Request.isReplayable: methods that may be sent twice, or an idempotency key.
+bool is_idempotent(const Request& request) {
+  switch (request.method()) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::options:
+    case http::verb::trace:
+      return true;
+    default:
+      return request.find("Idempotency-Key") != request.end() ||
+             request.find("X-Idempotency-Key") != request.end();
+  }
+}
+
+// Go's persistConn.shouldRetryRequest: only a failure on a reused connection, before any
+// response byte, and only if nothing was written or the request can be replayed. Timeouts are
+// the settings working as configured, never a reason to try again.
+bool should_retry(const detail::Connection& connection, const detail::ExchangeOutcome& outcome,
+                  const Request& request) {
+  if (!connection.reused || outcome.got_response_bytes) return false;
+  if (outcome.error == boost::system::errc::timed_out) return false;
+  return !outcome.wrote_anything || is_idempotent(request);
+}
+
+}  // namespace
+
+struct Client::State : std::enable_shared_from_this<Client::State> {
+  State(asio::any_io_executor executor_in, ClientOptions options_in)
+      : executor(std::move(executor_in)),
+        options(std::move(options_in)),
+        tls_context(detail::make_tls_context(options.tls)),
+        pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
+
+  asio::awaitable<std::tuple<error_code, Response>> run(Request request, TraceHook hook);
+
+  asio::any_io_executor executor;
+  ClientOptions options;
+  std::unique_ptr<asio::ssl::context> tls_context;
+  std::shared_ptr<detail::IdleConnPool> pool;
+  std::atomic<std::uint64_t> next_request{1};
+  std::atomic<std::uint64_t> next_connection{1};
+};
+
+asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request request,
+                                                                     TraceHook hook) {
+  detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
+  error_code ec;
+  const detail::Url url = detail::parse_url(request.target(), ec);
+  if (ec) co_return std::tuple{ec, Response{}};
+  request.target(url.target);
+  if (request.find(http::field::host) == request.end()) {
+    request.set(http::field::host, url.host_header());
+  }
+  if (request.find(http::field::user_agent) == request.end()) {
+    request.set(http::field::user_agent, "tunedhttp/0.1");
+  }
+  if (!request.body().empty() && !request.has_content_length() && !request.chunked()) {
+    request.prepare_payload();
+  }
+
+  for (int attempt = 0;; ++attempt) {
+    tracer.set_connection(0);
+    tracer.emit(TracePoint::get_conn, {}, url.key());
+    std::chrono::nanoseconds idle_time{0};
+    // A retry dials afresh: the connection that just failed shows the pool may hold more
+    // connections the server has dropped.
+    auto connection = attempt == 0 ? pool->take(url.key(), idle_time) : nullptr;
+    if (!connection) {
+      auto dialed = co_await detail::dial(url, options.settings, options.tls, tls_context.get(),
+                                          next_connection++, tracer);
+      if (dialed.error) co_return std::tuple{dialed.error, Response{}};
+      connection = std::move(dialed.connection);
+      pool->count_dial();
+    }
+    tracer.set_connection(connection->id);
+    if (tracer.enabled()) {
+      TraceEvent got;
+      got.point = TracePoint::got_conn;
+      got.at = std::chrono::steady_clock::now();
+      got.reused = connection->reused;
+      got.idle_time = idle_time;
+      tracer.emit(got);
+    }
+
+    auto outcome = co_await detail::run_exchange(*connection, request, options, tracer);
+    if (!outcome.error) {
+      std::optional<CloseReason> refused = CloseReason::not_reusable;
+      if (outcome.reusable) {
+        refused = pool->put(connection);
+      } else {
+        connection->close();
+        pool->count_close(CloseReason::not_reusable);
+      }
+      tracer.emit(TracePoint::put_idle_conn, {}, refused ? close_reason_name(*refused) : "");
+      co_return std::tuple{error_code{}, std::move(outcome.response)};
+    }
+    connection->close();
+    pool->count_close(CloseReason::error);
+    if (attempt == 0 && should_retry(*connection, outcome, request)) {
+      pool->count_retry();
+      continue;
+    }
+    co_return std::tuple{outcome.error, Response{}};
+  }
+}
+
+Request make_request(http::verb method, const std::string& url, std::string body) {
+  Request request{method, url, 11};
+  request.body() = std::move(body);
+  if (!request.body().empty() || method == http::verb::post || method == http::verb::put ||
+      method == http::verb::patch) {
+    request.prepare_payload();
+  }
+  return request;
+}
+
+Client::Client(asio::any_io_executor executor, ClientOptions options)
+    : state_(std::make_shared<State>(std::move(executor), std::move(options))) {}
+
+Client::Client(asio::any_io_executor executor, Settings settings)
+    : Client(std::move(executor), ClientOptions{settings, {}, {}}) {}
+
+Client::~Client() { state_->pool->close_all(CloseReason::client_closed); }
+
+PoolStats Client::pool_stats() const { return state_->pool->stats(); }
+
+void Client::close_idle_connections() { state_->pool->close_all(CloseReason::client_closed); }
+
+const Settings& Client::settings() const { return state_->options.settings; }
+
+void Client::start_request(Request request, TraceHook trace,
+                           asio::any_completion_handler<void(error_code, Response)> handler) {
+  auto state = state_;
+  auto strand = asio::make_strand(state->executor);
+  auto work = state->run(std::move(request), std::move(trace));
+  asio::co_spawn(strand, std::move(work),
+                 [state, strand, handler = std::move(handler)](
+                     std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
+                   auto& [ec, response] = result;
+                   if (failure) {
+                     try {
+                       std::rethrow_exception(failure);
+                     } catch (const boost::system::system_error& e) {
+                       ec = e.code();
+                     } catch (...) {
+                       ec = asio::error::no_memory;
+                     }
+                   }
+                   auto executor = asio::get_associated_executor(handler, strand);
+                   asio::dispatch(executor, [handler = std::move(handler), ec = ec,
+                                             response = std::move(response)]() mutable {
+                     std::move(handler)(ec, std::move(response));
+                   });
+                 });
+}
+
+}  // namespace tunedhttp

@@ -1,0 +1,51 @@
+#pragma once
+// One client connection: a TCP socket, optionally wrapped in TLS, and its read buffer.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+
+namespace tunedhttp::detail {
+
+/// A connection owned by one request at a time, or by the idle pool in between.
+struct Connection {
+  explicit Connection(const boost::asio::any_io_executor& executor)
+      : socket(executor), idle_timer(executor) {}
+
+  /// Calls `f` with the stream to read and write: the TLS stream, or the socket itself.
+  template <class F>
+  decltype(auto) with_stream(F&& f) {
+    if (tls) return f(*tls);
+    return f(socket);
+  }
+
+  /// Closes the socket, ignoring errors: closing is best effort and always final.
+  void close() {
+    boost::system::error_code ignored;
+    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  std::uint64_t id = 0;
+  std::string key;  ///< pool key: scheme://host:port
+  boost::asio::ip::tcp::socket socket;
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls;
+  /// Bytes read past the last response; must be empty for the connection to be reused.
+  boost::beast::flat_buffer buffer;
+
+  // Idle-pool state, guarded by the pool's mutex.
+  boost::asio::steady_timer idle_timer;
+  std::chrono::steady_clock::time_point idle_since;
+  std::uint64_t idle_generation = 0;  ///< bumped at each put and take; stale timers see a change
+  bool idle = false;
+  std::list<std::shared_ptr<Connection>>::iterator lru_position;
+  bool reused = false;  ///< the current request took it from the pool
+};
+
+}  // namespace tunedhttp::detail

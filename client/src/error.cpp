@@ -1,0 +1,125 @@
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <tunedhttp/error.hpp>
+
+namespace tunedhttp {
+namespace {
+
+class Category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "tunedhttp"; }
+
+  std::string message(int value) const override {
+    switch (static_cast<errc>(value)) {
+      case errc::connect_timeout:
+        return "dial tcp: i/o timeout (connect timeout)";
+      case errc::tls_handshake_timeout:
+        return "net/http: TLS handshake timeout";
+      case errc::response_header_timeout:
+        return "net/http: timeout awaiting response headers";
+      case errc::invalid_url:
+        return "invalid URL: the request target must be an absolute http:// or https:// URL";
+      case errc::unsupported_scheme:
+        return "unsupported protocol scheme (use http or https)";
+      case errc::server_closed_connection:
+        return "net/http: server closed the connection before a complete response";
+      case errc::malformed_response:
+        return "net/http: malformed HTTP response";
+      case errc::response_too_large:
+        return "net/http: response headers or body exceed the client's limit";
+      case errc::too_many_informational:
+        return "net/http: too many 1xx informational responses";
+      case errc::client_closed:
+        return "net/http: the client was shut down";
+    }
+    return "unknown tunedhttp error";
+  }
+
+  bool equivalent(int value,
+                  const boost::system::error_condition& condition) const noexcept override {
+    const auto e = static_cast<errc>(value);
+    const bool timeout = e == errc::connect_timeout || e == errc::tls_handshake_timeout ||
+                         e == errc::response_header_timeout;
+    if (timeout && condition == boost::system::errc::timed_out) return true;
+    return default_error_condition(value) == condition;
+  }
+};
+
+struct Named {
+  boost::system::error_code code;
+  const char* name;
+};
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const Category category;
+  return category;
+}
+
+boost::system::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+std::string error_name(const boost::system::error_code& ec) {
+  namespace asio_error = boost::asio::error;
+  if (!ec) return {};
+  if (ec.category() == error_category()) {
+    switch (static_cast<errc>(ec.value())) {
+      case errc::connect_timeout:
+        return "connect_timeout";
+      case errc::tls_handshake_timeout:
+        return "tls_handshake_timeout";
+      case errc::response_header_timeout:
+        return "response_header_timeout";
+      case errc::invalid_url:
+        return "invalid_url";
+      case errc::unsupported_scheme:
+        return "unsupported_scheme";
+      case errc::server_closed_connection:
+        return "server_closed_connection";
+      case errc::malformed_response:
+        return "malformed_response";
+      case errc::response_too_large:
+        return "response_too_large";
+      case errc::too_many_informational:
+        return "too_many_informational";
+      case errc::client_closed:
+        return "client_closed";
+    }
+  }
+  const Named known[] = {
+      {asio_error::connection_refused, "connection_refused"},
+      {asio_error::connection_reset, "connection_reset"},
+      {asio_error::connection_aborted, "connection_aborted"},
+      {asio_error::host_not_found, "host_not_found"},
+      {asio_error::host_not_found_try_again, "host_not_found"},
+      {asio_error::network_unreachable, "network_unreachable"},
+      {asio_error::host_unreachable, "host_unreachable"},
+      {asio_error::timed_out, "timed_out"},
+      {asio_error::eof, "eof"},
+      {asio_error::broken_pipe, "broken_pipe"},
+      {asio_error::operation_aborted, "operation_aborted"},
+      {boost::asio::ssl::error::stream_truncated, "tls_stream_truncated"},
+  };
+  for (const auto& entry : known) {
+    if (ec == entry.code) return entry.name;
+  }
+  if (ec.category() == boost::asio::error::get_ssl_category()) {
+    if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+      return "certificate_verify_failed";
+    }
+    return "tls_error";
+  }
+  if (ec.category() ==
+      boost::beast::http::make_error_code(boost::beast::http::error::end_of_stream).category()) {
+    return "malformed_response";
+  }
+  return ec.category().name() + std::string(":") + std::to_string(ec.value());
+}
+
+}  // namespace tunedhttp

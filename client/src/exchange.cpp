@@ -1,0 +1,222 @@
+#include "exchange.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+
+#include "signal.hpp"
+#include "with_timeout.hpp"
+
+namespace tunedhttp::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using ResponseParser = http::response_parser<http::string_body>;
+
+// Go stops after this many 1xx responses to one request ("too many 1xx informational
+// responses"); a server that sends more is broken or hostile.
+constexpr int max_informational_responses = 5;
+
+// Read size for the first read of a response, which is timed as the first byte.
+constexpr std::size_t first_read_size = 16 * 1024;
+
+error_code translate_read_error(const error_code& ec) {
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    return errc::server_closed_connection;
+  }
+  if (ec == http::error::header_limit || ec == http::error::body_limit ||
+      ec == http::error::buffer_overflow) {
+    return errc::response_too_large;
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
+    return errc::malformed_response;
+  }
+  return ec;
+}
+
+bool expects_continue(const Request& request) {
+  const auto expect = request[http::field::expect];
+  return !request.body().empty() && boost::beast::iequals(expect, "100-continue");
+}
+
+// Reads responses until a final (non-1xx) one's headers are in `parser`. Calls `on_continue`
+// for each `100 Continue`. `got_bytes` tells whether any response byte arrived.
+template <class Stream, class OnContinue>
+asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& connection,
+                                               std::optional<ResponseParser>& parser,
+                                               const Request& request, const ClientOptions& options,
+                                               Tracer& tracer, OnContinue on_continue,
+                                               bool& got_bytes) {
+  for (int informational = 0;; ++informational) {
+    if (informational > max_informational_responses) co_return errc::too_many_informational;
+    parser.emplace();
+    parser->header_limit(options.header_limit);
+    parser->body_limit(options.body_limit);
+    if (request.method() == http::verb::head) parser->skip(true);
+    if (connection.buffer.size() == 0) {
+      auto [ec, n] = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
+                                                     asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return translate_read_error(ec);
+      connection.buffer.commit(n);
+    }
+    if (!got_bytes) {
+      got_bytes = true;
+      tracer.emit(TracePoint::got_first_response_byte);
+    }
+    auto [ec, n] = co_await http::async_read_header(stream, connection.buffer, *parser,
+                                                    asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return translate_read_error(ec);
+    const unsigned status = parser->get().result_int();
+    if (status < 100 || status >= 200 || status == 101) {
+      tracer.emit(TracePoint::got_response_headers, {}, std::to_string(status));
+      co_return error_code{};
+    }
+    if (status == 100) {
+      tracer.emit(TracePoint::got_100_continue);
+      on_continue();
+    } else {
+      tracer.emit(TracePoint::got_1xx_response, {}, std::to_string(status));
+    }
+  }
+}
+
+template <class Stream>
+class Exchange {
+ public:
+  Exchange(Stream& stream, Connection& connection, Request& request, const ClientOptions& options,
+           Tracer& tracer)
+      : stream_(stream),
+        connection_(connection),
+        request_(request),
+        options_(options),
+        tracer_(tracer),
+        serializer_(request) {}
+
+  asio::awaitable<ExchangeOutcome> run() {
+    const auto& settings = options_.settings;
+    const bool wait_for_continue =
+        expects_continue(request_) && settings.expect_continue > std::chrono::nanoseconds::zero();
+    error_code ec = wait_for_continue ? co_await send_with_expect_continue()
+                                      : co_await send_then_read_headers();
+    if (!ec) ec = co_await read_body();
+    outcome_.error = ec;
+    tracer_.emit(TracePoint::response_done, ec);
+    co_return std::move(outcome_);
+  }
+
+ private:
+  // The plain order: the whole request, then the response headers under response_header.
+  asio::awaitable<error_code> send_then_read_headers() {
+    auto [ec, written] =
+        co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+    outcome_.wrote_anything = written > 0;
+    if (ec) co_return ec;
+    tracer_.emit(TracePoint::wrote_headers);
+    tracer_.emit(TracePoint::wrote_request);
+    auto read = co_await with_timeout(read_final_headers(
+                                          stream_, connection_, parser_, request_, options_,
+                                          tracer_, [] {}, outcome_.got_response_bytes),
+                                      options_.settings.response_header);
+    if (!read) co_return errc::response_header_timeout;
+    co_return *read;
+  }
+
+  // Headers, then up to expect_continue for `100 Continue` while the response is already being
+  // read (a final status may come instead), then the body, then the rest of response_header.
+  asio::awaitable<error_code> send_with_expect_continue() {
+    auto [ec, written] = co_await http::async_write_header(stream_, serializer_,
+                                                           asio::as_tuple(asio::use_awaitable));
+    outcome_.wrote_anything = written > 0;
+    if (ec) co_return ec;
+    tracer_.emit(TracePoint::wrote_headers);
+    tracer_.emit(TracePoint::wait_100_continue);
+
+    auto executor = co_await asio::this_coro::executor;
+    Signal continue_or_final(executor);
+    Signal headers_done(executor);
+    error_code read_error;
+    // The reader runs beside us on the same strand; we always wait for it before returning,
+    // so the references it holds stay valid.
+    asio::co_spawn(
+        executor,
+        [&]() -> asio::awaitable<void> {
+          read_error = co_await read_final_headers(
+              stream_, connection_, parser_, request_, options_, tracer_,
+              [&] { continue_or_final.notify(); }, outcome_.got_response_bytes);
+        },
+        // Signalled from the completion handler, after the reader's frame is gone.
+
+        [&](std::exception_ptr failure) {
+          if (failure) read_error = asio::error::no_memory;
+          headers_done.notify();
+          continue_or_final.notify();
+        });
+
+    co_await continue_or_final.wait_for(options_.settings.expect_continue);
+    if (headers_done.notified()) {
+      // A final status (or an error) before `100 Continue`: the body is not sent, and the
+      // server may or may not read it, so the connection cannot be trusted to be in sync.
+      body_skipped_ = true;
+      co_return read_error;
+    }
+    auto [body_error, body_written] =
+        co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+    if (body_error) {
+      connection_.close();
+      co_await headers_done.wait_for(std::chrono::nanoseconds::zero());
+      co_return body_error;
+    }
+    tracer_.emit(TracePoint::wrote_request);
+    if (!co_await headers_done.wait_for(options_.settings.response_header)) {
+      connection_.close();  // makes the reader finish, so we can return
+      co_await headers_done.wait_for(std::chrono::nanoseconds::zero());
+      co_return errc::response_header_timeout;
+    }
+    co_return read_error;
+  }
+
+  asio::awaitable<error_code> read_body() {
+    if (!parser_->is_done()) {
+      auto [ec, n] = co_await http::async_read(stream_, connection_.buffer, *parser_,
+                                               asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return translate_read_error(ec);
+    }
+    outcome_.reusable = parser_->keep_alive() && request_.keep_alive() && !body_skipped_ &&
+                        connection_.buffer.size() == 0 && parser_->get().result_int() != 101;
+    outcome_.response = parser_->release();
+    co_return error_code{};
+  }
+
+  Stream& stream_;
+  Connection& connection_;
+  Request& request_;
+  const ClientOptions& options_;
+  Tracer& tracer_;
+  http::request_serializer<http::string_body> serializer_;
+  std::optional<ResponseParser> parser_;
+  ExchangeOutcome outcome_;
+  bool body_skipped_ = false;
+};
+
+}  // namespace
+
+asio::awaitable<ExchangeOutcome> run_exchange(Connection& connection, Request& request,
+                                              const ClientOptions& options, Tracer& tracer) {
+  if (connection.tls) {
+    Exchange exchange(*connection.tls, connection, request, options, tracer);
+    co_return co_await exchange.run();
+  }
+  Exchange exchange(connection.socket, connection, request, options, tracer);
+  co_return co_await exchange.run();
+}
+
+}  // namespace tunedhttp::detail

@@ -1,0 +1,179 @@
+#include "idle_conn_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace tunedhttp::detail {
+namespace {
+
+// A connection that is idle must have nothing to say: EOF means the server closed it, and
+// unsolicited bytes on plain HTTP mean it is out of sync. TLS 1.3 servers send session tickets
+// after the handshake, so for TLS only EOF or an error count as dead.
+bool looks_dead(Connection& connection) {
+  char byte = 0;
+  const auto n = ::recv(connection.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return true;
+  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
+  return !connection.tls;
+}
+
+}  // namespace
+
+IdleConnPool::IdleConnPool(const Settings& settings, TraceHook trace)
+    : settings_(settings), trace_(std::move(trace)) {}
+
+std::shared_ptr<Connection> IdleConnPool::take(const std::string& key,
+                                               std::chrono::nanoseconds& idle_time) {
+  std::vector<ClosedEvent> closed;
+  std::shared_ptr<Connection> found;
+  {
+    std::lock_guard lock(mutex_);
+    auto host = idle_by_host_.find(key);
+    const auto now = std::chrono::steady_clock::now();
+    while (host != idle_by_host_.end() && !host->second.empty()) {
+      auto candidate = host->second.back();
+      remove_idle_locked(candidate);
+      const bool too_old = settings_.idle_conn > std::chrono::nanoseconds::zero() &&
+                           now - candidate->idle_since >= settings_.idle_conn;
+      if (too_old) {
+        close_locked(candidate, CloseReason::idle_timeout, closed);
+      } else if (looks_dead(*candidate)) {
+        close_locked(candidate, CloseReason::server_closed, closed);
+      } else {
+        idle_time = now - candidate->idle_since;
+        candidate->reused = true;
+        ++counters_.reuses;
+        found = std::move(candidate);
+        break;
+      }
+      host = idle_by_host_.find(key);
+    }
+  }
+  report(closed);
+  return found;
+}
+
+std::optional<CloseReason> IdleConnPool::put(const std::shared_ptr<Connection>& connection) {
+  std::vector<ClosedEvent> closed;
+  std::optional<CloseReason> refused;
+  {
+    std::lock_guard lock(mutex_);
+    auto& list = idle_by_host_[connection->key];
+    if (static_cast<int>(list.size()) >= effective_max_host_idle_conns(settings_)) {
+      refused = CloseReason::host_cap;
+      connection->close();
+      ++counters_.closes_by_reason[close_reason_name(CloseReason::host_cap)];
+    } else {
+      connection->idle = true;
+      connection->reused = false;
+      connection->idle_since = std::chrono::steady_clock::now();
+      const auto generation = ++connection->idle_generation;
+      list.push_back(connection);
+      connection->lru_position = idle_lru_.insert(idle_lru_.end(), connection);
+      if (settings_.max_all_idle_conns > 0 &&
+          idle_lru_.size() > static_cast<std::size_t>(settings_.max_all_idle_conns)) {
+        auto oldest = idle_lru_.front();
+        remove_idle_locked(oldest);
+        close_locked(oldest, CloseReason::global_cap, closed);
+      }
+      if (settings_.idle_conn > std::chrono::nanoseconds::zero() && connection->idle) {
+        connection->idle_timer.expires_after(settings_.idle_conn);
+        connection->idle_timer.async_wait([weak_pool = weak_from_this(),
+                                           weak_connection = std::weak_ptr(connection),
+                                           generation](const boost::system::error_code& ec) {
+          if (ec) return;
+          auto pool = weak_pool.lock();
+          auto expired = weak_connection.lock();
+          if (pool && expired) pool->close_if_still_idle(expired, generation);
+        });
+      }
+    }
+  }
+  report(closed);
+  return refused;
+}
+
+void IdleConnPool::close_all(CloseReason reason) {
+  std::vector<ClosedEvent> closed;
+  {
+    std::lock_guard lock(mutex_);
+    while (!idle_lru_.empty()) {
+      auto connection = idle_lru_.front();
+      remove_idle_locked(connection);
+      close_locked(connection, reason, closed);
+    }
+  }
+  report(closed);
+}
+
+void IdleConnPool::count_dial() {
+  std::lock_guard lock(mutex_);
+  ++counters_.dials;
+}
+
+void IdleConnPool::count_retry() {
+  std::lock_guard lock(mutex_);
+  ++counters_.retries;
+}
+
+void IdleConnPool::count_close(CloseReason reason) {
+  std::lock_guard lock(mutex_);
+  ++counters_.closes_by_reason[close_reason_name(reason)];
+}
+
+PoolStats IdleConnPool::stats() const {
+  std::lock_guard lock(mutex_);
+  PoolStats stats = counters_;
+  stats.idle = idle_lru_.size();
+  for (const auto& [key, list] : idle_by_host_) {
+    if (!list.empty()) stats.idle_per_host[key] = list.size();
+  }
+  return stats;
+}
+
+void IdleConnPool::remove_idle_locked(const std::shared_ptr<Connection>& connection) {
+  auto host = idle_by_host_.find(connection->key);
+  if (host != idle_by_host_.end()) {
+    auto& list = host->second;
+    list.erase(std::remove(list.begin(), list.end(), connection), list.end());
+    if (list.empty()) idle_by_host_.erase(host);
+  }
+  idle_lru_.erase(connection->lru_position);
+  connection->idle = false;
+  ++connection->idle_generation;
+  connection->idle_timer.cancel();
+}
+
+void IdleConnPool::close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
+                                std::vector<ClosedEvent>& closed) {
+  connection->close();
+  ++counters_.closes_by_reason[close_reason_name(reason)];
+  closed.push_back({connection->id, reason});
+}
+
+void IdleConnPool::close_if_still_idle(const std::shared_ptr<Connection>& connection,
+                                       std::uint64_t generation) {
+  std::vector<ClosedEvent> closed;
+  {
+    std::lock_guard lock(mutex_);
+    if (!connection->idle || connection->idle_generation != generation) return;
+    remove_idle_locked(connection);
+    close_locked(connection, CloseReason::idle_timeout, closed);
+  }
+  report(closed);
+}
+
+void IdleConnPool::report(const std::vector<ClosedEvent>& closed) const {
+  if (!trace_) return;
+  for (const auto& event : closed) {
+    TraceEvent traced;
+    traced.point = TracePoint::idle_conn_closed;
+    traced.at = std::chrono::steady_clock::now();
+    traced.connection = event.connection;
+    traced.detail = close_reason_name(event.reason);
+    trace_(traced);
+  }
+}
+
+}  // namespace tunedhttp::detail
