@@ -102,6 +102,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request req
       got.at = std::chrono::steady_clock::now();
       got.reused = connection->reused;
       got.idle_time = idle_time;
+      got.socket = connection->socket.native_handle();
       tracer.emit(got);
     }
 

@@ -70,7 +70,14 @@ asio::awaitable<DialResult> dial(const Url& url, const Settings& settings,
       co_await with_timeout(connect_socket(connection->socket, url, tracer), settings.connect);
   error_code ec = connected ? *connected : make_error_code(errc::connect_timeout);
   if (!ec) ec = apply_keep_alive(connection->socket, effective_conn_keep_alive(settings));
-  tracer.emit(TracePoint::dial_done, ec);
+  if (tracer.enabled()) {
+    TraceEvent done;
+    done.point = TracePoint::dial_done;
+    done.at = std::chrono::steady_clock::now();
+    done.error = ec;
+    done.socket = ec ? -1 : connection->socket.native_handle();
+    tracer.emit(done);
+  }
   if (ec) {
     connection->close();
     co_return DialResult{ec, nullptr};

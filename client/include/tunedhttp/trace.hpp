@@ -50,6 +50,9 @@ struct TraceEvent {
   std::chrono::nanoseconds idle_time{0};  ///< got_conn: how long it had been idle.
   boost::system::error_code error;        ///< *_done, put_idle_conn: what went wrong.
   std::string detail;                     ///< address, or a reason's name.
+  /// dial_done and got_conn: the connection's socket descriptor, for inspection only
+  /// (getsockopt); never close it. -1 elsewhere.
+  int socket = -1;
 };
 
 /// Receives trace events. Called on the request's strand; must not block.

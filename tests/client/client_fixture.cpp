@@ -1,0 +1,90 @@
+#include "client_fixture.hpp"
+
+namespace tunedhttp::testing {
+
+ClientFixture::ClientFixture(Settings settings, TlsOptions tls) {
+  ClientOptions options;
+  options.settings = settings;
+  options.tls = std::move(tls);
+  options.trace = [this](const TraceEvent& event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(event);
+  };
+  client_ = std::make_unique<Client>(context_.get_executor(), std::move(options));
+}
+
+ClientFixture::~ClientFixture() {
+  client_.reset();
+  // Let closed sockets' pending handlers finish so fds and memory are released.
+  context_.restart();
+  context_.run_for(std::chrono::milliseconds(200));
+}
+
+Outcome ClientFixture::request(Request request, std::chrono::seconds limit) {
+  auto outcomes = parallel({std::move(request)}, limit);
+  return outcomes.front();
+}
+
+std::vector<Outcome> ClientFixture::parallel(const std::vector<Request>& requests,
+                                             std::chrono::seconds limit) {
+  std::vector<Outcome> outcomes(requests.size());
+  std::size_t finished = 0;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    client_->async_request(requests[i], [&, i](boost::system::error_code ec, Response response) {
+      outcomes[i].error = ec;
+      outcomes[i].response = std::move(response);
+      outcomes[i].finished = Clock::now();
+      outcomes[i].completed = true;
+      ++finished;
+    });
+  }
+  run_until([&] { return finished == requests.size(); }, limit);
+  return outcomes;
+}
+
+bool ClientFixture::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  context_.restart();
+  while (!done() && Clock::now() < deadline) {
+    context_.run_one_for(std::chrono::milliseconds(20));
+    if (context_.stopped()) context_.restart();
+  }
+  return done();
+}
+
+std::optional<Clock::time_point> ClientFixture::at(TracePoint point, std::uint64_t request) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& event : events_) {
+    if (event.point == point && (request == 0 || event.request == request)) return event.at;
+  }
+  return std::nullopt;
+}
+
+std::vector<TraceEvent> ClientFixture::events() const {
+  std::lock_guard lock(mutex_);
+  return events_;
+}
+
+std::vector<TraceEvent> ClientFixture::events(TracePoint point) const {
+  std::vector<TraceEvent> found;
+  for (const auto& event : events()) {
+    if (event.point == point) found.push_back(event);
+  }
+  return found;
+}
+
+void expect_fired_on_time(Clock::time_point start, Clock::time_point fired,
+                          std::chrono::nanoseconds configured) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  const auto elapsed = fired - start;
+  EXPECT_GE(elapsed, configured) << "fired early: got " << format_duration(elapsed)
+                                 << "; want >= " << format_duration(configured);
+  EXPECT_LE(elapsed, configured + timing_tolerance())
+      << "fired late: got " << format_duration(elapsed)
+      << "; want <= " << format_duration(configured + timing_tolerance());
+}
+
+Request get(const std::string& url) { return make_request(boost::beast::http::verb::get, url); }
+
+}  // namespace tunedhttp::testing

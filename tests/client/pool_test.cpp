@@ -1,0 +1,277 @@
+// The idle pool: idle_conn, max_all_idle_conns, max_host_idle_conns, reuse and retry.
+#include <future>
+
+#include "client_fixture.hpp"
+
+namespace tunedhttp::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace http = boost::beast::http;
+
+// Serves keep-alive requests until the client closes; `delay_for` picks a per-connection delay
+// before each response (by accept order, from 1).
+ScriptedServer::Script keep_alive_script(
+    std::atomic<int>& accepted,
+    std::function<std::chrono::milliseconds(int)> delay_for = [](int) { return 0ms; }) {
+  return [&accepted, delay_for](Peer& peer) {
+    const int number = ++accepted;
+    while (!peer.read_headers(Clock::now() + 5s).empty()) {
+      if (const auto delay = delay_for(number); delay > 0ms) {
+        peer.wait_readable(Clock::now() + delay);
+      }
+      peer.write(ok_response("conn" + std::to_string(number)));
+    }
+  };
+}
+
+TEST(Pool, SecondRequestReusesTheConnection) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted));
+  ClientFixture fixture;
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  const auto second = fixture.request(get(server.url()));
+  ASSERT_FALSE(second.error) << second.error.message();
+  const auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.dials, 1u);
+  EXPECT_EQ(stats.reuses, 1u);
+  EXPECT_EQ(server.accepted(), 1);
+  const auto got = fixture.events(TracePoint::got_conn);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[0].reused);
+  EXPECT_TRUE(got[1].reused);
+}
+
+TEST(Pool, CheckoutIsLastInFirstOut) {
+  std::atomic<int> accepted{0};
+  // The second connection answers 100 ms later, so it goes back to the pool last.
+  ScriptedServer server(keep_alive_script(accepted, [](int n) { return n == 2 ? 100ms : 0ms; }));
+  ClientFixture fixture;
+  const auto first = fixture.parallel({get(server.url()), get(server.url())});
+  ASSERT_FALSE(first[0].error);
+  ASSERT_FALSE(first[1].error);
+  ASSERT_EQ(fixture.client().pool_stats().idle, 2u);
+  const auto next = fixture.request(get(server.url()));
+  ASSERT_FALSE(next.error);
+  EXPECT_EQ(next.response.body(), "conn2") << "not the most recently idled connection";
+}
+
+TEST(Pool, HostCapClosesTheReturnedConnection) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted, [](int n) { return n == 2 ? 100ms : 0ms; }));
+  Settings settings;
+  settings.max_host_idle_conns = 1;
+  ClientFixture fixture(settings);
+  const auto outcomes = fixture.parallel({get(server.url()), get(server.url())});
+  ASSERT_FALSE(outcomes[0].error);
+  ASSERT_FALSE(outcomes[1].error);
+  auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.idle, 1u);
+  EXPECT_EQ(stats.closes_by_reason["host_cap"], 1u);
+  const auto put = fixture.events(TracePoint::put_idle_conn);
+  ASSERT_EQ(put.size(), 2u);
+  EXPECT_EQ(put[0].detail, "");
+  EXPECT_EQ(put[1].detail, "host_cap");
+}
+
+TEST(Pool, ZeroHostCapMeansTwo) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted));
+  Settings settings;
+  settings.max_host_idle_conns = 0;
+  ClientFixture fixture(settings);
+  const auto outcomes = fixture.parallel({get(server.url()), get(server.url()), get(server.url())});
+  for (const auto& outcome : outcomes) ASSERT_FALSE(outcome.error);
+  auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.idle, 2u);
+  EXPECT_EQ(stats.closes_by_reason["host_cap"], 1u);
+}
+
+TEST(Pool, GlobalCapEvictsTheLeastRecentlyIdledOfAnyHost) {
+  std::atomic<int> accepted_a{0};
+  std::atomic<int> accepted_b{0};
+  ScriptedServer a(keep_alive_script(accepted_a));
+  ScriptedServer b(keep_alive_script(accepted_b));
+  Settings settings;
+  settings.max_all_idle_conns = 1;
+  ClientFixture fixture(settings);
+  ASSERT_FALSE(fixture.request(get(a.url())).error);
+  ASSERT_FALSE(fixture.request(get(b.url())).error);
+  auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.idle, 1u);
+  EXPECT_EQ(stats.closes_by_reason["global_cap"], 1u);
+  ASSERT_EQ(stats.idle_per_host.size(), 1u);
+  EXPECT_EQ(stats.idle_per_host.begin()->first, "http://127.0.0.1:" + std::to_string(b.port()));
+  const auto closed = fixture.events(TracePoint::idle_conn_closed);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].connection, 1u);
+  EXPECT_EQ(closed[0].detail, "global_cap");
+}
+
+TEST(Pool, IdleTimeoutClosesFromTheClientSide) {
+  std::promise<Clock::time_point> eof_seen;
+  ScriptedServer server([&](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write(ok_response());
+    if (peer.wait_eof(Clock::now() + 3s)) eof_seen.set_value(Clock::now());
+  });
+  Settings settings;
+  settings.idle_conn = 300ms;
+  ClientFixture fixture(settings);
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  auto future = eof_seen.get_future();
+  fixture.run_until([&] { return future.wait_for(0s) == std::future_status::ready; }, 3s);
+  ASSERT_EQ(future.wait_for(0s), std::future_status::ready) << "the client never closed it";
+  const auto put = fixture.at(TracePoint::put_idle_conn);
+  ASSERT_TRUE(put);
+  expect_fired_on_time(*put, future.get(), settings.idle_conn);
+  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["idle_timeout"], 1u);
+  EXPECT_EQ(fixture.events(TracePoint::idle_conn_closed).size(), 1u);
+}
+
+TEST(Pool, IdleConnectionUsedWithinTheTimeoutIsReused) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted));
+  Settings settings;
+  settings.idle_conn = 300ms;
+  ClientFixture fixture(settings);
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  fixture.run_until([] { return false; }, 150ms);  // idle for half the limit
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  EXPECT_EQ(fixture.client().pool_stats().reuses, 1u);
+  const auto got = fixture.events(TracePoint::got_conn);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_GE(got[1].idle_time, 140ms);
+  EXPECT_LT(got[1].idle_time, 300ms);
+}
+
+TEST(Pool, ConnectionCloseIsNotReused) {
+  ScriptedServer server([](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write(ok_response("bye", "Connection: close\r\n"));
+  });
+  ClientFixture fixture;
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
+  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["not_reusable"], 2u);
+}
+
+TEST(Pool, ResponseHeaderTimeoutIsNeverPooled) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server([&](Peer& peer) {
+    const int number = ++accepted;
+    peer.read_headers(Clock::now() + 2s);
+    if (number == 1) {
+      peer.wait_eof(Clock::now() + 3s);
+      return;
+    }
+    peer.write(ok_response());
+  });
+  Settings settings;
+  settings.response_header = 200ms;
+  ClientFixture fixture(settings);
+  EXPECT_EQ(fixture.request(get(server.url())).error, errc::response_header_timeout);
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
+  EXPECT_EQ(fixture.client().pool_stats().reuses, 0u);
+}
+
+TEST(Pool, ServerClosedIdleConnectionIsNotHandedOut) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server([&](Peer& peer) {
+    ++accepted;
+    peer.read_headers(Clock::now() + 2s);
+    peer.write(ok_response());
+    peer.close();  // drops the keep-alive connection without saying so
+  });
+  ClientFixture fixture;
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  // Wait until our side can see the EOF, as a real idle gap would allow.
+  fixture.run_until([] { return false; }, 50ms);
+  const auto second = fixture.request(get(server.url()));
+  ASSERT_FALSE(second.error) << second.error.message();
+  auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.dials, 2u);
+  EXPECT_EQ(stats.closes_by_reason["server_closed"], 1u);
+  EXPECT_EQ(stats.retries, 0u);
+}
+
+// The server reads a second request on the kept connection, then closes without answering:
+// the race Go's retry rule exists for.
+ScriptedServer::Script closes_on_second_request(std::atomic<int>& accepted) {
+  return [&accepted](Peer& peer) {
+    const int number = ++accepted;
+    for (int served = 0; !peer.read_headers(Clock::now() + 2s).empty(); ++served) {
+      if (number == 1 && served == 1) return;  // drop it mid-exchange
+      peer.write(ok_response("ok" + std::to_string(number)));
+    }
+  };
+}
+
+TEST(Pool, StaleConnectionIsRetriedOnceForIdempotentRequests) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(closes_on_second_request(accepted));
+  ClientFixture fixture;
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  const auto second = fixture.request(get(server.url()));
+  ASSERT_FALSE(second.error) << second.error.message();
+  EXPECT_EQ(second.response.body(), "ok2");
+  EXPECT_EQ(fixture.client().pool_stats().retries, 1u);
+}
+
+TEST(Pool, WrittenNonIdempotentRequestIsNotRetried) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(closes_on_second_request(accepted));
+  ClientFixture fixture;
+  ASSERT_FALSE(fixture.request(make_request(http::verb::post, server.url(), "a")).error);
+  const auto second = fixture.request(make_request(http::verb::post, server.url(), "b"));
+  EXPECT_EQ(second.error, errc::server_closed_connection) << second.error.message();
+  EXPECT_EQ(fixture.client().pool_stats().retries, 0u);
+  EXPECT_EQ(accepted.load(), 1);
+}
+
+TEST(Pool, ManyWorkersThroughOneClient) {
+  constexpr int workers = 64;
+  constexpr int per_worker = 50;
+  for (const int host_cap : {100, 10}) {
+    SCOPED_TRACE("max_host_idle_conns=" + std::to_string(host_cap));
+    const int fds_before = open_fd_count();
+    {
+      std::atomic<int> accepted{0};
+      ScriptedServer server(keep_alive_script(accepted));
+      Settings settings;
+      settings.max_host_idle_conns = host_cap;
+      settings.max_all_idle_conns = 100;
+      ClientFixture fixture(settings);
+      int finished = 0;
+      int failures = 0;
+      std::function<void(int)> next = [&](int remaining) {
+        fixture.client().async_request(get(server.url()),
+                                       [&, remaining](boost::system::error_code ec, Response) {
+                                         if (ec) ++failures;
+                                         if (remaining > 1) {
+                                           next(remaining - 1);
+                                         } else {
+                                           ++finished;
+                                         }
+                                       });
+      };
+      for (int i = 0; i < workers; ++i) next(per_worker);
+      ASSERT_TRUE(fixture.run_until([&] { return finished == workers; }, 30s));
+      EXPECT_EQ(failures, 0);
+      const auto stats = fixture.client().pool_stats();
+      EXPECT_EQ(stats.dials + stats.reuses, static_cast<std::uint64_t>(workers * per_worker));
+      if (host_cap >= workers) {
+        EXPECT_EQ(stats.dials, static_cast<std::uint64_t>(workers));
+      } else {
+        EXPECT_GE(stats.dials, static_cast<std::uint64_t>(workers));
+        EXPECT_LE(stats.idle, static_cast<std::uint64_t>(host_cap));
+      }
+    }
+    EXPECT_EQ(open_fd_count(), fds_before) << "a socket leaked";
+  }
+}
+
+}  // namespace
+}  // namespace tunedhttp::testing
