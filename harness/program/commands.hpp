@@ -14,6 +14,9 @@ using CommandRunner = std::function<int()>;
 /// Exit code for bad input: unknown flag, bad value, unreadable file.
 inline constexpr int exit_usage = 2;
 
+/// `tunedhttp run`: scenario files → table or JSON report (DESIGN §4).
+CommandRunner add_run_command(CLI::App& app);
+
 /// `tunedhttp serve`: the mock server on its own (DESIGN §4).
 CommandRunner add_serve_command(CLI::App& app);
 

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   auto add = [&](program::CommandRunner runner) {
     commands.emplace_back(app.get_subcommands({}).back(), std::move(runner));
   };
+  add(program::add_run_command(app));
   add(program::add_serve_command(app));
 
   try {

@@ -1,0 +1,156 @@
+#pragma once
+// The scenario model: what a scenario file says, after loading and validation (docs/scenarios.md).
+// Plain values only; no YAML and no Asio here.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tunedhttp/mockserver/fault_config.hpp>
+#include <tunedhttp/settings.hpp>
+#include <variant>
+#include <vector>
+
+namespace tunedhttp::harness {
+
+/// A place in a scenario file, 1-based, for messages ("file:line:column").
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+/// "file:line:column".
+std::string to_string(const SourceLocation& where);
+
+/// The answer the mock server gives on a path.
+struct RouteSpec {
+  unsigned status = 200;
+  std::string body = "ok\n";
+  std::uint64_t body_size = 0;  ///< if non-zero: that many bytes instead of `body`.
+  std::map<std::string, std::string> headers;
+  bool chunked = false;  ///< `Transfer-Encoding: chunked` instead of Content-Length.
+  bool close = false;    ///< `Connection: close`, and the server closes after the response.
+};
+
+/// `server:` — the in-process mock server.
+struct ServerSpec {
+  bool tls = false;
+  std::vector<mockserver::FaultConfig> faults;
+  std::map<std::string, RouteSpec> routes;  ///< path → answer; other paths get 200 "ok".
+};
+
+/// `client:` — the eight settings (AWS SDK defaults for those not given).
+struct ClientSpec {
+  Settings settings;
+  /// Names of the settings the file sets, in file order, with their text ("200ms", "1").
+  std::vector<std::pair<std::string, std::string>> configured;
+};
+
+/// The settings whose timing a scenario can measure, and the trace points that start them.
+enum class Timer { connect, tls_handshake, expect_continue, response_header, idle_conn };
+
+/// "response_header".
+const char* timer_name(Timer timer);
+/// Parses a timer name; nullopt when unknown.
+std::optional<Timer> parse_timer(const std::string& name);
+/// The configured duration of `timer` in `settings`.
+std::chrono::nanoseconds configured_duration(Timer timer, const Settings& settings);
+
+/// TCP keep-alive options seen on a request's socket (`keep_alive: 30s` or `keep_alive: off`).
+struct KeepAliveExpectation {
+  bool enabled = true;
+  std::chrono::seconds period{0};  ///< TCP_KEEPIDLE = TCP_KEEPINTVL, when enabled.
+};
+
+/// Which idle connection a reused request must get (`connection: most_recently_idled`).
+enum class ConnectionChoice { most_recently_idled, least_recently_idled };
+
+/// `expect:` under a request: what each of its (parallel) requests must end with.
+/// Exactly one of `status`, `error` and `pending_after` is set.
+struct RequestExpectation {
+  std::optional<unsigned> status;    ///< the final status (implies no error).
+  std::optional<std::string> error;  ///< an error's short name (`response_header_timeout`).
+  /// The request must still be pending this long after it started (a limit that does not
+  /// fire in a scenario's time, e.g. the 30 s default connect); the runner then moves on and
+  /// abandons it at the end of the scenario.
+  std::optional<std::chrono::nanoseconds> pending_after;
+  std::optional<KeepAliveExpectation> keep_alive;  ///< socket options at got_conn.
+  std::optional<ConnectionChoice> connection;      ///< which idle connection it reused.
+  std::optional<Timer> timer;  ///< what `fires_after` measures (default: from `error`).
+  std::optional<std::chrono::nanoseconds> fires_after;  ///< never earlier, at most tolerance late.
+  std::optional<bool> reused;         ///< whether the connection came from the idle pool.
+  std::vector<std::string> trace;     ///< trace points that must appear.
+  std::vector<std::string> no_trace;  ///< trace points that must not appear.
+};
+
+/// `- request:` — send `parallel` identical requests at once and wait for all of them.
+struct RequestStep {
+  std::string method = "GET";
+  std::string path = "/";
+  std::uint64_t body_size = 0;
+  std::map<std::string, std::string> headers;
+  unsigned parallel = 1;
+  RequestExpectation expect;
+};
+
+/// `- wait: D` — let time pass (idle timers run).
+struct WaitStep {
+  std::chrono::nanoseconds duration{0};
+};
+
+/// `- expect_pool:` — the client's pool counters now.
+struct PoolExpectation {
+  std::optional<std::uint64_t> dials;
+  std::optional<std::uint64_t> reuses;
+  std::optional<std::uint64_t> retries;
+  std::optional<std::uint64_t> idle;
+  std::map<std::string, std::uint64_t> closes;  ///< close reason name → count.
+};
+
+/// One line of `- expect_server:` — how many events of a kind the server logged.
+struct ServerEventExpectation {
+  std::string event;                        ///< EventKind name (`closed_by_peer`).
+  std::optional<std::uint64_t> connection;  ///< the server's connection number (from 1).
+  std::optional<std::uint64_t> count;       ///< exact count; absent = at least one.
+  std::optional<std::string> detail;        ///< the event's detail must equal this.
+};
+
+/// `- expect_server:` — waits (up to the step deadline) for the events expected to exist.
+struct ServerEventsStep {
+  std::vector<ServerEventExpectation> events;
+};
+
+/// `- expect_timer:` — a timer that fires without a request pending (idle_conn): waits for it.
+struct TimerStep {
+  Timer timer = Timer::idle_conn;
+  std::chrono::nanoseconds fires_after{0};
+  std::optional<std::uint64_t> connection;  ///< client connection; default: last one put idle.
+};
+
+using StepKind = std::variant<RequestStep, WaitStep, PoolExpectation, ServerEventsStep, TimerStep>;
+
+/// One step with where it is written.
+struct Step {
+  StepKind kind;
+  SourceLocation where;
+};
+
+/// A whole scenario file.
+struct Scenario {
+  std::string name;   ///< `name:`, or "<folder>/<file stem>".
+  std::string about;  ///< one sentence.
+  std::string file;   ///< the path it was loaded from.
+  std::string group;  ///< the folder name (the setting), for labels and reports.
+  /// How late a timer may fire; default timing_tolerance(). Scaled by TUNEDHTTP_TIMING_SCALE.
+  std::optional<std::chrono::nanoseconds> tolerance;
+  /// Longest a single step may take before the runner gives up on it (scaled as well).
+  std::chrono::nanoseconds step_deadline = std::chrono::seconds{5};
+  ServerSpec server;
+  ClientSpec client;
+  std::vector<Step> steps;
+};
+
+}  // namespace tunedhttp::harness

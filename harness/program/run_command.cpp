@@ -1,0 +1,87 @@
+// `tunedhttp run [PATH...] [--json]`: load every scenario first (bad input → exit 2), run them
+// one by one with a progress line, then print the table or the JSON report (DESIGN §4).
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <tunedhttp/harness/loader.hpp>
+#include <tunedhttp/harness/report.hpp>
+#include <tunedhttp/harness/runner.hpp>
+
+#include "commands.hpp"
+
+namespace tunedhttp::program {
+namespace {
+
+struct RunOptions {
+  std::vector<std::string> paths;
+  bool json = false;
+};
+
+// Progress on stderr: one rewritten line on a terminal, plain lines otherwise.
+class Progress {
+ public:
+  Progress() : live_(isatty(STDERR_FILENO) != 0) {}
+  void starting(std::size_t index, std::size_t total, const std::string& name) {
+    if (!live_) return;
+    std::cerr << "\r\033[K[" << index << "/" << total << "] " << name << std::flush;
+  }
+  void finished(std::size_t index, std::size_t total, const harness::ScenarioResult& result) {
+    if (live_) {
+      std::cerr << "\r\033[K";
+      if (!result.passed) std::cerr << harness::format_result_line(result) << "\n";
+      std::cerr << std::flush;
+      return;
+    }
+    std::cerr << "[" << index << "/" << total << "] " << harness::format_result_line(result)
+              << std::endl;
+  }
+
+ private:
+  bool live_;
+};
+
+int run(const RunOptions& options) {
+  std::vector<harness::Scenario> scenarios;
+  try {
+    const auto files = harness::find_scenario_files(
+        options.paths.empty() ? std::vector<std::string>{"scenarios"} : options.paths);
+    if (files.empty()) {
+      std::cerr << "tunedhttp run: no scenario files (*.yaml) found\n";
+      return exit_usage;
+    }
+    for (const auto& file : files) scenarios.push_back(harness::load_scenario_file(file));
+  } catch (const harness::LoadError& e) {
+    std::cerr << "tunedhttp run: " << e.what() << "\n";
+    return exit_usage;
+  }
+
+  Progress progress;
+  std::vector<harness::ScenarioResult> results;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    progress.starting(i + 1, scenarios.size(), scenarios[i].name);
+    results.push_back(harness::run_scenario(scenarios[i]));
+    progress.finished(i + 1, scenarios.size(), results.back());
+  }
+  std::cout << (options.json ? harness::format_json(results) : harness::format_table(results))
+            << std::flush;
+  for (const auto& result : results) {
+    if (!result.passed) return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+CommandRunner add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand(
+      "run",
+      "Run scenario files or folders (default: scenarios/) and report each setting's "
+      "timing. Exit 0 iff all pass, 1 if any fails, 2 on bad input.");
+  command->add_option("paths", options->paths, "scenario files (*.yaml) or folders");
+  command->add_flag("--json", options->json, "print a JSON report instead of the table");
+  return [options] { return run(*options); };
+}
+
+}  // namespace tunedhttp::program

@@ -1,0 +1,191 @@
+// `tunedhttp serve`: the mock server on its own (DESIGN §4), to aim any client at.
+//
+// stdout: line 1 the base URL, line 2 (with --tls) the path of the CA's PEM file; with --events
+// then one JSON object per event as it happens. Each line is flushed. Runs until SIGINT/SIGTERM,
+// then closes every connection, removes the PEM file and exits 0. Bad --listen or --fault: a
+// one-line error on stderr naming it, exit 2.
+#include "commands.hpp"
+
+#include <tunedhttp/mockserver/server.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tunedhttp::program {
+namespace {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:0";
+  bool tls = false;
+  std::vector<std::string> faults;
+  bool events = false;
+};
+
+struct ListenAddress {
+  std::string address;
+  unsigned short port = 0;
+};
+
+/// "127.0.0.1:8080", "[::1]:0", or an address alone (port 0).
+std::optional<ListenAddress> parse_listen(const std::string& text) {
+  std::string host = text;
+  std::string port_text = "0";
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return std::nullopt;
+      port_text = text.substr(close + 2);
+    }
+  } else if (const auto colon = text.rfind(':');
+             colon != std::string::npos && text.find(':') == colon) {
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return std::nullopt;
+  }
+  boost::system::error_code error;
+  boost::asio::ip::make_address(host, error);
+  if (error) return std::nullopt;
+  return ListenAddress{host, static_cast<unsigned short>(port)};
+}
+
+/// The CA's PEM in a temporary file, removed when this goes away.
+class TemporaryPemFile {
+ public:
+  explicit TemporaryPemFile(const std::string& pem) {
+    const char* directory = std::getenv("TMPDIR");
+    path_ = std::string(directory && *directory ? directory : "/tmp") + "/tunedhttp-ca-XXXXXX.pem";
+    const int fd = ::mkstemps(path_.data(), 4);
+    if (fd < 0) throw std::runtime_error("cannot create a temporary file for the CA");
+    std::size_t written = 0;
+    while (written < pem.size()) {
+      const auto n = ::write(fd, pem.data() + written, pem.size() - written);
+      if (n <= 0) break;
+      written += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (written != pem.size()) {
+      ::unlink(path_.c_str());
+      throw std::runtime_error("cannot write the CA to " + path_);
+    }
+  }
+  ~TemporaryPemFile() { ::unlink(path_.c_str()); }
+  TemporaryPemFile(const TemporaryPemFile&) = delete;
+  TemporaryPemFile& operator=(const TemporaryPemFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+int run_serve(const ServeOptions& options) {
+  namespace mockserver = tunedhttp::mockserver;
+  const auto listen = parse_listen(options.listen);
+  if (!listen) {
+    std::cerr << "tunedhttp serve: bad --listen address '" << options.listen
+              << "' (expected ADDRESS:PORT such as 127.0.0.1:0 or [::1]:8080)\n";
+    return exit_usage;
+  }
+  mockserver::ServerOptions server_options;
+  server_options.listen_address = listen->address;
+  server_options.port = listen->port;
+  server_options.tls = options.tls;
+  for (const auto& spec : options.faults) {
+    try {
+      server_options.faults.push_back(mockserver::parse_fault_spec(spec));
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "tunedhttp serve: --fault: " << e.what() << "\n";
+      return exit_usage;
+    }
+  }
+
+  boost::asio::io_context io;
+  // Signals are caught from here on, before anyone can know the URL.
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  std::optional<mockserver::Server> server;
+  try {
+    server.emplace(io.get_executor(), std::move(server_options));
+    server->start();
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "tunedhttp serve: " << e.what() << "\n";
+    return exit_usage;
+  } catch (const boost::system::system_error& e) {
+    std::cerr << "tunedhttp serve: cannot listen on '" << options.listen
+              << "': " << e.code().message() << "\n";
+    return exit_usage;
+  }
+
+  std::cout << server->base_url() << std::endl;  // std::endl: each line flushed at once
+  std::unique_ptr<TemporaryPemFile> ca_file;
+  if (options.tls) {
+    try {
+      ca_file = std::make_unique<TemporaryPemFile>(server->ca_pem());
+    } catch (const std::runtime_error& e) {
+      std::cerr << "tunedhttp serve: " << e.what() << "\n";
+      return 1;
+    }
+    std::cout << ca_file->path() << std::endl;
+  }
+  if (options.events) {
+    const auto origin = server->started_at();
+    server->events().set_listener([origin](const mockserver::Event& event) {
+      std::cout << mockserver::EventLog::to_json_line(event, origin) << std::endl;
+    });
+  }
+
+  signals.async_wait([&](const boost::system::error_code& error, int) {
+    if (error) return;
+    server->stop();  // posts the closing to the server's strand ...
+    boost::asio::post(io, [&] { io.stop(); });  // ... which runs before this
+  });
+  io.run();
+  server->events().set_listener({});
+  return 0;  // ca_file removes the PEM file
+}
+
+}  // namespace
+
+CommandRunner add_serve_command(CLI::App& app) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Run the fault-injecting mock server until SIGINT/SIGTERM. Prints the base URL (and, with "
+      "--tls, the CA's PEM file) on stdout.");
+  serve->add_option("--listen", options->listen, "ADDRESS:PORT to listen on")
+      ->capture_default_str();
+  serve->add_flag("--tls", options->tls,
+                  "TLS with a certificate made at start; line 2 of stdout names the CA to trust");
+  serve
+      ->add_option("--fault", options->faults,
+                   "a fault SPEC, repeatable: stall-accept[=D], delay-tls-handshake[=D], "
+                   "withhold-continue[=D|reply:STATUS], hold-headers[=D], "
+                   "close-after-requests=N, idle-close=D, drip-body=SIZE/D (see docs/faults.md)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  serve->add_flag("--events", options->events, "print the event log as JSON lines");
+  return [options] { return run_serve(*options); };
+}
+
+}  // namespace tunedhttp::program

@@ -1,0 +1,464 @@
+// The scenario loader: YAML → Scenario, with every key checked (docs/scenarios.md).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <tunedhttp/harness/loader.hpp>
+#include <tunedhttp/mockserver/event_log.hpp>
+#include <tunedhttp/pool_stats.hpp>
+#include <tunedhttp/trace.hpp>
+
+#include "yaml_fields.hpp"
+
+namespace tunedhttp::harness {
+namespace {
+
+using detail::fail_at;
+using detail::Fields;
+
+// Name lists for validation, from the libraries' own name functions.
+std::set<std::string> trace_point_names() {
+  std::set<std::string> names;
+  for (int i = 0; i <= static_cast<int>(TracePoint::idle_conn_closed); ++i) {
+    names.emplace(trace_point_name(static_cast<TracePoint>(i)));
+  }
+  return names;
+}
+
+std::set<std::string> close_reason_names() {
+  std::set<std::string> names;
+  for (int i = 0; i <= static_cast<int>(CloseReason::client_closed); ++i) {
+    names.emplace(close_reason_name(static_cast<CloseReason>(i)));
+  }
+  return names;
+}
+
+std::set<std::string> event_kind_names() {
+  std::set<std::string> names;
+  for (int i = 0; i <= static_cast<int>(mockserver::EventKind::closed_by_server); ++i) {
+    names.emplace(mockserver::event_kind_name(static_cast<mockserver::EventKind>(i)));
+  }
+  return names;
+}
+
+std::string join(const std::set<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+std::string read_name(const YAML::Node& node, const std::string& file, const std::string& what,
+                      const std::set<std::string>& allowed) {
+  std::string name = detail::read_string(node, file, what);
+  if (allowed.count(name) == 0) {
+    fail_at(node, file, what + ": unknown name '" + name + "' (known: " + join(allowed) + ")");
+  }
+  return name;
+}
+
+std::map<std::string, std::string> read_string_map(const YAML::Node& node, const std::string& file,
+                                                   const std::string& what) {
+  if (!node.IsMap()) fail_at(node, file, what + ": expected a map of names to values");
+  std::map<std::string, std::string> values;
+  for (const auto& entry : node) {
+    values[detail::read_string(entry.first, file, what + " key")] =
+        detail::read_scalar_text(entry.second, file, what + "." + entry.first.Scalar());
+  }
+  return values;
+}
+
+mockserver::FaultTarget read_target(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "target", {"connection", "request", "path"});
+  fields.finish();
+  mockserver::FaultTarget target;
+  if (auto n = fields.get("connection")) {
+    target.connection = detail::read_integer(n, file, "target.connection", 1);
+  }
+  if (auto n = fields.get("request")) {
+    target.request = detail::read_integer(n, file, "target.request", 1);
+  }
+  if (auto n = fields.get("path")) target.path = detail::read_string(n, file, "target.path");
+  return target;
+}
+
+// `- hold_headers: {for: 2s}` with an optional sibling `target: {...}`.
+mockserver::FaultConfig read_fault(const YAML::Node& node, const std::string& file) {
+  if (!node.IsMap()) fail_at(node, file, "fault: expected a map such as 'hold_headers: {for: 2s}'");
+  mockserver::FaultConfig config;
+  YAML::Node name_node;
+  for (const auto& entry : node) {
+    const std::string key = detail::read_string(entry.first, file, "fault key");
+    if (key == "target") {
+      config.target = read_target(entry.second, file);
+      continue;
+    }
+    if (!config.name.empty()) {
+      fail_at(entry.first, file,
+              "fault: one fault per list item, got '" + config.name + "' and '" + key + "'");
+    }
+    config.name = key;
+    name_node = entry.first;
+    if (entry.second.IsNull()) continue;
+    config.parameters = read_string_map(entry.second, file, key);
+  }
+  if (config.name.empty()) fail_at(node, file, "fault: missing the fault name");
+  if (std::string problem = mockserver::validate(config); !problem.empty()) {
+    fail_at(name_node, file, "fault: " + problem);
+  }
+  return config;
+}
+
+RouteSpec read_route(const YAML::Node& node, const std::string& file, const std::string& path) {
+  Fields fields(node, file, "route " + path,
+                {"status", "body", "body_size", "headers", "chunked", "close"});
+  fields.finish();
+  RouteSpec route;
+  if (auto n = fields.get("status")) {
+    route.status = static_cast<unsigned>(detail::read_integer(n, file, "status", 100));
+  }
+  if (auto n = fields.get("body")) route.body = detail::read_string(n, file, "body");
+  if (auto n = fields.get("body_size")) route.body_size = detail::read_size(n, file, "body_size");
+  if (auto n = fields.get("headers")) route.headers = read_string_map(n, file, "headers");
+  if (auto n = fields.get("chunked")) route.chunked = detail::read_bool(n, file, "chunked");
+  if (auto n = fields.get("close")) route.close = detail::read_bool(n, file, "close");
+  return route;
+}
+
+ServerSpec read_server(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "server", {"tls", "faults", "routes"});
+  fields.finish();
+  ServerSpec server;
+  if (auto n = fields.get("tls")) server.tls = detail::read_bool(n, file, "server.tls");
+  if (auto n = fields.get("faults")) {
+    if (!n.IsSequence()) fail_at(n, file, "server.faults: expected a list of faults");
+    for (const auto& item : n) server.faults.push_back(read_fault(item, file));
+  }
+  if (auto n = fields.get("routes")) {
+    if (!n.IsMap()) fail_at(n, file, "server.routes: expected a map of path to route");
+    for (const auto& entry : n) {
+      const std::string path = detail::read_string(entry.first, file, "route path");
+      if (path.empty() || path.front() != '/') {
+        fail_at(entry.first, file, "server.routes: a path starts with '/', got '" + path + "'");
+      }
+      server.routes[path] = read_route(entry.second, file, path);
+    }
+  }
+  return server;
+}
+
+ClientSpec read_client(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "client",
+                {"connect", "conn_keep_alive", "tls_handshake", "expect_continue",
+                 "response_header", "idle_conn", "max_all_idle_conns", "max_host_idle_conns"});
+  fields.finish();
+  ClientSpec client;
+  Settings& s = client.settings;
+  const std::pair<const char*, std::chrono::nanoseconds*> durations[] = {
+      {"connect", &s.connect},
+      {"conn_keep_alive", &s.conn_keep_alive},
+      {"tls_handshake", &s.tls_handshake},
+      {"expect_continue", &s.expect_continue},
+      {"response_header", &s.response_header},
+      {"idle_conn", &s.idle_conn}};
+  const std::pair<const char*, int*> counts[] = {{"max_all_idle_conns", &s.max_all_idle_conns},
+                                                 {"max_host_idle_conns", &s.max_host_idle_conns}};
+  // File order for the report's "configured" column.
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    for (const auto& [name, field] : durations) {
+      if (key != name) continue;
+      *field = detail::read_duration(entry.second, file, std::string("client.") + name);
+      client.configured.emplace_back(key, entry.second.Scalar());
+    }
+    for (const auto& [name, field] : counts) {
+      if (key != name) continue;
+      *field = static_cast<int>(
+          detail::read_integer(entry.second, file, std::string("client.") + name, -1000000));
+      client.configured.emplace_back(key, entry.second.Scalar());
+    }
+  }
+  return client;
+}
+
+std::vector<std::string> read_trace_list(const YAML::Node& node, const std::string& file,
+                                         const std::string& what) {
+  if (!node.IsSequence()) fail_at(node, file, what + ": expected a list of trace point names");
+  static const std::set<std::string> names = trace_point_names();
+  std::vector<std::string> points;
+  for (const auto& item : node) points.push_back(read_name(item, file, what, names));
+  return points;
+}
+
+std::optional<Timer> timer_of_error(const std::string& error) {
+  if (error == "connect_timeout") return Timer::connect;
+  if (error == "tls_handshake_timeout") return Timer::tls_handshake;
+  if (error == "response_header_timeout") return Timer::response_header;
+  return std::nullopt;
+}
+
+RequestExpectation read_expectation(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "expect",
+                {"status", "error", "pending_after", "timer", "fires_after", "reused", "connection",
+                 "keep_alive", "trace", "no_trace"});
+  fields.finish();
+  RequestExpectation expect;
+  if (auto n = fields.get("status")) {
+    expect.status = static_cast<unsigned>(detail::read_integer(n, file, "expect.status", 100));
+  }
+  if (auto n = fields.get("error")) expect.error = detail::read_string(n, file, "expect.error");
+  if (auto n = fields.get("pending_after")) {
+    expect.pending_after = detail::read_duration(n, file, "expect.pending_after");
+  }
+  const int outcomes =
+      (expect.status ? 1 : 0) + (expect.error ? 1 : 0) + (expect.pending_after ? 1 : 0);
+  if (outcomes > 1) {
+    fail_at(node, file, "expect: give one of 'status', 'error' or 'pending_after', not several");
+  }
+  if (outcomes == 0) {
+    fail_at(node, file, "expect: missing field 'status' or 'error' (or 'pending_after')");
+  }
+  if (auto n = fields.get("keep_alive")) {
+    KeepAliveExpectation keep_alive;
+    if (n.IsScalar() && n.Scalar() == "off") {
+      keep_alive.enabled = false;
+    } else {
+      const auto period = detail::read_duration(n, file, "expect.keep_alive (a period or off)");
+      if (period % std::chrono::seconds{1} != std::chrono::nanoseconds{0} || period.count() <= 0) {
+        fail_at(n, file,
+                "expect.keep_alive: the socket holds whole seconds; got '" + n.Scalar() + "'");
+      }
+      keep_alive.period = std::chrono::duration_cast<std::chrono::seconds>(period);
+    }
+    expect.keep_alive = keep_alive;
+  }
+  if (auto n = fields.get("connection")) {
+    const std::string choice = detail::read_string(n, file, "expect.connection");
+    if (choice == "most_recently_idled") {
+      expect.connection = ConnectionChoice::most_recently_idled;
+    } else if (choice == "least_recently_idled") {
+      expect.connection = ConnectionChoice::least_recently_idled;
+    } else {
+      fail_at(n, file,
+              "expect.connection: unknown choice '" + choice +
+                  "' (known: most_recently_idled, least_recently_idled)");
+    }
+  }
+  if (auto n = fields.get("timer")) {
+    const std::string name = detail::read_string(n, file, "expect.timer");
+    expect.timer = parse_timer(name);
+    if (!expect.timer || *expect.timer == Timer::idle_conn) {
+      fail_at(n, file,
+              "expect.timer: unknown timer '" + name +
+                  "' (known: connect, tls_handshake, expect_continue, response_header)");
+    }
+  }
+  if (auto n = fields.get("fires_after")) {
+    if (expect.pending_after) fail_at(n, file, "expect.fires_after: not with pending_after");
+    expect.fires_after = detail::read_duration(n, file, "expect.fires_after");
+    if (!expect.timer && expect.error) expect.timer = timer_of_error(*expect.error);
+    if (!expect.timer) {
+      fail_at(n, file,
+              "expect.fires_after: no timer to measure; add 'timer:' (connect, tls_handshake, "
+              "expect_continue, response_header) or an error such as response_header_timeout");
+    }
+  } else if (expect.timer) {
+    fail_at(fields.get("timer"), file, "expect.timer: needs 'fires_after'");
+  }
+  if (auto n = fields.get("reused")) expect.reused = detail::read_bool(n, file, "expect.reused");
+  if (auto n = fields.get("trace")) expect.trace = read_trace_list(n, file, "expect.trace");
+  if (auto n = fields.get("no_trace"))
+    expect.no_trace = read_trace_list(n, file, "expect.no_trace");
+  return expect;
+}
+
+RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
+                         const std::string& file) {
+  Fields fields(node, file, "request", {"method", "path", "body", "headers", "parallel"});
+  fields.finish();
+  RequestStep request;
+  if (auto n = fields.get("method")) {
+    request.method = detail::read_string(n, file, "request.method");
+    static const std::set<std::string> methods = {"GET",   "HEAD",   "POST",   "PUT",
+                                                  "PATCH", "DELETE", "OPTIONS"};
+    if (methods.count(request.method) == 0) {
+      fail_at(
+          n, file,
+          "request.method: unknown method '" + request.method + "' (known: " + join(methods) + ")");
+    }
+  }
+  if (auto n = fields.get("path")) {
+    request.path = detail::read_string(n, file, "request.path");
+    if (request.path.empty() || request.path.front() != '/') {
+      fail_at(n, file, "request.path: must start with '/', got '" + request.path + "'");
+    }
+  }
+  if (auto n = fields.get("body")) request.body_size = detail::read_size(n, file, "request.body");
+  if (auto n = fields.get("headers")) request.headers = read_string_map(n, file, "request.headers");
+  if (auto n = fields.get("parallel")) {
+    request.parallel = static_cast<unsigned>(detail::read_integer(n, file, "request.parallel", 1));
+  }
+  if (!expect_node.IsDefined()) fail_at(node, file, "request: missing field 'expect'");
+  request.expect = read_expectation(expect_node, file);
+  return request;
+}
+
+PoolExpectation read_pool(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "expect_pool", {"dials", "reuses", "retries", "idle", "closes"});
+  fields.finish();
+  PoolExpectation pool;
+  auto count = [&](const char* key, std::optional<std::uint64_t>& out) {
+    if (auto n = fields.get(key))
+      out = detail::read_integer(n, file, std::string("expect_pool.") + key, 0);
+  };
+  count("dials", pool.dials);
+  count("reuses", pool.reuses);
+  count("retries", pool.retries);
+  count("idle", pool.idle);
+  if (auto n = fields.get("closes")) {
+    if (!n.IsMap()) fail_at(n, file, "expect_pool.closes: expected a map of reason to count");
+    static const std::set<std::string> reasons = close_reason_names();
+    for (const auto& entry : n) {
+      const std::string reason = read_name(entry.first, file, "expect_pool.closes", reasons);
+      pool.closes[reason] =
+          detail::read_integer(entry.second, file, "expect_pool.closes." + reason, 0);
+    }
+  }
+  return pool;
+}
+
+ServerEventsStep read_server_events(const YAML::Node& node, const std::string& file) {
+  if (!node.IsSequence()) fail_at(node, file, "expect_server: expected a list of events");
+  static const std::set<std::string> kinds = event_kind_names();
+  ServerEventsStep step;
+  for (const auto& item : node) {
+    Fields fields(item, file, "expect_server", {"event", "connection", "count", "detail"});
+    fields.finish();
+    ServerEventExpectation expect;
+    expect.event = read_name(fields.require("event"), file, "expect_server.event", kinds);
+    if (auto n = fields.get("connection")) {
+      expect.connection = detail::read_integer(n, file, "expect_server.connection", 1);
+    }
+    if (auto n = fields.get("count"))
+      expect.count = detail::read_integer(n, file, "expect_server.count", 0);
+    if (auto n = fields.get("detail"))
+      expect.detail = detail::read_string(n, file, "expect_server.detail");
+    step.events.push_back(std::move(expect));
+  }
+  return step;
+}
+
+TimerStep read_timer_step(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "expect_timer", {"timer", "fires_after", "connection"});
+  fields.finish();
+  TimerStep step;
+  const YAML::Node timer = fields.require("timer");
+  if (detail::read_string(timer, file, "expect_timer.timer") != "idle_conn") {
+    fail_at(timer, file,
+            "expect_timer.timer: only idle_conn fires without a request (use a request's "
+            "'expect.fires_after' for the others), got '" +
+                timer.Scalar() + "'");
+  }
+  step.fires_after =
+      detail::read_duration(fields.require("fires_after"), file, "expect_timer.fires_after");
+  if (auto n = fields.get("connection")) {
+    step.connection = detail::read_integer(n, file, "expect_timer.connection", 1);
+  }
+  return step;
+}
+
+Step read_step(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "step",
+                {"request", "expect", "wait", "expect_pool", "expect_server", "expect_timer"});
+  fields.finish();
+  const char* kinds[] = {"request", "wait", "expect_pool", "expect_server", "expect_timer"};
+  std::string kind;
+  for (const char* candidate : kinds) {
+    if (!fields.get(candidate).IsDefined()) continue;
+    if (!kind.empty()) {
+      fail_at(node, file,
+              "step: one of request, wait, expect_pool, expect_server, expect_timer "
+              "per step, got both '" +
+                  kind + "' and '" + candidate + "'");
+    }
+    kind = candidate;
+  }
+  if (kind.empty()) {
+    fail_at(node, file,
+            "step: missing one of request, wait, expect_pool, expect_server, expect_timer");
+  }
+  Step step{WaitStep{}, detail::location_of(node, file)};
+  const YAML::Node value = fields.get(kind);
+  if (kind != "request" && fields.get("expect").IsDefined()) {
+    fail_at(fields.get("expect"), file, "step: 'expect' belongs to a request step");
+  }
+  if (kind == "request") {
+    step.kind = read_request(value, fields.get("expect"), file);
+  } else if (kind == "wait") {
+    step.kind = WaitStep{detail::read_duration(value, file, "wait")};
+  } else if (kind == "expect_pool") {
+    step.kind = read_pool(value, file);
+  } else if (kind == "expect_server") {
+    step.kind = read_server_events(value, file);
+  } else {
+    step.kind = read_timer_step(value, file);
+  }
+  return step;
+}
+
+}  // namespace
+
+LoadError::LoadError(SourceLocation where, const std::string& problem)
+    : std::runtime_error(to_string(where) + ": " + problem),
+      where_(std::move(where)),
+      problem_(problem) {}
+
+Scenario load_scenario_text(const std::string& text, const std::string& file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw LoadError({file, e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) throw LoadError({file, 1, 1}, "empty scenario file");
+  Fields fields(root, file, "scenario",
+                {"name", "about", "tolerance", "step_deadline", "server", "client", "steps"});
+  fields.finish();
+
+  Scenario scenario;
+  scenario.file = file;
+  const std::filesystem::path path(file);
+  scenario.group = path.parent_path().filename().string();
+  scenario.name =
+      scenario.group.empty() ? path.stem().string() : scenario.group + "/" + path.stem().string();
+  if (auto n = fields.get("name")) scenario.name = detail::read_string(n, file, "name");
+  if (auto n = fields.get("about")) scenario.about = detail::read_string(n, file, "about");
+  if (auto n = fields.get("tolerance")) {
+    scenario.tolerance = detail::read_duration(n, file, "tolerance");
+    if (*scenario.tolerance <= std::chrono::nanoseconds{0}) {
+      fail_at(n, file, "tolerance: must be positive");
+    }
+  }
+  if (auto n = fields.get("step_deadline")) {
+    scenario.step_deadline = detail::read_duration(n, file, "step_deadline");
+    if (scenario.step_deadline <= std::chrono::nanoseconds{0}) {
+      fail_at(n, file, "step_deadline: must be positive");
+    }
+  }
+  if (auto n = fields.get("server")) scenario.server = read_server(n, file);
+  if (auto n = fields.get("client")) scenario.client = read_client(n, file);
+  const YAML::Node steps = fields.require("steps");
+  if (!steps.IsSequence() || steps.size() == 0) {
+    fail_at(steps, file, "steps: expected a non-empty list of steps");
+  }
+  for (const auto& item : steps) scenario.steps.push_back(read_step(item, file));
+  return scenario;
+}
+
+Scenario load_scenario_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw LoadError({path, 0, 0}, "cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_scenario_text(text.str(), path);
+}
+
+}  // namespace tunedhttp::harness

@@ -1,0 +1,44 @@
+// The JSON report of `tunedhttp run --json`.
+#include <nlohmann/json.hpp>
+#include <tunedhttp/harness/report.hpp>
+
+namespace tunedhttp::harness {
+namespace {
+
+double milliseconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
+}  // namespace
+
+std::string format_json(const std::vector<ScenarioResult>& results) {
+  nlohmann::json scenarios = nlohmann::json::array();
+  std::size_t failed = 0;
+  for (const auto& result : results) {
+    if (!result.passed) ++failed;
+    nlohmann::json timings = nlohmann::json::array();
+    for (const auto& m : result.timings) {
+      timings.push_back({{"timer", m.timer},
+                         {"configured_ms", milliseconds(m.configured)},
+                         {"fired_at_ms", milliseconds(m.fired_at)},
+                         {"lateness_ms", milliseconds(m.lateness())},
+                         {"tolerance_ms", milliseconds(m.tolerance)},
+                         {"passed", m.passed}});
+    }
+    scenarios.push_back({{"name", result.name},
+                         {"file", result.file},
+                         {"group", result.group},
+                         {"result", result.passed ? "pass" : "fail"},
+                         {"configured", result.configured},
+                         {"elapsed_ms", milliseconds(result.elapsed)},
+                         {"failures", result.failures},
+                         {"timings", timings}});
+  }
+  nlohmann::json report = {{"passed", failed == 0},
+                           {"total", results.size()},
+                           {"failed", failed},
+                           {"scenarios", scenarios}};
+  return report.dump(2) + "\n";
+}
+
+}  // namespace tunedhttp::harness

@@ -1,0 +1,85 @@
+// The table `tunedhttp run` prints after the scenarios ran.
+#include <algorithm>
+#include <array>
+#include <sstream>
+#include <tunedhttp/harness/report.hpp>
+#include <tunedhttp/units.hpp>
+
+namespace tunedhttp::harness {
+namespace {
+
+std::string signed_duration(std::chrono::nanoseconds d) {
+  return d < std::chrono::nanoseconds{0} ? "-" + format_duration(-d) : "+" + format_duration(d);
+}
+
+// The row's timing columns: the worst-judged measurement (a failing one first, else the latest).
+std::array<std::string, 3> timing_columns(const ScenarioResult& result) {
+  if (result.timings.empty())
+    return {result.configured.empty() ? "-" : result.configured, "-", "-"};
+  const TimingMeasurement* shown = &result.timings.front();
+  for (const auto& m : result.timings) {
+    if (!m.passed) {
+      shown = &m;
+      break;
+    }
+  }
+  std::string configured = shown->timer + " " + format_duration(shown->configured);
+  if (result.timings.size() > 1) {
+    configured += " (" + std::to_string(result.timings.size()) + " timings)";
+  }
+  return {configured, format_duration(shown->fired_at), signed_duration(shown->lateness())};
+}
+
+}  // namespace
+
+std::string format_result_line(const ScenarioResult& result) {
+  std::string line =
+      (result.passed ? "PASS " : "FAIL ") + result.name + " (" + format_duration(result.elapsed);
+  if (!result.timings.empty()) {
+    line += ", " + result.timings.front().timer + " " +
+            signed_duration(result.timings.front().lateness()) + " late";
+  }
+  return line + ")";
+}
+
+std::string format_table(const std::vector<ScenarioResult>& results) {
+  const std::array<std::string, 5> header = {"scenario", "result", "configured", "fired at",
+                                             "lateness"};
+  std::vector<std::array<std::string, 5>> rows;
+  for (const auto& result : results) {
+    auto timing = timing_columns(result);
+    rows.push_back({result.name, result.passed ? "pass" : "FAIL", timing[0], timing[1], timing[2]});
+  }
+  std::array<std::size_t, 5> widths{};
+  for (std::size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  std::ostringstream out;
+  auto print = [&](const std::array<std::string, 5>& row) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      out << row[c];
+      if (c + 1 < row.size()) out << std::string(widths[c] - row[c].size() + 2, ' ');
+    }
+    out << '\n';
+  };
+  print(header);
+  std::array<std::string, 5> rule;
+  for (std::size_t c = 0; c < rule.size(); ++c) rule[c] = std::string(widths[c], '-');
+  print(rule);
+  for (const auto& row : rows) print(row);
+
+  std::size_t failed = 0;
+  for (const auto& result : results) {
+    if (result.passed) continue;
+    ++failed;
+    out << "\nFAIL " << result.name << " (" << result.file << ")\n";
+    for (const auto& failure : result.failures) out << "  " << failure << '\n';
+  }
+  out << '\n'
+      << results.size() - failed << " passed, " << failed << " failed, " << results.size()
+      << " scenarios (timing tolerance " << format_duration(timing_tolerance()) << ")\n";
+  return out.str();
+}
+
+}  // namespace tunedhttp::harness

@@ -1,0 +1,464 @@
+// The scenario runner: one io_context on one thread runs the mock server and the client; the
+// calling thread walks the steps, each with a deadline, and checks the expectations.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <tunedhttp/client.hpp>
+#include <tunedhttp/harness/runner.hpp>
+#include <tunedhttp/mockserver/server.hpp>
+#include <tunedhttp/units.hpp>
+
+#include "expectations.hpp"
+#include "request_outcome.hpp"
+#include "trace_recorder.hpp"
+
+namespace tunedhttp::harness {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using std::chrono::nanoseconds;
+
+// How often the runner re-reads state that has no notification of its own (the server's event
+// log and the pool counters) while waiting for it with a deadline. Times are taken from the
+// events' own stamps, so this only bounds how quickly a wait notices, not what it measures.
+constexpr auto recheck_interval = std::chrono::milliseconds{2};
+
+// How long teardown may take before the runner gives up on a clean shutdown.
+constexpr auto teardown_deadline = std::chrono::seconds{2};
+
+nanoseconds scaled(nanoseconds d) {
+  return std::chrono::duration_cast<nanoseconds>(d * timing_scale());
+}
+
+// One request in flight: its own trace and its completion.
+struct RequestRecord {
+  std::mutex mutex;
+  detail::RequestOutcome outcome;
+  std::promise<void> done;
+};
+
+mockserver::Route to_route(const RouteSpec& spec) {
+  mockserver::Route route;
+  route.status = spec.status;
+  route.body = spec.body;
+  route.body_size = spec.body_size;
+  route.headers = spec.headers;
+  route.chunked = spec.chunked;
+  route.close = spec.close;
+  return route;
+}
+
+std::string configured_text(const ClientSpec& client) {
+  std::string text;
+  for (const auto& [name, value] : client.configured) {
+    text += (text.empty() ? "" : " ") + name + "=" + value;
+  }
+  return text;
+}
+
+detail::RequestOutcome::KeepAlive read_keep_alive(int socket) {
+  detail::RequestOutcome::KeepAlive keep_alive;
+  int enabled = 0;
+  int idle = 0;
+  int interval = 0;
+  socklen_t size = sizeof(int);
+  if (::getsockopt(socket, SOL_SOCKET, SO_KEEPALIVE, &enabled, &size) != 0) return keep_alive;
+  size = sizeof(int);
+  if (::getsockopt(socket, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &size) != 0) return keep_alive;
+  size = sizeof(int);
+  if (::getsockopt(socket, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &size) != 0) return keep_alive;
+  keep_alive.read = true;
+  keep_alive.enabled = enabled != 0;
+  keep_alive.idle_seconds = idle;
+  keep_alive.interval_seconds = interval;
+  return keep_alive;
+}
+
+class Run {
+ public:
+  explicit Run(const Scenario& scenario)
+      : scenario_(scenario), tolerance_(scenario_tolerance(scenario)) {
+    result_.name = scenario.name;
+    result_.file = scenario.file;
+    result_.group = scenario.group;
+    result_.configured = configured_text(scenario.client);
+  }
+
+  ScenarioResult execute() {
+    const auto began = Clock::now();
+    thread_ = std::thread([this] { io_.run(); });
+    try {
+      if (start()) {
+        for (const auto& step : scenario_.steps) {
+          if (!run_step(step)) break;
+        }
+      }
+    } catch (const std::exception& e) {
+      fail({scenario_.file, 1, 1}, std::string("the runner failed: ") + e.what());
+    }
+    teardown();
+    result_.elapsed = Clock::now() - began;
+    result_.passed = result_.failures.empty();
+    return std::move(result_);
+  }
+
+ private:
+  void fail(const SourceLocation& where, const std::string& problem) {
+    result_.failures.push_back(to_string(where) + ": " + problem);
+  }
+
+  Clock::time_point step_deadline() const { return Clock::now() + scaled(scenario_.step_deadline); }
+
+  bool start() {
+    try {
+      mockserver::ServerOptions options;
+      options.tls = scenario_.server.tls;
+      options.faults = scenario_.server.faults;
+      for (const auto& [path, route] : scenario_.server.routes) {
+        options.routes[path] = to_route(route);
+      }
+      server_ = std::make_unique<mockserver::Server>(io_.get_executor(), options);
+      server_->start();
+      base_url_ = server_->base_url();
+      if (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+
+      ClientOptions client_options;
+      client_options.settings = scenario_.client.settings;
+      client_options.tls.ca_pem = server_->ca_pem();
+      client_options.trace = [recorder = recorder_](const TraceEvent& event) {
+        recorder->record(event);
+      };
+      client_ = std::make_unique<Client>(io_.get_executor(), std::move(client_options));
+      return true;
+    } catch (const std::exception& e) {
+      fail({scenario_.file, 1, 1},
+           std::string("cannot start the mock server and client: ") + e.what());
+      return false;
+    }
+  }
+
+  // Returns false when the scenario cannot go on (a step did not complete).
+  bool run_step(const Step& step) {
+    return std::visit([&](const auto& kind) { return this->run(kind, step.where); }, step.kind);
+  }
+
+  bool run(const RequestStep& request, const SourceLocation& where) {
+    const auto step_start = Clock::now();
+    std::vector<std::shared_ptr<RequestRecord>> records;
+    for (unsigned i = 0; i < request.parallel; ++i) {
+      auto record = std::make_shared<RequestRecord>();
+      Request message = make_request(boost::beast::http::string_to_verb(request.method),
+                                     base_url_ + request.path, std::string(request.body_size, 'x'));
+      for (const auto& [name, value] : request.headers) message.set(name, value);
+      record->outcome.started = Clock::now();
+      TraceHook hook = [record](const TraceEvent& event) {
+        std::lock_guard lock(record->mutex);
+        record->outcome.trace.push_back(event);
+        // The socket is only valid during the call: read its keep-alive options now.
+        if (event.point == TracePoint::got_conn && event.socket >= 0) {
+          record->outcome.keep_alive = read_keep_alive(event.socket);
+        }
+      };
+      asio::post(io_, [client = client_.get(), record, hook = std::move(hook),
+                       message = std::move(message)]() mutable {
+        client->async_request(std::move(message), std::move(hook),
+                              [record](boost::system::error_code error, Response response) {
+                                const auto now = Clock::now();
+                                std::lock_guard lock(record->mutex);
+                                if (record->outcome.completed) return;
+                                record->outcome.completed = true;
+                                record->outcome.completed_at = now;
+                                record->outcome.error = error;
+                                record->outcome.error_name = error_name(error);
+                                record->outcome.error_message = error ? error.message() : "";
+                                record->outcome.status = response.result_int();
+                                record->done.set_value();
+                              });
+      });
+      records.push_back(std::move(record));
+    }
+
+    const auto history_end = Clock::now();
+    if (request.expect.pending_after) {
+      // A limit that does not fire in the scenario's time: check it has not, and move on.
+      std::this_thread::sleep_until(records.front()->outcome.started +
+                                    *request.expect.pending_after);
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        std::lock_guard lock(records[i]->mutex);
+        for (const auto& problem : detail::check_outcome(request.expect, records[i]->outcome)) {
+          fail(where, problem);
+        }
+      }
+      return true;
+    }
+    const auto deadline = step_deadline();
+    bool all_completed = true;
+    std::vector<detail::RequestOutcome> outcomes;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (records[i]->done.get_future().wait_until(deadline) != std::future_status::ready) {
+        fail(where, "request " + std::to_string(i + 1) + " of " + std::to_string(records.size()) +
+                        ": got no completion within " +
+                        format_duration(scaled(scenario_.step_deadline)) +
+                        "; want the request to end (the runner gives up on this scenario)");
+        all_completed = false;
+        continue;
+      }
+      std::lock_guard lock(records[i]->mutex);
+      outcomes.push_back(records[i]->outcome);
+    }
+    if (!all_completed) return false;
+
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const std::string prefix =
+          outcomes.size() == 1 ? "" : "request " + std::to_string(i + 1) + ": ";
+      for (const auto& problem : detail::check_outcome(request.expect, outcomes[i])) {
+        fail(where, prefix + problem);
+      }
+      if (request.expect.connection) {
+        auto history = recorder_->snapshot();
+        history.erase(std::remove_if(history.begin(), history.end(),
+                                     [&](const TraceEvent& e) { return e.at > history_end; }),
+                      history.end());
+        for (const auto& problem :
+             detail::check_connection_choice(*request.expect.connection, outcomes[i], history)) {
+          fail(where, prefix + problem);
+        }
+      }
+    }
+    if (request.expect.fires_after) measure(request.expect, outcomes, step_start, where);
+    return true;
+  }
+
+  // The firing time of the request's timer, measured from the trace point that starts it.
+  void measure(const RequestExpectation& expect,
+               const std::vector<detail::RequestOutcome>& outcomes, Clock::time_point step_start,
+               const SourceLocation& where) {
+    const Timer timer = *expect.timer;
+    const nanoseconds configured = *expect.fires_after;
+    if (timer == Timer::expect_continue) {
+      measure_expect_continue(configured, outcomes, step_start, where);
+      return;
+    }
+    const TracePoint start_point = timer == Timer::connect         ? TracePoint::dial_start
+                                   : timer == Timer::tls_handshake ? TracePoint::tls_handshake_start
+                                                                   : TracePoint::wrote_request;
+    for (const auto& outcome : outcomes) {
+      const TraceEvent* start = outcome.find(start_point);
+      if (start == nullptr) {
+        fail(where, std::string("got no trace point ") +
+                        std::string(trace_point_name(start_point)) + " to measure " +
+                        timer_name(timer) + " from; want it");
+        continue;
+      }
+      record_timing(
+          detail::judge_timing(timer, configured, outcome.completed_at - start->at, tolerance_),
+          where);
+    }
+  }
+
+  // expect_continue: from the client's wait_100_continue (or wrote_headers when the client did
+  // not wait) to the server's first body byte. Requests and body starts are paired in time order.
+  void measure_expect_continue(nanoseconds configured,
+                               const std::vector<detail::RequestOutcome>& outcomes,
+                               Clock::time_point step_start, const SourceLocation& where) {
+    std::vector<Clock::time_point> starts;
+    for (const auto& outcome : outcomes) {
+      const TraceEvent* start = outcome.find(TracePoint::wait_100_continue);
+      if (start == nullptr) start = outcome.find(TracePoint::wrote_headers);
+      if (start == nullptr) {
+        fail(where,
+             "got no trace point wait_100_continue or wrote_headers to measure "
+             "expect_continue from; want one");
+        continue;
+      }
+      starts.push_back(start->at);
+    }
+    std::sort(starts.begin(), starts.end());
+    std::vector<Clock::time_point> bodies;
+    for (const auto& event : server_->events().snapshot()) {
+      if (event.kind == mockserver::EventKind::body_first_byte && event.at >= step_start) {
+        bodies.push_back(event.at);
+      }
+    }
+    std::sort(bodies.begin(), bodies.end());
+    std::size_t next = 0;
+    for (const auto& start : starts) {
+      while (next < bodies.size() && bodies[next] < start) ++next;
+      if (next == bodies.size()) {
+        fail(where,
+             "server got no request body after the client's wait_100_continue; want the "
+             "body at expect_continue");
+        continue;
+      }
+      record_timing(detail::judge_timing(Timer::expect_continue, configured, bodies[next++] - start,
+                                         tolerance_),
+                    where);
+    }
+  }
+
+  void record_timing(const TimingMeasurement& measurement, const SourceLocation& where) {
+    if (!measurement.passed) fail(where, detail::describe_timing_failure(measurement));
+    result_.timings.push_back(measurement);
+  }
+
+  bool run(const WaitStep& wait, const SourceLocation&) {
+    std::this_thread::sleep_for(wait.duration);
+    return true;
+  }
+
+  bool run(const PoolExpectation& expect, const SourceLocation& where) {
+    // Pool counters change on the client's strand just around a completion; wait for them to
+    // agree, up to the tolerance, then report what they are.
+    const auto deadline = Clock::now() + tolerance_;
+    std::vector<std::string> failures;
+    for (;;) {
+      failures = detail::check_pool(expect, client_->pool_stats());
+      if (failures.empty() || Clock::now() >= deadline) break;
+      std::this_thread::sleep_for(recheck_interval);
+    }
+    for (const auto& problem : failures) fail(where, problem);
+    return true;
+  }
+
+  bool run(const ServerEventsStep& expect, const SourceLocation& where) {
+    // The expectation spans several events, which EventLog's single-event waits cannot express:
+    // re-read the log until the expected events are there or the deadline passes.
+    const auto deadline = step_deadline();
+    auto events = server_->events().snapshot();
+    while (!detail::server_events_present(expect, events) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(recheck_interval);
+      events = server_->events().snapshot();
+    }
+    for (const auto& problem : detail::check_server_events(expect, events)) fail(where, problem);
+    return true;
+  }
+
+  // idle_conn: from the client's put_idle_conn to the server seeing the client's FIN.
+  bool run(const TimerStep& step, const SourceLocation& where) {
+    const auto trace = recorder_->snapshot();
+    std::optional<std::uint64_t> connection = step.connection;
+    const TraceEvent* put = nullptr;
+    for (const auto& event : trace) {
+      if (event.point != TracePoint::put_idle_conn || event.error) continue;
+      if (connection && event.connection != *connection) continue;
+      put = &event;
+    }
+    if (put == nullptr) {
+      fail(where, "got no put_idle_conn" +
+                      (connection ? " for connection " + std::to_string(*connection) : "") +
+                      "; want a connection put back idle before expect_timer");
+      return true;
+    }
+    const std::uint64_t client_connection = put->connection;
+    const auto idle_since = put->at;
+    const auto deadline =
+        std::min(idle_since + step.fires_after + tolerance_ + tolerance_, step_deadline());
+    TraceEvent closed;
+    const bool client_closed = recorder_->wait_for(
+        [&](const std::vector<TraceEvent>& events) -> const TraceEvent* {
+          for (const auto& event : events) {
+            if (event.point == TracePoint::idle_conn_closed &&
+                event.connection == client_connection && event.at >= idle_since) {
+              return &event;
+            }
+          }
+          return nullptr;
+        },
+        deadline, closed);
+    if (!client_closed) {
+      fail(where, "got no idle_conn_closed for connection " + std::to_string(client_connection) +
+                      " within " + format_duration(deadline - idle_since) +
+                      " of put_idle_conn; want the client to close it at " +
+                      format_duration(step.fires_after));
+      return true;
+    }
+    if (closed.detail != close_reason_name(CloseReason::idle_timeout)) {
+      fail(where, "idle_conn_closed for connection " + std::to_string(client_connection) +
+                      ": got reason '" + closed.detail + "'; want 'idle_timeout'");
+    }
+    // The server sees the FIN just after the client closes; pair it by time.
+    const auto server_deadline = Clock::now() + scaled(std::chrono::seconds{1});
+    std::optional<Clock::time_point> server_saw;
+    if (auto event = server_->events().wait_until(
+            [&](const mockserver::Event& e) {
+              return e.kind == mockserver::EventKind::closed_by_peer && e.at >= closed.at;
+            },
+            server_deadline)) {
+      server_saw = event->at;
+    }
+    if (!server_saw) {
+      fail(where, "the client closed connection " + std::to_string(client_connection) +
+                      " but the server logged no closed_by_peer; want the client's FIN to arrive");
+      return true;
+    }
+    record_timing(detail::judge_timing(Timer::idle_conn, step.fires_after, *server_saw - idle_since,
+                                       tolerance_),
+                  where);
+    return true;
+  }
+
+  void teardown() {
+    // Client and server are shut down on the io thread, where their handlers run.
+    if (client_ || server_) {
+      std::promise<void> done;
+      auto finished = done.get_future();
+      asio::post(io_, [&] {
+        client_.reset();
+        if (server_) server_->stop();
+        done.set_value();
+      });
+      if (finished.wait_for(teardown_deadline) != std::future_status::ready) {
+        fail({scenario_.file, 1, 1}, "client and server did not shut down within 2s");
+      }
+    }
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    client_.reset();
+    server_.reset();
+  }
+
+  const Scenario& scenario_;
+  const nanoseconds tolerance_;
+  ScenarioResult result_;
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  std::thread thread_;
+  std::shared_ptr<detail::TraceRecorder> recorder_ = std::make_shared<detail::TraceRecorder>();
+  std::unique_ptr<mockserver::Server> server_;
+  std::unique_ptr<Client> client_;
+  std::string base_url_;
+};
+
+}  // namespace
+
+std::chrono::nanoseconds scenario_tolerance(const Scenario& scenario) {
+  if (scenario.tolerance) return scaled(*scenario.tolerance);
+  return timing_tolerance();
+}
+
+ScenarioResult run_scenario(const Scenario& scenario) {
+  try {
+    return Run(scenario).execute();
+  } catch (const std::exception& e) {
+    ScenarioResult result;
+    result.name = scenario.name;
+    result.file = scenario.file;
+    result.group = scenario.group;
+    result.failures.push_back(scenario.file + ": the runner failed: " + e.what());
+    return result;
+  }
+}
+
+}  // namespace tunedhttp::harness

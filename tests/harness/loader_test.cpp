@@ -1,0 +1,182 @@
+// The loader accepts the documented format and rejects broken files with file:line:column and
+// what is wrong.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tunedhttp/harness/loader.hpp>
+
+namespace tunedhttp::harness {
+namespace {
+
+TEST(Loader, ReadsEveryKey) {
+  const Scenario s = load_scenario_text(R"(name: response_header/held
+about: The server holds the headers.
+tolerance: 150ms
+step_deadline: 3s
+server:
+  tls: true
+  faults:
+    - hold_headers: {for: 2s}
+      target: {request: 1, path: /invoke}
+    - stall_accept:
+  routes:
+    /big: {status: 201, body_size: 1MiB, headers: {X-Test: yes}, chunked: true}
+client:
+  response_header: 200ms
+  connect: 1.5s
+  max_host_idle_conns: 0
+  conn_keep_alive: -1s
+steps:
+  - request: {method: POST, path: /invoke, body: 64KiB, headers: {Expect: 100-continue}, parallel: 3}
+    expect:
+      error: response_header_timeout
+      fires_after: 200ms
+      reused: false
+      trace: [wrote_request]
+      no_trace: [got_response_headers]
+  - wait: 250ms
+  - expect_pool: {dials: 1, reuses: 0, idle: 0, closes: {error: 1}}
+  - expect_server:
+      - {event: closed_by_peer, connection: 1, count: 1}
+  - expect_timer: {timer: idle_conn, fires_after: 300ms}
+)",
+                                        "scenarios/response_header/held.yaml");
+  EXPECT_EQ(s.name, "response_header/held");
+  EXPECT_EQ(s.group, "response_header");
+  EXPECT_EQ(s.tolerance, std::chrono::milliseconds{150});
+  EXPECT_EQ(s.step_deadline, std::chrono::seconds{3});
+  EXPECT_TRUE(s.server.tls);
+  ASSERT_EQ(s.server.faults.size(), 2u);
+  EXPECT_EQ(s.server.faults[0].name, "hold_headers");
+  EXPECT_EQ(s.server.faults[0].parameters.at("for"), "2s");
+  EXPECT_EQ(s.server.faults[0].target.request, 1u);
+  EXPECT_EQ(s.server.faults[0].target.path, "/invoke");
+  EXPECT_EQ(s.server.faults[1].name, "stall_accept");
+  EXPECT_EQ(s.server.routes.at("/big").status, 201u);
+  EXPECT_EQ(s.server.routes.at("/big").body_size, 1024u * 1024u);
+  EXPECT_TRUE(s.server.routes.at("/big").chunked);
+  EXPECT_EQ(s.client.settings.response_header, std::chrono::milliseconds{200});
+  EXPECT_EQ(s.client.settings.connect, std::chrono::milliseconds{1500});
+  EXPECT_EQ(s.client.settings.max_host_idle_conns, 0);
+  EXPECT_EQ(s.client.settings.conn_keep_alive, std::chrono::seconds{-1});
+  EXPECT_EQ(s.client.settings.idle_conn, std::chrono::seconds{90});  // default kept
+  ASSERT_EQ(s.client.configured.size(), 4u);
+  EXPECT_EQ(s.client.configured[0].first, "response_header");
+  ASSERT_EQ(s.steps.size(), 5u);
+  const auto& request = std::get<RequestStep>(s.steps[0].kind);
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.body_size, 64u * 1024u);
+  EXPECT_EQ(request.parallel, 3u);
+  EXPECT_EQ(request.headers.at("Expect"), "100-continue");
+  EXPECT_EQ(request.expect.error, "response_header_timeout");
+  EXPECT_EQ(request.expect.timer, Timer::response_header);  // inferred from the error
+  EXPECT_EQ(request.expect.reused, false);
+  EXPECT_EQ(s.steps[0].where.line, 20);
+  EXPECT_EQ(std::get<WaitStep>(s.steps[1].kind).duration, std::chrono::milliseconds{250});
+  EXPECT_EQ(std::get<PoolExpectation>(s.steps[2].kind).closes.at("error"), 1u);
+  EXPECT_EQ(std::get<ServerEventsStep>(s.steps[3].kind).events.at(0).count, 1u);
+  EXPECT_EQ(std::get<TimerStep>(s.steps[4].kind).fires_after, std::chrono::milliseconds{300});
+}
+
+TEST(Loader, NameDefaultsToFolderAndStem) {
+  const Scenario s =
+      load_scenario_text("steps:\n  - wait: 1ms\n", "scenarios/idle_conn/fires.yaml");
+  EXPECT_EQ(s.name, "idle_conn/fires");
+  EXPECT_EQ(s.group, "idle_conn");
+}
+
+struct BrokenFile {
+  const char* what;
+  const char* text;
+  int line;
+  int column;
+  const char* message;  // a part of what the error must say
+};
+
+// Each broken file: where the error must point and what it must say.
+const BrokenFile broken_files[] = {
+    {"unknown top-level key", "name: x\nstepz: []\n", 2, 1, "unknown key 'stepz'"},
+    {"unknown client key", "client:\n  response_headers: 1s\nsteps: [wait: 1ms]\n", 2, 3,
+     "unknown key 'response_headers'"},
+    {"bad duration", "client:\n  connect: 200 ms\nsteps: [wait: 1ms]\n", 2, 12,
+     "bad duration '200 ms'"},
+    {"number without unit", "client:\n  idle_conn: 300\nsteps: [wait: 1ms]\n", 2, 14,
+     "bad duration '300'"},
+    {"bad size", "steps:\n  - request: {body: 64KB}\n    expect: {status: 200}\n", 2, 20,
+     "bad size '64KB'"},
+    {"wrong type: map for a duration", "client:\n  connect: {a: 1}\nsteps: [wait: 1ms]\n", 2, 12,
+     "client.connect: expected a duration"},
+    {"wrong type: text for a count", "client:\n  max_all_idle_conns: many\nsteps: [wait: 1ms]\n", 2,
+     23, "expected a whole number, got 'many'"},
+    {"wrong type: list for steps", "steps: {wait: 1ms}\n", 1, 8,
+     "steps: expected a non-empty list"},
+    {"missing steps", "name: x\n", 1, 1, "missing field 'steps'"},
+    {"missing expect", "steps:\n  - request: {path: /}\n", 2, 14, "missing field 'expect'"},
+    {"missing status or error", "steps:\n  - request: {}\n    expect: {reused: true}\n", 3, 13,
+     "missing field 'status' or 'error'"},
+    {"fires_after without a timer",
+     "steps:\n  - request: {}\n    expect: {status: 200, fires_after: 1s}\n", 3, 39,
+     "no timer to measure"},
+    {"unknown fault", "server:\n  faults:\n    - hold_header: {for: 1s}\nsteps: [wait: 1ms]\n", 3,
+     7, "hold_header"},
+    {"bad fault parameter",
+     "server:\n  faults:\n    - hold_headers: {for: soon}\nsteps: [wait: 1ms]\n", 3, 7,
+     "hold_headers"},
+    {"unknown trace point",
+     "steps:\n  - request: {}\n    expect: {status: 200, trace: [wrote_it]}\n", 3, 35,
+     "unknown name 'wrote_it'"},
+    {"unknown close reason", "steps:\n  - expect_pool: {closes: {tired: 1}}\n", 2, 29,
+     "unknown name 'tired'"},
+    {"unknown server event", "steps:\n  - expect_server:\n      - {event: hello}\n", 3, 16,
+     "unknown name 'hello'"},
+    {"two step kinds", "steps:\n  - wait: 1ms\n    expect_pool: {}\n", 2, 5, "per step"},
+    {"bad method", "steps:\n  - request: {method: FETCH}\n    expect: {status: 200}\n", 2, 24,
+     "unknown method 'FETCH'"},
+    {"parallel zero", "steps:\n  - request: {parallel: 0}\n    expect: {status: 200}\n", 2, 26,
+     "must be at least 1"},
+    {"not YAML", "steps: [wait: 1ms\n", 2, 1, "not valid YAML"},
+    {"expect_timer for a request timer",
+     "steps:\n  - expect_timer: {timer: connect, fires_after: 1s}\n", 2, 26, "only idle_conn"},
+};
+
+class LoaderRejects : public testing::TestWithParam<BrokenFile> {};
+
+TEST_P(LoaderRejects, WithFileLineColumnAndWhatIsWrong) {
+  const BrokenFile& broken = GetParam();
+  try {
+    load_scenario_text(broken.text, "scenarios/broken/file.yaml");
+    FAIL() << broken.what << ": got a scenario; want a LoadError";
+  } catch (const LoadError& e) {
+    const std::string want_location = "scenarios/broken/file.yaml:" + std::to_string(broken.line) +
+                                      ":" + std::to_string(broken.column) + ": ";
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind(want_location, 0), 0u)
+        << broken.what << ": got '" << message << "'; want it to start with '" << want_location
+        << "'";
+    EXPECT_NE(message.find(broken.message), std::string::npos)
+        << broken.what << ": got '" << message << "'; want it to say '" << broken.message << "'";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BrokenFiles, LoaderRejects, testing::ValuesIn(broken_files));
+
+TEST(Loader, UnreadableFileIsAnError) {
+  try {
+    load_scenario_file("/nonexistent/scenario.yaml");
+    FAIL() << "got a scenario; want a LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/scenario.yaml:0:0: cannot read"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Loader, FindsYamlFilesInFoldersSorted) {
+  const auto files = find_scenario_files({TUNEDHTTP_TEST_DATA "/wrong"});
+  ASSERT_FALSE(files.empty());
+  EXPECT_TRUE(std::is_sorted(files.begin(), files.end()));
+  EXPECT_THROW(find_scenario_files({"/nonexistent/folder"}), LoadError);
+}
+
+}  // namespace
+}  // namespace tunedhttp::harness
