@@ -1,6 +1,7 @@
 #include <atomic>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
@@ -55,6 +56,9 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
 
   asio::awaitable<std::tuple<error_code, Response>> run(Request request, TraceHook hook);
+  asio::awaitable<detail::DialResult> get_conn(const detail::Url& url, detail::Tracer& tracer,
+                                               std::chrono::nanoseconds& idle_time);
+  asio::awaitable<detail::DialResult> dial_for(const detail::Url& url, detail::Tracer& tracer);
 
   asio::any_io_executor executor;
   ClientOptions options;
@@ -63,6 +67,43 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   std::atomic<std::uint64_t> next_request{1};
   std::atomic<std::uint64_t> next_connection{1};
 };
+
+// A new connection of our own, counted as a dial when it succeeds.
+asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Url& url,
+                                                            detail::Tracer& tracer) {
+  auto dialed = co_await detail::dial(url, options.settings, options.tls, tls_context.get(),
+                                      next_connection++, tracer);
+  if (!dialed.error) pool->count_dial();
+  co_return dialed;
+}
+
+// Go's Transport.getConn: an idle connection if there is one; otherwise dial, and meanwhile
+// take any connection another request puts back first. A dial that loses the race is not
+// wasted: its connection goes to the pool (or to the next waiter).
+asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& url,
+                                                            detail::Tracer& tracer,
+                                                            std::chrono::nanoseconds& idle_time) {
+  auto strand = co_await asio::this_coro::executor;
+  auto waiter = std::make_shared<detail::ConnWaiter>(strand, url.key());
+  if (auto idle = pool->take_or_wait(waiter, idle_time)) {
+    co_return detail::DialResult{{}, std::move(idle)};
+  }
+  // The dial runs on its own: it may outlive this request when a put satisfies us first.
+  asio::co_spawn(
+      strand,
+      [state = shared_from_this(), url, waiter,
+       dial_tracer = tracer]() mutable -> asio::awaitable<void> {
+        auto dialed = co_await state->dial_for(url, dial_tracer);
+        if (!state->pool->deliver_dial(waiter, dialed.error, dialed.connection) &&
+            dialed.connection) {
+          state->pool->put(dialed.connection);
+        }
+      },
+      asio::detached);
+  auto [error, connection] =
+      co_await waiter->delivery.async_receive(asio::as_tuple(asio::use_awaitable));
+  co_return detail::DialResult{error, std::move(connection)};
+}
 
 asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request request,
                                                                      TraceHook hook) {
@@ -87,14 +128,15 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request req
     std::chrono::nanoseconds idle_time{0};
     // A retry dials afresh: the connection that just failed shows the pool may hold more
     // connections the server has dropped.
-    auto connection = attempt == 0 ? pool->take(url.key(), idle_time) : nullptr;
-    if (!connection) {
-      auto dialed = co_await detail::dial(url, options.settings, options.tls, tls_context.get(),
-                                          next_connection++, tracer);
-      if (dialed.error) co_return std::tuple{dialed.error, Response{}};
-      connection = std::move(dialed.connection);
-      pool->count_dial();
+    detail::DialResult obtained;
+    // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
+    if (attempt == 0) {
+      obtained = co_await get_conn(url, tracer, idle_time);
+    } else {
+      obtained = co_await dial_for(url, tracer);
     }
+    if (obtained.error) co_return std::tuple{obtained.error, Response{}};
+    auto connection = std::move(obtained.connection);
     tracer.set_connection(connection->id);
     if (tracer.enabled()) {
       TraceEvent got;

@@ -105,8 +105,13 @@ class Exchange {
     const auto& settings = options_.settings;
     const bool wait_for_continue =
         expects_continue(request_) && settings.expect_continue > std::chrono::nanoseconds::zero();
-    error_code ec = wait_for_continue ? co_await send_with_expect_continue()
-                                      : co_await send_then_read_headers();
+    error_code ec;
+    // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
+    if (wait_for_continue) {
+      ec = co_await send_with_expect_continue();
+    } else {
+      ec = co_await send_then_read_headers();
+    }
     if (!ec) ec = co_await read_body();
     outcome_.error = ec;
     tracer_.emit(TracePoint::response_done, ec);

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 
 namespace tunedhttp::detail {
 namespace {
@@ -18,6 +19,14 @@ bool looks_dead(Connection& connection) {
   return !connection.tls;
 }
 
+// Hands a delivery to the waiter on its own executor. Sending directly could resume the
+// waiting request inline, on our stack and under our lock.
+void send_to(const std::shared_ptr<ConnWaiter>& waiter, boost::system::error_code error,
+             const std::shared_ptr<Connection>& connection) {
+  boost::asio::post(waiter->delivery.get_executor(),
+                    [waiter, error, connection] { waiter->delivery.try_send(error, connection); });
+}
+
 }  // namespace
 
 IdleConnPool::IdleConnPool(const Settings& settings, TraceHook trace)
@@ -29,29 +38,61 @@ std::shared_ptr<Connection> IdleConnPool::take(const std::string& key,
   std::shared_ptr<Connection> found;
   {
     std::lock_guard lock(mutex_);
-    auto host = idle_by_host_.find(key);
-    const auto now = std::chrono::steady_clock::now();
-    while (host != idle_by_host_.end() && !host->second.empty()) {
-      auto candidate = host->second.back();
-      remove_idle_locked(candidate);
-      const bool too_old = settings_.idle_conn > std::chrono::nanoseconds::zero() &&
-                           now - candidate->idle_since >= settings_.idle_conn;
-      if (too_old) {
-        close_locked(candidate, CloseReason::idle_timeout, closed);
-      } else if (looks_dead(*candidate)) {
-        close_locked(candidate, CloseReason::server_closed, closed);
-      } else {
-        idle_time = now - candidate->idle_since;
-        candidate->reused = true;
-        ++counters_.reuses;
-        found = std::move(candidate);
-        break;
-      }
-      host = idle_by_host_.find(key);
-    }
+    found = take_locked(key, idle_time, closed);
   }
   report(closed);
   return found;
+}
+
+std::shared_ptr<Connection> IdleConnPool::take_or_wait(const std::shared_ptr<ConnWaiter>& waiter,
+                                                       std::chrono::nanoseconds& idle_time) {
+  std::vector<ClosedEvent> closed;
+  std::shared_ptr<Connection> found;
+  {
+    std::lock_guard lock(mutex_);
+    found = take_locked(waiter->key, idle_time, closed);
+    if (!found) waiters_[waiter->key].push_back(waiter);
+  }
+  report(closed);
+  return found;
+}
+
+bool IdleConnPool::deliver_dial(const std::shared_ptr<ConnWaiter>& waiter,
+                                boost::system::error_code error,
+                                const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(mutex_);
+  if (waiter->satisfied) return false;
+  waiter->satisfied = true;
+  if (auto queue = waiters_.find(waiter->key); queue != waiters_.end()) {
+    queue->second.remove(waiter);
+    if (queue->second.empty()) waiters_.erase(queue);
+  }
+  send_to(waiter, error, connection);
+  return true;
+}
+
+std::shared_ptr<Connection> IdleConnPool::take_locked(const std::string& key,
+                                                      std::chrono::nanoseconds& idle_time,
+                                                      std::vector<ClosedEvent>& closed) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto host = idle_by_host_.find(key); host != idle_by_host_.end() && !host->second.empty();
+       host = idle_by_host_.find(key)) {
+    auto candidate = host->second.back();
+    remove_idle_locked(candidate);
+    const bool too_old = settings_.idle_conn > std::chrono::nanoseconds::zero() &&
+                         now - candidate->idle_since >= settings_.idle_conn;
+    if (too_old) {
+      close_locked(candidate, CloseReason::idle_timeout, closed);
+    } else if (looks_dead(*candidate)) {
+      close_locked(candidate, CloseReason::server_closed, closed);
+    } else {
+      idle_time = now - candidate->idle_since;
+      candidate->reused = true;
+      ++counters_.reuses;
+      return candidate;
+    }
+  }
+  return nullptr;
 }
 
 std::optional<CloseReason> IdleConnPool::put(const std::shared_ptr<Connection>& connection) {
@@ -59,6 +100,18 @@ std::optional<CloseReason> IdleConnPool::put(const std::shared_ptr<Connection>& 
   std::optional<CloseReason> refused;
   {
     std::lock_guard lock(mutex_);
+    if (auto queue = waiters_.find(connection->key); queue != waiters_.end()) {
+      // A request is dialing for this host: hand it this connection now; its dial, when done,
+      // comes back here as a spare.
+      auto waiter = queue->second.front();
+      queue->second.pop_front();
+      if (queue->second.empty()) waiters_.erase(queue);
+      waiter->satisfied = true;
+      connection->reused = true;
+      ++counters_.reuses;
+      send_to(waiter, {}, connection);
+      return std::nullopt;
+    }
     auto& list = idle_by_host_[connection->key];
     if (static_cast<int>(list.size()) >= effective_max_host_idle_conns(settings_)) {
       refused = CloseReason::host_cap;
