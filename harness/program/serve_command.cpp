@@ -4,17 +4,12 @@
 // then one JSON object per event as it happens. Each line is flushed. Runs until SIGINT/SIGTERM,
 // then closes every connection, removes the PEM file and exits 0. Bad --listen or --fault: a
 // one-line error on stderr naming it, exit 2.
-#include "commands.hpp"
-
-#include <tunedhttp/mockserver/server.hpp>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-
-#include <unistd.h>
-
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -24,7 +19,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tunedhttp/mockserver/server.hpp>
 #include <vector>
+
+#include "commands.hpp"
 
 namespace tunedhttp::program {
 namespace {
@@ -157,7 +155,7 @@ int run_serve(const ServeOptions& options) {
 
   signals.async_wait([&](const boost::system::error_code& error, int) {
     if (error) return;
-    server->stop();  // posts the closing to the server's strand ...
+    server->stop();                             // posts the closing to the server's strand ...
     boost::asio::post(io, [&] { io.stop(); });  // ... which runs before this
   });
   io.run();

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,8 +35,8 @@ struct Event {
   EventKind kind;
   std::chrono::steady_clock::time_point at;
   std::uint64_t connection = 0;
-  std::uint64_t request = 0;     ///< 0 for connection-level events.
-  std::string detail;            ///< e.g. the path, or the fault that acted.
+  std::uint64_t request = 0;  ///< 0 for connection-level events.
+  std::string detail;         ///< e.g. the path, or the fault that acted.
 };
 
 /// A thread-safe, append-only event log with waiting.
@@ -49,15 +50,22 @@ class EventLog {
   /// passes. Returns the first such event, or nullopt on timeout.
   std::optional<Event> wait_for(EventKind kind, std::uint64_t connection,
                                 std::chrono::steady_clock::time_point deadline) const;
+  /// Waits until an event satisfying `predicate` exists (checked under the log's lock: keep it
+  /// short, don't touch the log from it), or the deadline passes. Returns the first such event.
+  std::optional<Event> wait_until(const std::function<bool(const Event&)>& predicate,
+                                  std::chrono::steady_clock::time_point deadline) const;
+  /// Calls `listener` with each event recorded from now on, on the recording thread (the
+  /// server's executor), after the event is in the log. One listener; empty to remove it.
+  void set_listener(std::function<void(const Event&)> listener);
   /// One JSON object per line for an event ({"kind":..,"at_ms":..,"connection":..,...}),
   /// times relative to `origin`.
-  static std::string to_json_line(const Event& event,
-                                  std::chrono::steady_clock::time_point origin);
+  static std::string to_json_line(const Event& event, std::chrono::steady_clock::time_point origin);
 
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::vector<Event> events_;
+  std::function<void(const Event&)> listener_;
 };
 
 }  // namespace tunedhttp::mockserver

@@ -1,15 +1,14 @@
 #pragma once
 // The fault-injecting mock HTTP/1.1 server.
 
-#include <tunedhttp/mockserver/event_log.hpp>
-#include <tunedhttp/mockserver/fault_config.hpp>
-
 #include <boost/asio/any_io_executor.hpp>
-
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
+#include <tunedhttp/mockserver/event_log.hpp>
+#include <tunedhttp/mockserver/fault_config.hpp>
 #include <vector>
 
 namespace tunedhttp::mockserver {
@@ -17,9 +16,12 @@ namespace tunedhttp::mockserver {
 /// What the server answers on a path (or on every path without a route).
 struct Route {
   unsigned status = 200;
-  std::string body = "ok\n";                           ///< body text, unless body_size is set.
-  std::uint64_t body_size = 0;                         ///< if non-zero: that many 'x' bytes.
-  std::map<std::string, std::string> headers;          ///< extra response headers.
+  std::string body = "ok\n";                   ///< body text, unless body_size is set.
+  std::uint64_t body_size = 0;                 ///< if non-zero: that many 'x' bytes.
+  std::map<std::string, std::string> headers;  ///< extra response headers.
+  bool chunked = false;  ///< send the body with `Transfer-Encoding: chunked` (one chunk, or
+                         ///< one per drip_body piece) instead of Content-Length.
+  bool close = false;    ///< answer with `Connection: close` and close after the response.
 };
 
 /// How a server is made.
@@ -46,7 +48,10 @@ class Server {
 
   /// Binds, listens and starts accepting. Throws boost::system::system_error on bind failure.
   void start();
-  /// Stops accepting and closes every connection (logged as closed_by_server).
+  /// Stops accepting and closes every connection (logged as closed_by_server, detail
+  /// "server stopped"). The closing runs on the server's executor: inline when called from it,
+  /// otherwise posted, so stop() never blocks; wait for the closed_by_server events if needed.
+  /// Idempotent. The destructor calls it. Destroy the Server before its execution context.
   void stop();
 
   /// The bound port (after start()).
@@ -58,6 +63,9 @@ class Server {
 
   /// The event log, shared and thread-safe.
   EventLog& events();
+
+  /// When start() was called (the origin for EventLog::to_json_line in `serve --events`).
+  std::chrono::steady_clock::time_point started_at() const;
 
  private:
   struct Impl;

@@ -1,0 +1,93 @@
+#include <nlohmann/json.hpp>
+#include <tunedhttp/mockserver/event_log.hpp>
+
+namespace tunedhttp::mockserver {
+
+std::string_view event_kind_name(EventKind kind) {
+  switch (kind) {
+    case EventKind::accepted:
+      return "accepted";
+    case EventKind::tls_done:
+      return "tls_done";
+    case EventKind::request_headers_read:
+      return "request_headers_read";
+    case EventKind::continue_sent:
+      return "continue_sent";
+    case EventKind::body_first_byte:
+      return "body_first_byte";
+    case EventKind::body_done:
+      return "body_done";
+    case EventKind::response_headers_sent:
+      return "response_headers_sent";
+    case EventKind::response_done:
+      return "response_done";
+    case EventKind::closed_by_peer:
+      return "closed_by_peer";
+    case EventKind::closed_by_server:
+      return "closed_by_server";
+  }
+  return "unknown";
+}
+
+void EventLog::record(Event event) {
+  std::function<void(const Event&)> listener;
+  {
+    std::lock_guard lock{mutex_};
+    events_.push_back(event);
+    listener = listener_;
+  }
+  changed_.notify_all();
+  // Outside the lock, so a listener may read the log.
+  if (listener) listener(event);
+}
+
+std::vector<Event> EventLog::snapshot() const {
+  std::lock_guard lock{mutex_};
+  return events_;
+}
+
+std::optional<Event> EventLog::wait_for(EventKind kind, std::uint64_t connection,
+                                        std::chrono::steady_clock::time_point deadline) const {
+  return wait_until(
+      [&](const Event& event) {
+        return event.kind == kind && (connection == 0 || event.connection == connection);
+      },
+      deadline);
+}
+
+std::optional<Event> EventLog::wait_until(const std::function<bool(const Event&)>& predicate,
+                                          std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock{mutex_};
+  std::size_t checked = 0;
+  while (true) {
+    for (; checked < events_.size(); ++checked) {
+      if (predicate(events_[checked])) return events_[checked];
+    }
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      for (; checked < events_.size(); ++checked) {
+        if (predicate(events_[checked])) return events_[checked];
+      }
+      return std::nullopt;
+    }
+  }
+}
+
+void EventLog::set_listener(std::function<void(const Event&)> listener) {
+  std::lock_guard lock{mutex_};
+  listener_ = std::move(listener);
+}
+
+std::string EventLog::to_json_line(const Event& event,
+                                   std::chrono::steady_clock::time_point origin) {
+  const auto at = std::chrono::duration<double, std::milli>(event.at - origin).count();
+  nlohmann::ordered_json json{
+      {"kind", event_kind_name(event.kind)},
+      {"at_ms", static_cast<double>(static_cast<long long>(at * 1000.0)) / 1000.0},
+      {"connection", event.connection},
+      {"request", event.request},
+      {"detail", event.detail},
+  };
+  return json.dump();
+}
+
+}  // namespace tunedhttp::mockserver

@@ -1,0 +1,142 @@
+#pragma once
+// The internal fault model: each fault is a small sans-io type that shapes a *plan* at one point
+// of a connection's life; the server carries the plans out. No Asio here, so faults stay tiny and
+// testable, and adding one touches its own file plus one line in fault_registry.cpp.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tunedhttp/mockserver/fault_config.hpp>
+#include <vector>
+
+namespace tunedhttp::mockserver::detail {
+
+using Duration = std::chrono::nanoseconds;
+
+/// A wait: a duration, or nullopt for "forever" (until the peer closes or the server stops).
+struct Wait {
+  std::optional<Duration> duration;
+  std::string by;  ///< the fault that asked for it (for the event log).
+};
+
+/// Decided before accepting the next connection.
+struct AcceptPlan {
+  std::optional<Wait> stall;  ///< stall the TCP handshake of the next clients for this long.
+};
+
+/// Decided when a connection is accepted.
+struct ConnectionPlan {
+  std::optional<Wait> tls_handshake_delay;
+  bool delay_after_client_hello = false;  ///< read the ClientHello first, then delay.
+  std::optional<std::uint64_t> close_after_responses;
+  std::optional<Duration> idle_close;  ///< close when idle (between requests) this long.
+};
+
+/// What to do about `Expect: 100-continue` on a request that has a body.
+struct ContinuePlan {
+  /// Delay before sending `100 Continue`; nullopt duration = never send it. Body bytes that
+  /// arrive during the delay cancel the 100 (the client gave up waiting and sent the body).
+  std::optional<Wait> withhold;
+  std::optional<unsigned> reply_instead;  ///< answer this final status instead, body unread.
+};
+
+/// Decided when a request's headers have been read.
+struct RequestPlan {
+  ContinuePlan expect_continue;
+  std::optional<Wait> hold_headers;
+  bool hold_after_status_line = false;
+  std::optional<std::uint64_t> drip_chunk;  ///< with drip_every: write the body in pieces.
+  Duration drip_every{};
+};
+
+/// What a request looks like to the faults that target it.
+struct RequestInfo {
+  std::uint64_t connection = 0;
+  std::uint64_t request = 0;
+  std::string path;
+};
+
+/// One fault, configured.
+class Fault {
+ public:
+  virtual ~Fault() = default;
+  virtual void shape_accept(AcceptPlan& /*plan*/) const {}
+  virtual void shape_connection(ConnectionPlan& /*plan*/) const {}
+  virtual void shape_request(RequestPlan& /*plan*/) const {}
+};
+
+/// The point a fault acts at decides which targets make sense for it.
+enum class FaultLevel {
+  accept,      ///< before an accept: target `connection` only (the n-th one is stalled).
+  connection,  ///< per connection: target `connection` only.
+  request,     ///< per request: any target.
+};
+
+enum class ParameterKind { duration, size, count, boolean, status };
+
+struct ParameterSpec {
+  std::string name;
+  ParameterKind kind;
+};
+
+/// Typed access to validated parameters.
+class Parameters {
+ public:
+  explicit Parameters(const std::map<std::string, std::string>& values) : values_(values) {}
+  std::optional<Duration> duration(const std::string& name) const;
+  std::optional<std::uint64_t> size(const std::string& name) const;
+  std::optional<std::uint64_t> count(const std::string& name) const;
+  std::optional<bool> boolean(const std::string& name) const;
+  std::optional<unsigned> status(const std::string& name) const;
+
+ private:
+  const std::string* find(const std::string& name) const;
+  const std::map<std::string, std::string>& values_;
+};
+
+/// How a fault is named, checked, made and written as a `serve --fault` SPEC.
+struct FaultDescriptor {
+  std::string name;  ///< snake_case, as in the scenario files.
+  FaultLevel level = FaultLevel::request;
+  std::vector<ParameterSpec> parameters;
+  std::vector<std::string> required;  ///< parameters that must be present.
+  /// The parameter a bare SPEC value sets (`hold-headers=5s` sets `for`); empty = none.
+  std::string primary_parameter;
+  /// Optional: turns a SPEC value that is not `key:value` into parameters (drip-body=1KiB/100ms).
+  /// Returns nullopt when it does not recognise the value.
+  std::function<std::optional<std::map<std::string, std::string>>(std::string_view)> parse_value;
+  /// Extra checks across parameters; returns an error message or empty.
+  std::function<std::string(const Parameters&)> check;
+  std::function<std::unique_ptr<Fault>(const Parameters&)> make;
+};
+
+/// The registry: every fault, in one place (fault_registry.cpp).
+const std::vector<FaultDescriptor>& fault_descriptors();
+const FaultDescriptor* find_fault(std::string_view name);
+
+/// One file per fault; each returns its descriptor.
+FaultDescriptor stall_accept_fault();
+FaultDescriptor delay_tls_handshake_fault();
+FaultDescriptor withhold_continue_fault();
+FaultDescriptor hold_headers_fault();
+FaultDescriptor close_after_requests_fault();
+FaultDescriptor idle_close_fault();
+FaultDescriptor drip_body_fault();
+
+/// A configured fault with its target, as the server holds it.
+struct ActiveFault {
+  std::string name;
+  FaultLevel level;
+  FaultTarget target;
+  std::unique_ptr<Fault> fault;
+};
+
+/// Validates and makes every fault; throws std::invalid_argument with validate()'s message.
+std::vector<ActiveFault> make_faults(const std::vector<FaultConfig>& configs);
+
+}  // namespace tunedhttp::mockserver::detail

@@ -1,0 +1,775 @@
+// The mock server: an accept loop and one coroutine per connection, all on one strand, carrying
+// out the plans the faults (src/faults/) shape at each point of a connection's life.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <tunedhttp/mockserver/server.hpp>
+#include <variant>
+
+#include "fault.hpp"
+#include "tls_certificate.hpp"
+
+namespace tunedhttp::mockserver {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using asio::awaitable;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
+
+// Defensive limits.
+constexpr std::uint64_t request_body_limit = 64 * 1024 * 1024;  // larger bodies get 413
+constexpr std::uint32_t request_header_limit = 64 * 1024;       // larger headers get 431
+constexpr std::size_t read_chunk = 16 * 1024;                   // bytes per read while watching
+constexpr std::size_t tls_record_limit = 16 * 1024 + 2048;      // largest ClientHello record
+// After the server closes its sending side it reads (and drops) what the client still sends, so
+// that unread data does not turn the FIN into a reset that destroys the response; at most this
+// long.
+constexpr std::chrono::milliseconds lingering_close_limit{1000};
+// A stall "forever" is a timer this far away (cancelled by stop()).
+constexpr std::chrono::hours forever{24 * 365};
+// How long a filler connection may take to enter the accept queue (loopback: microseconds).
+constexpr int filler_connect_limit_ms = 200;
+constexpr int max_fillers = 4;
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  std::ostringstream out;
+  out << endpoint;
+  return out.str();
+}
+
+bool target_matches(const FaultTarget& target, const detail::RequestInfo& info) {
+  if (target.connection && *target.connection != info.connection) return false;
+  if (target.request && *target.request != info.request) return false;
+  if (target.path && *target.path != info.path) return false;
+  return true;
+}
+
+/// Linux reports a listening socket's accept queue in TCP_INFO: tcpi_unacked is the current
+/// length, tcpi_sacked the limit; the queue is full when length > limit.
+bool accept_queue_full(int listener) {
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (::getsockopt(listener, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return false;
+  return info.tcpi_unacked > info.tcpi_sacked;
+}
+
+}  // namespace
+
+class Connection;
+
+/// The server's state; Server::Impl is this (the name Server::Impl is private).
+
+struct ServerCore : std::enable_shared_from_this<ServerCore> {
+  ServerCore(asio::any_io_executor executor, ServerOptions server_options)
+      : strand(asio::make_strand(executor)),
+        options(std::move(server_options)),
+        faults(detail::make_faults(options.faults)),
+        accept_fault_done(faults.size(), false),
+        acceptor(strand),
+        stall_timer(strand) {
+    if (options.tls) {
+      const auto certificate = detail::make_server_certificate();
+      ca = certificate.ca_pem;
+      tls_context.emplace(ssl::context::tls_server);
+      tls_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                               ssl::context::no_sslv3);
+      tls_context->use_certificate_chain(asio::buffer(certificate.certificate_pem));
+      tls_context->use_private_key(asio::buffer(certificate.private_key_pem), ssl::context::pem);
+    }
+  }
+
+  void record(EventKind kind, std::uint64_t connection, std::uint64_t request, std::string detail) {
+    events.record(Event{kind, Clock::now(), connection, request, std::move(detail)});
+  }
+
+  // --- plans: ask the faults that target this point ---
+
+  detail::AcceptPlan plan_accept(std::uint64_t next_connection) {
+    detail::AcceptPlan plan;
+    for (std::size_t i = 0; i < faults.size(); ++i) {
+      const auto& fault = faults[i];
+      if (fault.level != detail::FaultLevel::accept || accept_fault_done[i]) continue;
+      if (fault.target.connection && *fault.target.connection != next_connection) continue;
+      fault.fault->shape_accept(plan);
+      accept_fault_done[i] = true;  // an accept fault acts once
+    }
+    return plan;
+  }
+
+  detail::ConnectionPlan plan_connection(std::uint64_t connection) const {
+    detail::ConnectionPlan plan;
+    for (const auto& fault : faults) {
+      if (fault.level != detail::FaultLevel::connection) continue;
+      if (fault.target.connection && *fault.target.connection != connection) continue;
+      fault.fault->shape_connection(plan);
+    }
+    return plan;
+  }
+
+  detail::RequestPlan plan_request(const detail::RequestInfo& info) const {
+    detail::RequestPlan plan;
+    for (const auto& fault : faults) {
+      if (fault.level != detail::FaultLevel::request) continue;
+      if (!target_matches(fault.target, info)) continue;
+      fault.fault->shape_request(plan);
+    }
+    return plan;
+  }
+
+  const Route& route_for(const std::string& path) const {
+    auto found = options.routes.find(path);
+    return found == options.routes.end() ? options.default_route : found->second;
+  }
+
+  // --- accepting ---
+
+  bool has_stall_accept() const {
+    for (const auto& fault : faults) {
+      if (fault.level == detail::FaultLevel::accept) return true;
+    }
+    return false;
+  }
+
+  /// Checks the plan for the next connection; when it stalls, fills the accept queue now, before
+  /// the caller lets anything else happen, so that no client can slip in first.
+  void prepare_next_accept() {
+    auto plan = plan_accept(accepted + 1);
+    if (!plan.stall) return;
+    fill_accept_queue();
+    pending_stall = plan.stall;
+  }
+
+  /// Connects the server's own filler connections until the kernel's accept queue is full (with
+  /// backlog 0, Linux holds one connection), so further SYNs are dropped. Blocks for at most
+  /// filler_connect_limit_ms per filler; loopback connects complete in microseconds.
+  void fill_accept_queue() {
+    boost::system::error_code ignored;
+    acceptor.listen(0, ignored);
+    auto target = acceptor.local_endpoint();
+    if (target.address().is_unspecified()) {
+      target.address(target.address().is_v6()
+                         ? asio::ip::address(asio::ip::address_v6::loopback())
+                         : asio::ip::address(asio::ip::address_v4::loopback()));
+    }
+    const int listener = acceptor.native_handle();
+    for (int i = 0; i < max_fillers && !accept_queue_full(listener); ++i) {
+      tcp::socket filler(strand);
+      boost::system::error_code error;
+      filler.open(target.protocol(), error);
+      if (error) break;
+      filler.non_blocking(true, error);
+      const int fd = filler.native_handle();
+      if (::connect(fd, target.data(), static_cast<socklen_t>(target.size())) != 0 &&
+          errno == EINPROGRESS) {
+        pollfd waiting{fd, POLLOUT, 0};
+        if (::poll(&waiting, 1, filler_connect_limit_ms) != 1) {
+          break;  // not let in: the queue is already full (a client got there first)
+        }
+      }
+      auto local = filler.local_endpoint(error);
+      if (!error) filler_ports.insert(local.port());
+      fillers.push_back(std::move(filler));
+    }
+  }
+
+  void release_accept_queue() {
+    for (auto& filler : fillers) {
+      boost::system::error_code ignored;
+      filler.close(ignored);
+    }
+    fillers.clear();
+    boost::system::error_code ignored;
+    acceptor.listen(tcp::acceptor::max_listen_connections, ignored);
+  }
+
+  awaitable<void> accept_loop();
+
+  void shutdown_now();
+
+  asio::strand<asio::any_io_executor> strand;
+  ServerOptions options;
+  std::vector<detail::ActiveFault> faults;
+  EventLog events;
+  std::string ca;                           // immutable after construction
+  std::optional<ssl::context> tls_context;  // immutable after construction
+  std::atomic<unsigned short> bound_port{0};
+  std::atomic<bool> stopping{false};
+  std::atomic<Clock::rep> started{0};
+
+  // Strand only from here on.
+  std::vector<bool> accept_fault_done;
+  tcp::acceptor acceptor;
+  asio::steady_timer stall_timer;
+  std::optional<detail::Wait> pending_stall;
+  std::vector<tcp::socket> fillers;
+  std::set<unsigned short> filler_ports;  // to recognise the fillers' server sides
+  std::uint64_t accepted = 0;
+  std::uint64_t requests = 0;
+  std::map<std::uint64_t, std::weak_ptr<Connection>> connections;
+};
+
+/// One accepted connection and the coroutine that serves it.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<ServerCore> server, std::uint64_t number, tcp::socket socket)
+      : server_(std::move(server)),
+        number_(number),
+        socket_(std::move(socket)),
+        timer_(server_->strand),
+        plan_(server_->plan_connection(number)) {}
+
+  awaitable<void> run() {
+    server_->record(EventKind::accepted, number_, 0,
+                    endpoint_text(socket_.remote_endpoint(ignored_)));
+    // (No co_await inside conditions: GCC 12 miscompiles some of those.)
+    bool ready = true;
+    if (server_->tls_context) ready = co_await tls_handshake();
+    if (ready && tls_) {
+      co_await serve_requests(*tls_);
+    } else if (ready) {
+      co_await serve_requests(socket_);
+    }
+    if (!closed_) {  // every path above logs its close; this is a safety net
+      closed_ = true;
+      server_->record(EventKind::closed_by_server, number_, 0, "connection ended");
+    }
+    close_now();
+  }
+
+  /// stop(): closes at once; pending operations complete with errors and the coroutine ends.
+  void abort(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
+    server_->record(EventKind::closed_by_server, number_, 0, reason);
+    close_now();
+  }
+
+ private:
+  enum class StallEnd { elapsed, data, closed };
+  enum class Watched { data, closed };
+
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
+
+  void close_now() {
+    timer_.cancel();
+    lowest().shutdown(tcp::socket::shutdown_both, ignored_);
+    lowest().close(ignored_);
+  }
+
+  /// The client closed (EOF, reset, or a failed read/write): record it once.
+  void closed_by_peer(const boost::system::error_code& error) {
+    if (closed_) return;
+    closed_ = true;
+    server_->record(EventKind::closed_by_peer, number_, 0, error ? error.message() : "eof");
+    close_now();
+  }
+
+  /// The server closes: FIN first, then read and drop what the client still sends until it
+  /// closes too (or lingering_close_limit), so the response is not lost to a reset.
+  awaitable<void> close_gracefully(std::string reason) {
+    if (closed_) co_return;
+    closed_ = true;
+    server_->record(EventKind::closed_by_server, number_, 0, std::move(reason));
+    auto& socket = lowest();
+    socket.shutdown(tcp::socket::shutdown_send, ignored_);
+    timer_.expires_after(lingering_close_limit);
+    co_await (wait_timer() || drain(socket));
+    close_now();
+  }
+
+  awaitable<void> drain(tcp::socket& socket) {
+    std::array<char, 4096> sink;
+    for (;;) {
+      auto [error, n] = co_await socket.async_read_some(asio::buffer(sink), as_tuple_awaitable);
+      if (error) co_return;
+    }
+  }
+
+  awaitable<void> wait_timer() { co_await timer_.async_wait(as_tuple_awaitable); }
+
+  void arm_timer(const detail::Wait& wait, Clock::time_point from) {
+    timer_.expires_at(from + (wait.duration ? *wait.duration : Clock::duration(forever)));
+  }
+
+  /// Watches a connection whose bytes we must not consume (before the TLS handshake): waits
+  /// until readable and peeks.
+  awaitable<Watched> watch_by_peeking() {
+    auto& socket = lowest();
+    auto [error] = co_await socket.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
+    if (error) {
+      last_error_ = error;
+      co_return Watched::closed;
+    }
+    char byte = 0;
+    const auto n = socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, last_error_);
+    co_return (last_error_ || n == 0) ? Watched::closed : Watched::data;
+  }
+
+  /// Watches by reading into the request buffer (the parser will find the bytes there).
+  template <typename Stream>
+  awaitable<Watched> watch_by_reading(Stream& stream) {
+    auto [error, n] =
+        co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
+    buffer_.commit(n);
+    if (n > 0) co_return Watched::data;
+    last_error_ = error;
+    co_return Watched::closed;
+  }
+
+  /// Waits for the timer (armed by the caller) or for the watch, whichever ends first.
+  template <typename Watch>
+  awaitable<StallEnd> stall(Watch watch) {
+    if (timer_.expiry() <= Clock::now()) co_return StallEnd::elapsed;
+    auto result = co_await (wait_timer() || watch());
+    if (closed_) co_return StallEnd::closed;
+    if (result.index() == 0) co_return StallEnd::elapsed;
+    if (std::get<1>(result) == Watched::data) co_return StallEnd::data;
+    closed_by_peer(last_error_);
+    co_return StallEnd::closed;
+  }
+
+  /// Waits out the whole timer; data that arrives meanwhile is kept (or left unread), only the
+  /// peer closing ends the wait early.
+  template <typename Watch>
+  awaitable<bool> hold(Watch watch) {
+    auto end = co_await stall(watch);
+    if (end == StallEnd::data) {
+      co_await wait_timer();
+      end = closed_ ? StallEnd::closed : StallEnd::elapsed;
+    }
+    co_return end == StallEnd::elapsed;
+  }
+
+  /// Returns false when the connection is over.
+  awaitable<bool> tls_handshake() {
+    tls_.emplace(std::move(socket_), *server_->tls_context);
+    std::vector<unsigned char> client_hello;
+    if (plan_.tls_handshake_delay) {
+      if (plan_.delay_after_client_hello) {
+        const bool read = co_await read_client_hello(client_hello);
+        if (!read) co_return false;
+      }
+      arm_timer(*plan_.tls_handshake_delay, Clock::now());
+      for (;;) {
+        const auto end = co_await stall([this] { return watch_by_peeking(); });
+        if (end == StallEnd::closed) co_return false;
+        if (end == StallEnd::elapsed) break;
+        if (!client_hello.empty()) {
+          co_await wait_timer();  // more than a ClientHello: just wait
+          if (closed_) co_return false;
+          break;
+        }
+        // The ClientHello came. Take it off the socket (OpenSSL gets it later) and go on
+        // watching, so that the client giving up (its FIN) is seen; the client cannot tell.
+        const bool read = co_await read_client_hello(client_hello);
+        if (!read) co_return false;
+      }
+    }
+    auto [error, used] = co_await tls_->async_handshake(
+        ssl::stream_base::server, asio::buffer(client_hello), as_tuple_awaitable);
+    (void)used;
+    if (closed_) co_return false;
+    if (error) {
+      const bool peer_gone = error == asio::error::eof || error == ssl::error::stream_truncated ||
+                             error == asio::error::connection_reset;
+      if (peer_gone) {
+        closed_by_peer(error);
+      } else {
+        closed_ = true;
+        server_->record(EventKind::closed_by_server, number_, 0,
+                        "TLS handshake failed: " + error.message());
+        close_now();
+      }
+      co_return false;
+    }
+    server_->record(EventKind::tls_done, number_, 0, "");
+    co_return true;
+  }
+
+  /// Reads exactly one TLS record (the ClientHello) from the TCP socket, to hand to OpenSSL
+  /// later.
+  awaitable<bool> read_client_hello(std::vector<unsigned char>& record) {
+    auto& socket = lowest();
+    record.resize(5);
+    auto [error, n] = co_await asio::async_read(socket, asio::buffer(record), as_tuple_awaitable);
+    if (!error) {
+      const std::size_t length = (std::size_t{record[3]} << 8) | record[4];
+      if (record[0] != 22 || length > tls_record_limit) {
+        closed_ = true;
+        server_->record(EventKind::closed_by_server, number_, 0, "not a TLS ClientHello");
+        close_now();
+        co_return false;
+      }
+      record.resize(5 + length);
+      std::tie(error, n) = co_await asio::async_read(
+          socket, asio::buffer(record.data() + 5, length), as_tuple_awaitable);
+    }
+    if (error) {
+      if (!closed_) closed_by_peer(error);
+      co_return false;
+    }
+    co_return true;
+  }
+
+  template <typename Stream>
+  awaitable<void> write_text(Stream& stream, const std::string& text, bool& ok) {
+    auto [error, n] = co_await asio::async_write(stream, asio::buffer(text), as_tuple_awaitable);
+    (void)n;
+    ok = !error && !closed_;
+    if (error && !closed_) closed_by_peer(error);
+  }
+
+  template <typename Stream>
+  awaitable<void> serve_requests(Stream& stream) {
+    while (!closed_) {
+      // Idle: between requests (or before the first). The server's own idle limit, if any.
+      if (plan_.idle_close && buffer_.size() == 0) {
+        timer_.expires_after(*plan_.idle_close);
+        const auto end = co_await stall([&] { return watch_by_reading(stream); });
+        if (end == StallEnd::closed) co_return;
+        if (end == StallEnd::elapsed) {
+          co_await close_gracefully("idle_close");
+          co_return;
+        }
+      }
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(request_body_limit);
+      parser.header_limit(request_header_limit);
+      auto [read_error, header_bytes] =
+          co_await http::async_read_header(stream, buffer_, parser, as_tuple_awaitable);
+      (void)header_bytes;
+      if (closed_) co_return;
+      if (read_error) {
+        co_await reject_request(stream, read_error);
+        co_return;
+      }
+      const auto& request = parser.get();
+      detail::RequestInfo info;
+      info.connection = number_;
+      info.request = ++server_->requests;
+      const std::string_view target = request.target();
+      info.path = std::string(target.substr(0, target.find('?')));
+      server_->record(EventKind::request_headers_read, number_, info.request,
+                      std::string(request.method_string()) + " " + std::string(target));
+      const auto plan = server_->plan_request(info);
+
+      const bool has_body = !parser.is_done();
+      const bool expects_continue =
+          has_body && beast::iequals(request[http::field::expect], "100-continue");
+      if (expects_continue) {
+        if (plan.expect_continue.reply_instead) {
+          co_await reply_instead_of_continue(stream, info, *plan.expect_continue.reply_instead);
+          co_return;
+        }
+        bool send_continue = buffer_.size() == 0;  // the body already arriving needs no 100
+        if (send_continue && plan.expect_continue.withhold) {
+          arm_timer(*plan.expect_continue.withhold, Clock::now());
+          const auto end = co_await stall([&] { return watch_by_reading(stream); });
+          if (end == StallEnd::closed) co_return;
+          send_continue = end == StallEnd::elapsed;
+        }
+        if (send_continue) {
+          bool ok = false;
+          co_await write_text(stream, "HTTP/1.1 100 Continue\r\n\r\n", ok);
+          if (!ok) co_return;
+          server_->record(EventKind::continue_sent, number_, info.request,
+                          plan.expect_continue.withhold ? plan.expect_continue.withhold->by : "");
+        }
+      }
+
+      if (has_body) {
+        if (buffer_.size() == 0) {
+          auto [error, n] =
+              co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
+          buffer_.commit(n);
+          if (closed_) co_return;
+          if (n == 0) {
+            closed_by_peer(error);
+            co_return;
+          }
+        }
+        server_->record(EventKind::body_first_byte, number_, info.request, "");
+        auto [error, n] = co_await http::async_read(stream, buffer_, parser, as_tuple_awaitable);
+        (void)n;
+        if (closed_) co_return;
+        if (error) {
+          co_await reject_request(stream, error);
+          co_return;
+        }
+        server_->record(EventKind::body_done, number_, info.request,
+                        std::to_string(parser.get().body().size()) + " bytes");
+      }
+
+      const bool keep_alive = co_await respond(stream, info, plan, parser.get());
+      if (closed_) co_return;
+      ++responses_;
+      if (!keep_alive) {
+        co_await close_gracefully("Connection: close");
+        co_return;
+      }
+      if (plan_.close_after_responses && responses_ >= *plan_.close_after_responses) {
+        co_await close_gracefully("close_after_requests");
+        co_return;
+      }
+    }
+  }
+
+  /// A read error on a request: EOF or reset is the client closing; a bad request gets a status
+  /// and the connection is closed.
+  template <typename Stream>
+  awaitable<void> reject_request(Stream& stream, const boost::system::error_code& error) {
+    unsigned status = 0;
+    if (error == http::error::body_limit) {
+      status = 413;
+    } else if (error == http::error::header_limit) {
+      status = 431;
+    } else if (error.category() == http::make_error_code(http::error::bad_target).category() &&
+               error != http::error::end_of_stream && error != http::error::partial_message) {
+      status = 400;
+    }
+    if (status == 0) {
+      closed_by_peer(error);
+      co_return;
+    }
+    http::response<http::string_body> response{static_cast<http::status>(status), 11};
+    response.body() = error.message() + "\n";
+    response.keep_alive(false);
+    response.prepare_payload();
+    std::ostringstream text;
+    text << response;
+    bool ok = false;
+    co_await write_text(stream, text.str(), ok);
+    if (ok) co_await close_gracefully("bad request: " + error.message());
+  }
+
+  template <typename Stream>
+  awaitable<void> reply_instead_of_continue(Stream& stream, const detail::RequestInfo& info,
+                                            unsigned status) {
+    http::response<http::string_body> response{static_cast<http::status>(status), 11};
+    response.body() = "withhold_continue: final status instead of 100 Continue\n";
+    response.keep_alive(false);  // the unread body leaves the connection out of sync
+    response.prepare_payload();
+    std::ostringstream text;
+    text << response;
+    bool ok = false;
+    co_await write_text(stream, text.str(), ok);
+    if (!ok) co_return;
+    server_->record(EventKind::response_headers_sent, number_, info.request,
+                    std::to_string(status) + " withhold_continue");
+    server_->record(EventKind::response_done, number_, info.request, "");
+    ++responses_;
+    co_await close_gracefully("withhold_continue reply");
+  }
+
+  /// Writes the response per Route and plan; returns whether the connection stays open.
+  template <typename Stream>
+  awaitable<bool> respond(Stream& stream, const detail::RequestInfo& info,
+                          const detail::RequestPlan& plan,
+                          const http::request<http::string_body>& request) {
+    const Route& route = server_->route_for(info.path);
+    const bool keep_alive = request.keep_alive() && !route.close;
+    http::response<http::empty_body> header{static_cast<http::status>(route.status),
+                                            request.version()};
+    header.set(http::field::server, "tunedhttp-mockserver");
+    for (const auto& [name, value] : route.headers) header.set(name, value);
+    const std::string body = route.body_size != 0 ? std::string(route.body_size, 'x') : route.body;
+    const bool chunked = route.chunked && request.version() >= 11;
+    if (chunked) {
+      header.chunked(true);
+    } else {
+      header.content_length(body.size());
+    }
+    header.keep_alive(keep_alive);
+    std::ostringstream header_stream;
+    header_stream << header.base();
+    const std::string header_text = header_stream.str();
+
+    bool ok = false;
+    std::string_view unsent = header_text;
+    if (plan.hold_headers) {
+      const auto held_from = Clock::now();
+      if (plan.hold_after_status_line) {
+        const auto line_end = header_text.find("\r\n") + 2;
+        co_await write_text(stream, header_text.substr(0, line_end), ok);
+        if (!ok) co_return false;
+        unsent.remove_prefix(line_end);
+      }
+      arm_timer(*plan.hold_headers, held_from);
+      const bool held = co_await hold([&] { return watch_by_reading(stream); });
+      if (!held) co_return false;
+    }
+    co_await write_text(stream, std::string(unsent), ok);
+    if (!ok) co_return false;
+    server_->record(EventKind::response_headers_sent, number_, info.request,
+                    std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
+
+    if (request.method() != http::verb::head && !body.empty()) {
+      const std::size_t piece =
+          plan.drip_chunk ? static_cast<std::size_t>(*plan.drip_chunk) : body.size();
+      for (std::size_t offset = 0; offset < body.size(); offset += piece) {
+        if (offset != 0 && plan.drip_chunk) {
+          timer_.expires_after(plan.drip_every);
+          co_await wait_timer();
+          if (closed_) co_return false;
+        }
+        const auto data = std::string_view(body).substr(offset, piece);
+        std::string text;
+        if (chunked) {
+          char size[32];
+          std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+          text = size + std::string(data) + "\r\n";
+        } else {
+          text = data;
+        }
+        co_await write_text(stream, text, ok);
+        if (!ok) co_return false;
+      }
+    }
+    if (chunked && request.method() != http::verb::head) {
+      co_await write_text(stream, "0\r\n\r\n", ok);
+      if (!ok) co_return false;
+    }
+    server_->record(EventKind::response_done, number_, info.request,
+                    plan.drip_chunk ? "drip_body" : "");
+    co_return keep_alive;
+  }
+
+  std::shared_ptr<ServerCore> server_;
+  std::uint64_t number_;
+  tcp::socket socket_;  // moved into tls_ for TLS
+  std::optional<ssl::stream<tcp::socket>> tls_;
+  asio::steady_timer timer_;  // the one timer of this connection's current wait
+  detail::ConnectionPlan plan_;
+  beast::flat_buffer buffer_;
+  std::uint64_t responses_ = 0;
+  bool closed_ = false;  // closed (and logged) by either side
+  boost::system::error_code last_error_;
+  boost::system::error_code ignored_;
+};
+
+awaitable<void> ServerCore::accept_loop() {
+  auto self = shared_from_this();
+  while (!stopping) {
+    if (pending_stall) {
+      stall_timer.expires_after(pending_stall->duration ? *pending_stall->duration
+                                                        : Clock::duration(forever));
+      pending_stall.reset();
+      co_await stall_timer.async_wait(as_tuple_awaitable);
+      release_accept_queue();
+      if (stopping) break;
+    }
+    auto [error, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
+    if (stopping || error == asio::error::operation_aborted || !acceptor.is_open()) break;
+    if (error) {
+      // Out of descriptors or an aborted handshake: try again a little later.
+      stall_timer.expires_after(std::chrono::milliseconds(10));
+      co_await stall_timer.async_wait(as_tuple_awaitable);
+      continue;
+    }
+    boost::system::error_code endpoint_error;
+    const auto remote = socket.remote_endpoint(endpoint_error);
+    if (!endpoint_error && filler_ports.erase(remote.port()) > 0) continue;  // our own filler
+
+    const std::uint64_t number = ++accepted;
+    // Before the next client can slip in: stall the next accept if a fault says so.
+    prepare_next_accept();
+    auto connection = std::make_shared<Connection>(self, number, std::move(socket));
+    connections[number] = connection;
+    asio::co_spawn(strand, connection->run(), [self, number, connection](std::exception_ptr) {
+      self->connections.erase(number);
+    });
+  }
+}
+
+void ServerCore::shutdown_now() {
+  stopping = true;
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  stall_timer.cancel();
+  for (auto& filler : fillers) filler.close(ignored);
+  fillers.clear();
+  for (auto& [number, weak] : connections) {
+    if (auto connection = weak.lock()) connection->abort("server stopped");
+  }
+}
+
+struct Server::Impl : ServerCore {
+  using ServerCore::ServerCore;
+};
+
+Server::Server(boost::asio::any_io_executor executor, ServerOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(options))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  auto& impl = *impl_;
+  const auto address = asio::ip::make_address(impl.options.listen_address);
+  const tcp::endpoint endpoint{address, impl.options.port};
+  impl.acceptor.open(endpoint.protocol());
+  impl.acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl.acceptor.bind(endpoint);
+  impl.acceptor.listen(impl.has_stall_accept() ? 0 : tcp::acceptor::max_listen_connections);
+  impl.bound_port = impl.acceptor.local_endpoint().port();
+  impl.started = Clock::now().time_since_epoch().count();
+  impl.prepare_next_accept();
+  asio::co_spawn(impl.strand, impl.accept_loop(), asio::detached);
+}
+
+void Server::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  asio::dispatch(impl_->strand, [impl = impl_] { impl->shutdown_now(); });
+}
+
+unsigned short Server::port() const { return impl_->bound_port; }
+
+std::string Server::base_url() const {
+  std::string host = impl_->options.listen_address;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return std::string(impl_->options.tls ? "https" : "http") + "://" + host + ":" +
+         std::to_string(port()) + "/";
+}
+
+std::string Server::ca_pem() const { return impl_->ca; }
+
+EventLog& Server::events() { return impl_->events; }
+
+std::chrono::steady_clock::time_point Server::started_at() const {
+  return Clock::time_point(Clock::duration(impl_->started.load()));
+}
+
+}  // namespace tunedhttp::mockserver
