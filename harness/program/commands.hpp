@@ -20,4 +20,7 @@ CommandRunner add_run_command(CLI::App& app);
 /// `tunedhttp serve`: the mock server on its own (DESIGN §4).
 CommandRunner add_serve_command(CLI::App& app);
 
+/// `tunedhttp request`: curl-like, with the tuned client (DESIGN §4).
+CommandRunner add_request_command(CLI::App& app);
+
 }  // namespace tunedhttp::program

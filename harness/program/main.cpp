@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   };
   add(program::add_run_command(app));
   add(program::add_serve_command(app));
+  add(program::add_request_command(app));
 
   try {
     app.parse(argc, argv);

@@ -219,12 +219,18 @@ class Run {
     }
     if (!all_completed) return false;
 
+    // Timers are measured only on requests that ended as expected: a request that succeeded
+    // where a timeout was expected has no firing time to report.
+    std::vector<detail::RequestOutcome> as_expected;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
       const std::string prefix =
           outcomes.size() == 1 ? "" : "request " + std::to_string(i + 1) + ": ";
-      for (const auto& problem : detail::check_outcome(request.expect, outcomes[i])) {
-        fail(where, prefix + problem);
-      }
+      const auto problems = detail::check_outcome(request.expect, outcomes[i]);
+      for (const auto& problem : problems) fail(where, prefix + problem);
+      const bool ended_as_expected =
+          request.expect.error ? outcomes[i].error_name == *request.expect.error
+                               : !outcomes[i].error && outcomes[i].status == *request.expect.status;
+      if (ended_as_expected) as_expected.push_back(outcomes[i]);
       if (request.expect.connection) {
         auto history = recorder_->snapshot();
         history.erase(std::remove_if(history.begin(), history.end(),
@@ -236,7 +242,7 @@ class Run {
         }
       }
     }
-    if (request.expect.fires_after) measure(request.expect, outcomes, step_start, where);
+    if (request.expect.fires_after) measure(request.expect, as_expected, step_start, where);
     return true;
   }
 

@@ -1,0 +1,461 @@
+// `tunedhttp request`: curl-like, with the tuned client (DESIGN §4).
+//
+// Sends URL --count times in each of --parallel workers, all through one Client, so connection
+// reuse and the idle caps show. Without --json: each response body on stdout, errors (and with
+// -v a summary per request) on stderr. With --json: one JSON object per request per line on
+// stdout (request_report.hpp). Exit 0 when every request got a response (whatever its status),
+// 1 when any failed, 2 on a usage error (a one-line message naming the bad value).
+//
+// Extensions to the DESIGN §4 contract: --max-time D (a deadline for each whole request, like
+// curl's; the client cannot cancel a request, so an expired one is reported and abandoned),
+// --interval D (a pause between the requests of a worker, to let idle timers run), -v.
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <tunedhttp/client.hpp>
+#include <tunedhttp/units.hpp>
+#include <vector>
+
+#include "commands.hpp"
+#include "request_report.hpp"
+
+namespace tunedhttp::program {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using std::chrono::nanoseconds;
+using Clock = std::chrono::steady_clock;
+
+/// Defensive limits: more workers than this would run out of descriptors before telling
+/// anything about the settings; more requests than this per worker is a benchmark's job.
+constexpr int max_parallel = 1000;
+constexpr int max_count = 1'000'000;
+
+/// The flags as typed (durations still text, checked by `duration_check` during parsing).
+struct RequestFlags {
+  std::string url;
+  std::string method;  // empty: GET, or POST when --data is given (as curl does)
+  std::string data;
+  bool has_data = false;
+  std::vector<std::string> headers;
+  std::string connect = format_duration(Settings{}.connect);
+  std::string keep_alive = format_duration(Settings{}.conn_keep_alive);
+  std::string tls_handshake = format_duration(Settings{}.tls_handshake);
+  std::string expect_continue = format_duration(Settings{}.expect_continue);
+  std::string response_header = format_duration(Settings{}.response_header);
+  std::string idle_conn = format_duration(Settings{}.idle_conn);
+  int max_idle_conns = Settings{}.max_all_idle_conns;
+  int max_host_idle_conns = Settings{}.max_host_idle_conns;
+  std::string cacert;
+  bool insecure = false;
+  int count = 1;
+  int parallel = 1;
+  bool json = false;
+  bool verbose = false;
+  std::string max_time = "0s";
+  std::string interval = "0s";
+};
+
+std::string quoted(const std::string& text) { return "'" + text + "'"; }
+
+nanoseconds duration_of(const std::string& text) { return parse_duration(text).value(); }
+
+/// RFC 9110 token characters (method and header names).
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+  });
+}
+
+const CLI::Validator duration_check(
+    [](std::string& text) -> std::string {
+      if (parse_duration(text)) return {};
+      return "bad duration " + quoted(text) + " (Go syntax: 250ms, 1.5s, 2m)";
+    },
+    "", "DURATION");
+
+/// http://HOST[:PORT][/PATH] or https://...: a scheme we speak, a host, a port that fits.
+std::string check_url(std::string& text) {
+  const std::string bad =
+      "bad URL " + quoted(text) + " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::size_t authority_start = 0;
+  if (lower.rfind("http://", 0) == 0) {
+    authority_start = 7;
+  } else if (lower.rfind("https://", 0) == 0) {
+    authority_start = 8;
+  } else {
+    return bad;
+  }
+  if (std::any_of(text.begin(), text.end(),
+                  [](unsigned char c) { return std::isspace(c) || std::iscntrl(c); })) {
+    return bad;
+  }
+  const auto authority_end = text.find_first_of("/?#", authority_start);
+  std::string authority = text.substr(authority_start, authority_end - authority_start);
+  if (authority.find('@') != std::string::npos) return bad;  // no user info
+  std::string host = authority;
+  std::string port;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return bad;
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return bad;
+      port = authority.substr(close + 2);
+      if (port.empty()) return bad;
+    }
+  } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty() || host.find(':') != std::string::npos) return bad;
+  }
+  if (host.empty()) return bad;
+  if (!port.empty()) {
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      return bad;
+    }
+    const int number = std::stoi(port);
+    if (number < 1 || number > 65535) return bad;
+  }
+  return {};
+}
+
+std::string check_header(std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || !is_token(std::string_view(text).substr(0, colon))) {
+    return "bad header " + quoted(text) + " (expected 'Name: value')";
+  }
+  return {};
+}
+
+std::string check_method(std::string& text) {
+  if (is_token(text)) return {};
+  return "bad method " + quoted(text) + " (expected a token such as GET, PUT, PATCH)";
+}
+
+/// Everything a run needs, checked: the request every worker sends and the client's options.
+struct RequestPlan {
+  Request request;
+  ClientOptions options;
+  int count = 1;
+  int parallel = 1;
+  bool json = false;
+  bool verbose = false;
+  nanoseconds max_time{0};
+  nanoseconds interval{0};
+};
+
+/// Reads --data's @FILE (`@-` is stdin); false with `error` set when it cannot be read.
+bool read_data(const std::string& data, std::string& body, std::string& error) {
+  if (data.empty() || data.front() != '@') {
+    body = data;
+    return true;
+  }
+  const std::string path = data.substr(1);
+  if (path == "-") {
+    body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (!std::cin.bad()) return true;
+    error = "--data: cannot read standard input";
+    return false;
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    error = "--data: cannot read file " + quoted(path) + ": " + std::strerror(errno);
+    return false;
+  }
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  if (file.bad()) {
+    error = "--data: cannot read file " + quoted(path);
+    return false;
+  }
+  body = std::move(contents).str();
+  return true;
+}
+
+/// Turns checked flags into a plan; false with `error` set for what parsing could not check.
+bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error) {
+  std::string body;
+  if (flags.has_data && !read_data(flags.data, body, error)) return false;
+  if (!flags.cacert.empty() && !std::ifstream(flags.cacert)) {
+    error = "--cacert: cannot read file " + quoted(flags.cacert) + ": " + std::strerror(errno);
+    return false;
+  }
+
+  std::string method = flags.method.empty() ? (flags.has_data ? "POST" : "GET") : flags.method;
+  const auto verb = http::string_to_verb(method);
+  plan.request = make_request(verb == http::verb::unknown ? http::verb::get : verb, flags.url,
+                              std::move(body));
+  if (verb == http::verb::unknown) {
+    plan.request.method_string(method);
+    if (!plan.request.body().empty()) plan.request.prepare_payload();
+  }
+  for (const auto& header : flags.headers) {
+    const auto colon = header.find(':');
+    auto value = header.substr(colon + 1);
+    const auto first = value.find_first_not_of(" \t");
+    value = first == std::string::npos
+                ? ""
+                : value.substr(first, value.find_last_not_of(" \t") - first + 1);
+    const auto name = header.substr(0, colon);
+    // Our header replaces one the request already has (Content-Type, Host, ...).
+    if (plan.request.find(name) != plan.request.end()) plan.request.erase(name);
+    plan.request.insert(name, value);
+  }
+
+  Settings& settings = plan.options.settings;
+  settings.connect = duration_of(flags.connect);
+  settings.conn_keep_alive = duration_of(flags.keep_alive);
+  settings.tls_handshake = duration_of(flags.tls_handshake);
+  settings.expect_continue = duration_of(flags.expect_continue);
+  settings.response_header = duration_of(flags.response_header);
+  settings.idle_conn = duration_of(flags.idle_conn);
+  settings.max_all_idle_conns = flags.max_idle_conns;
+  settings.max_host_idle_conns = flags.max_host_idle_conns;
+  plan.options.tls.ca_file = flags.cacert;
+  plan.options.tls.insecure = flags.insecure;
+
+  plan.count = flags.count;
+  plan.parallel = flags.parallel;
+  plan.json = flags.json;
+  plan.verbose = flags.verbose;
+  plan.max_time = duration_of(flags.max_time);
+  plan.interval = duration_of(flags.interval);
+  return true;
+}
+
+/// One run: `parallel` workers each sending `count` requests, one after the other, through
+/// one client on one thread (so the reports below never interleave).
+class RequestRun {
+ public:
+  explicit RequestRun(RequestPlan plan) : plan_(std::move(plan)) {
+    if (plan_.verbose && !plan_.json)
+      plan_.options.trace = [](const TraceEvent& event) { log_pool_event(event); };
+    client_.emplace(io_.get_executor(), plan_.options);
+  }
+
+  /// Runs every request; returns the exit code.
+  int run() {
+    int remaining = plan_.parallel;
+    for (int worker = 1; worker <= plan_.parallel; ++worker) {
+      asio::co_spawn(io_, run_worker(worker), [this, &remaining](std::exception_ptr failure) {
+        if (failure) {
+          ++failed_;
+          try {
+            std::rethrow_exception(failure);
+          } catch (const std::exception& e) {
+            std::cerr << "tunedhttp request: " << e.what() << "\n";
+          }
+        }
+        if (--remaining == 0) finish();
+      });
+    }
+    io_.run();
+    return failed_ == 0 ? 0 : 1;
+  }
+
+ private:
+  /// Why the pool let a connection go, with -v: the idle settings at work.
+  static void log_pool_event(const TraceEvent& event) {
+    if (event.point == TracePoint::idle_conn_closed) {
+      std::cerr << "* connection " << event.connection << " closed while idle: " << event.detail
+                << "\n";
+    } else if (event.point == TracePoint::put_idle_conn && !event.detail.empty()) {
+      std::cerr << "* connection " << event.connection << " not kept idle: " << event.detail
+                << "\n";
+    }
+  }
+
+  void finish() {
+    if (plan_.verbose && !plan_.json) {
+      const auto stats = client_->pool_stats();
+      std::cerr << "* pool: " << stats.dials << " dials, " << stats.reuses << " reuses, "
+                << stats.retries << " retries";
+      for (const auto& [reason, closes] : stats.closes_by_reason) {
+        std::cerr << ", " << closes << " closed " << reason;
+      }
+      std::cerr << "\n";
+    }
+    // Idle connections keep timers; requests abandoned by --max-time may still be pending.
+    client_->close_idle_connections();
+    io_.stop();
+  }
+
+  asio::awaitable<void> run_worker(int worker) {
+    for (int seq = 1; seq <= plan_.count; ++seq) {
+      if (seq > 1 && plan_.interval > nanoseconds::zero()) {
+        asio::steady_timer pause(io_, plan_.interval);
+        co_await pause.async_wait(asio::use_awaitable);
+      }
+      co_await send(worker, seq);
+    }
+  }
+
+  /// A request in flight. Shared with the client's callbacks, which may outlive the wait when
+  /// --max-time abandons the request.
+  struct Pending {
+    explicit Pending(asio::io_context& io) : wake(io) {}
+    asio::steady_timer wake;
+    bool done = false;
+    boost::system::error_code error;
+    Response response;
+    Clock::time_point finished;
+    std::vector<TraceEvent> events;
+  };
+
+  asio::awaitable<void> send(int worker, int seq) {
+    auto pending = std::make_shared<Pending>(io_);
+    const auto start = Clock::now();
+    pending->wake.expires_at(plan_.max_time > nanoseconds::zero() ? start + plan_.max_time
+                                                                  : Clock::time_point::max());
+    client_->async_request(
+        plan_.request, [pending](const TraceEvent& event) { pending->events.push_back(event); },
+        [pending](boost::system::error_code error, Response response) {
+          pending->finished = Clock::now();
+          pending->done = true;
+          pending->error = error;
+          pending->response = std::move(response);
+          pending->wake.cancel();
+        });
+    if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+
+    RequestRecord record;
+    record.worker = worker;
+    record.seq = seq;
+    add_trace(record, pending->events, start);
+    if (!pending->done) {
+      record.error = "max_time_exceeded";
+      record.message = "--max-time " + format_duration(plan_.max_time) +
+                       " expired before the whole response was read";
+      record.elapsed = Clock::now() - start;
+    } else if (pending->error) {
+      record.error = error_name(pending->error);
+      record.message = pending->error.message();
+      record.elapsed = pending->finished - start;
+    } else {
+      record.status = pending->response.result_int();
+      record.reason = std::string(pending->response.reason());
+      record.message = record.reason;
+      record.body_bytes = pending->response.body().size();
+      record.elapsed = pending->finished - start;
+    }
+    if (!record.status) ++failed_;
+    report(record, pending->response);
+  }
+
+  void report(const RequestRecord& record, const Response& response) {
+    if (plan_.json) {
+      std::cout << json_line(record) << std::endl;  // one flushed line per request
+      return;
+    }
+    if (record.status) {
+      std::cout << response.body() << std::flush;
+    } else {
+      std::cerr << "tunedhttp request: " << record.error << ": " << record.message << " (after "
+                << format_duration(record.elapsed) << ")\n";
+    }
+    if (plan_.verbose) std::cerr << summary_line(record) << "\n";
+  }
+
+  RequestPlan plan_;
+  asio::io_context io_;
+  std::optional<Client> client_;
+  int failed_ = 0;
+};
+
+int run_request(const RequestFlags& flags) {
+  RequestPlan plan;
+  std::string error;
+  if (!make_plan(flags, plan, error)) {
+    std::cerr << "tunedhttp request: " << error << "\n";
+    return exit_usage;
+  }
+  RequestRun run(std::move(plan));
+  return run.run();
+}
+
+}  // namespace
+
+CommandRunner add_request_command(CLI::App& app) {
+  auto flags = std::make_shared<RequestFlags>();
+  auto* request = app.add_subcommand(
+      "request",
+      "Send URL with the tuned client, like curl. Prints the body (or with --json one JSON "
+      "object per request). Exit 0 if every request got a response, 1 if any failed, 2 on bad "
+      "input.");
+  request->add_option("URL", flags->url, "http:// or https:// URL")
+      ->required()
+      ->check(CLI::Validator(check_url, "", "URL"));
+  request->add_option("-X,--request", flags->method, "method (default GET, or POST with --data)")
+      ->check(CLI::Validator(check_method, "", "METHOD"));
+  request
+      ->add_option("-d,--data", flags->data,
+                   "request body: STRING, or @FILE to read it from a file (@- for stdin)")
+      ->each([flags](const std::string&) { flags->has_data = true; });
+  request->add_option("-H,--header", flags->headers, "'Name: value' header, repeatable")
+      ->check(CLI::Validator(check_header, "", "HEADER"))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+
+  auto duration = [&](const char* name, std::string& value, const char* about) {
+    request->add_option(name, value, about)
+        ->check(duration_check)
+        ->type_name("DURATION")
+        ->capture_default_str();
+  };
+  duration("--connect", flags->connect, "connect: name resolution + TCP connect limit (0: none)");
+  duration("--keep-alive", flags->keep_alive,
+           "conn_keep_alive: TCP keep-alive period (0: 15s; negative, e.g. --keep-alive=-1s: off)");
+  duration("--tls-handshake", flags->tls_handshake, "tls_handshake: TLS handshake limit (0: none)");
+  duration("--expect-continue", flags->expect_continue,
+           "expect_continue: wait this long for 100 Continue before sending the body anyway, with "
+           "-H 'Expect: 100-continue' (0: send at once)");
+  duration("--response-header", flags->response_header,
+           "response_header: from the request written to the response headers (0: no limit)");
+  duration("--idle-conn", flags->idle_conn,
+           "idle_conn: close a connection idle this long (0: never)");
+  request->add_option("--max-idle-conns", flags->max_idle_conns, "max_all_idle_conns (0: no limit)")
+      ->capture_default_str();
+  request
+      ->add_option("--max-host-idle-conns", flags->max_host_idle_conns,
+                   "max_host_idle_conns (0: 2)")
+      ->capture_default_str();
+  request->add_option("--cacert", flags->cacert, "PEM file of CAs to trust instead of the system's")
+      ->type_name("FILE");
+  request->add_flag("-k,--insecure", flags->insecure,
+                    "do not verify the server's certificate (testing only: anyone can listen)");
+  request->add_option("--count", flags->count, "requests per worker, one after the other")
+      ->check(CLI::Range(1, max_count))
+      ->capture_default_str();
+  request->add_option("--parallel", flags->parallel, "workers at once, all through one client")
+      ->check(CLI::Range(1, max_parallel))
+      ->capture_default_str();
+  request->add_flag("--json", flags->json, "one JSON object per request per line on stdout");
+  request->add_flag(
+      "-v,--verbose", flags->verbose,
+      "a one-line summary per request, and why the pool closed connections, on stderr");
+  duration("--max-time", flags->max_time,
+           "extension: deadline for each whole request, like curl's (0: none)");
+  duration("--interval", flags->interval, "extension: pause between the requests of a worker");
+  return [flags] { return run_request(*flags); };
+}
+
+}  // namespace tunedhttp::program
