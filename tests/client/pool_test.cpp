@@ -1,4 +1,5 @@
 // The idle pool: idle_conn, max_all_idle_conns, max_host_idle_conns, reuse and retry.
+#include <boost/asio/thread_pool.hpp>
 #include <future>
 
 #include "client_fixture.hpp"
@@ -280,6 +281,50 @@ TEST(Pool, ManyWorkersThroughOneClient) {
     }
     EXPECT_EQ(open_fd_count(), fds_before) << "a socket leaked";
   }
+}
+
+}  // namespace
+}  // namespace tunedhttp::testing
+
+namespace tunedhttp::testing {
+namespace {
+
+TEST(Pool, ThreadPoolExecutorShareOneClient) {
+  // Requests complete on several threads at once; the pool, the counters and the trace hook
+  // must hold up (run under ThreadSanitizer in CI).
+  constexpr int workers = 16;
+  constexpr int per_worker = 20;
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted));
+  boost::asio::thread_pool threads(4);
+  std::atomic<int> traced{0};
+  ClientOptions options;
+  options.settings.max_host_idle_conns = 4;
+  options.trace = [&](const TraceEvent&) { ++traced; };
+  auto client = std::make_unique<Client>(threads.get_executor(), options);
+  std::atomic<int> finished{0};
+  std::atomic<int> failures{0};
+  std::promise<void> all_done;
+  std::function<void(int)> next = [&](int remaining) {
+    client->async_request(get(server.url()),
+                          [&, remaining](boost::system::error_code ec, Response) {
+                            if (ec) ++failures;
+                            if (remaining > 1) {
+                              next(remaining - 1);
+                            } else if (++finished == workers) {
+                              all_done.set_value();
+                            }
+                          });
+  };
+  for (int i = 0; i < workers; ++i) next(per_worker);
+  ASSERT_EQ(all_done.get_future().wait_for(30s), std::future_status::ready) << "requests hung";
+  EXPECT_EQ(failures.load(), 0);
+  auto stats = client->pool_stats();
+  EXPECT_GE(stats.dials + stats.reuses, static_cast<std::uint64_t>(workers * per_worker));
+  EXPECT_LE(stats.idle, 4u);
+  EXPECT_GT(traced.load(), workers * per_worker);
+  client.reset();
+  threads.join();
 }
 
 }  // namespace

@@ -58,7 +58,7 @@ class Client {
   Client(boost::asio::any_io_executor executor, ClientOptions options);
   /// Makes a client with these settings, the system CA store and no trace hook.
   explicit Client(boost::asio::any_io_executor executor, Settings settings = {});
-  /// Closes idle connections; requests still pending complete with `errc::client_closed`.
+  /// Closes idle connections. Requests in flight keep the internals alive and complete as usual.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
