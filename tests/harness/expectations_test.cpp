@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tunedhttp/error.hpp>
+
 namespace tunedhttp::harness::detail {
 namespace {
 
@@ -37,7 +39,7 @@ TEST(Outcome, StatusAndErrorSayGotAndWant) {
   RequestExpectation want_status;
   want_status.status = 200;
   RequestOutcome failed;
-  failed.error = make_error_code(errc::connect_timeout);
+  failed.error = tunedhttp::make_error_code(tunedhttp::errc::connect_timeout);
   failed.error_name = "connect_timeout";
   failures = check_outcome(want_status, failed);
   ASSERT_EQ(failures.size(), 1u);

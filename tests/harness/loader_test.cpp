@@ -71,7 +71,7 @@ steps:
   EXPECT_EQ(request.expect.error, "response_header_timeout");
   EXPECT_EQ(request.expect.timer, Timer::response_header);  // inferred from the error
   EXPECT_EQ(request.expect.reused, false);
-  EXPECT_EQ(s.steps[0].where.line, 20);
+  EXPECT_EQ(s.steps[0].where.line, 19);
   EXPECT_EQ(std::get<WaitStep>(s.steps[1].kind).duration, std::chrono::milliseconds{250});
   EXPECT_EQ(std::get<PoolExpectation>(s.steps[2].kind).closes.at("error"), 1u);
   EXPECT_EQ(std::get<ServerEventsStep>(s.steps[3].kind).events.at(0).count, 1u);
@@ -102,7 +102,7 @@ const BrokenFile broken_files[] = {
      "bad duration '200 ms'"},
     {"number without unit", "client:\n  idle_conn: 300\nsteps: [wait: 1ms]\n", 2, 14,
      "bad duration '300'"},
-    {"bad size", "steps:\n  - request: {body: 64KB}\n    expect: {status: 200}\n", 2, 20,
+    {"bad size", "steps:\n  - request: {body: 64KB}\n    expect: {status: 200}\n", 2, 21,
      "bad size '64KB'"},
     {"wrong type: map for a duration", "client:\n  connect: {a: 1}\nsteps: [wait: 1ms]\n", 2, 12,
      "client.connect: expected a duration"},
@@ -115,7 +115,7 @@ const BrokenFile broken_files[] = {
     {"missing status or error", "steps:\n  - request: {}\n    expect: {reused: true}\n", 3, 13,
      "missing field 'status' or 'error'"},
     {"fires_after without a timer",
-     "steps:\n  - request: {}\n    expect: {status: 200, fires_after: 1s}\n", 3, 39,
+     "steps:\n  - request: {}\n    expect: {status: 200, fires_after: 1s}\n", 3, 40,
      "no timer to measure"},
     {"unknown fault", "server:\n  faults:\n    - hold_header: {for: 1s}\nsteps: [wait: 1ms]\n", 3,
      7, "hold_header"},
@@ -125,18 +125,18 @@ const BrokenFile broken_files[] = {
     {"unknown trace point",
      "steps:\n  - request: {}\n    expect: {status: 200, trace: [wrote_it]}\n", 3, 35,
      "unknown name 'wrote_it'"},
-    {"unknown close reason", "steps:\n  - expect_pool: {closes: {tired: 1}}\n", 2, 29,
+    {"unknown close reason", "steps:\n  - expect_pool: {closes: {tired: 1}}\n", 2, 28,
      "unknown name 'tired'"},
-    {"unknown server event", "steps:\n  - expect_server:\n      - {event: hello}\n", 3, 16,
+    {"unknown server event", "steps:\n  - expect_server:\n      - {event: hello}\n", 3, 17,
      "unknown name 'hello'"},
     {"two step kinds", "steps:\n  - wait: 1ms\n    expect_pool: {}\n", 2, 5, "per step"},
-    {"bad method", "steps:\n  - request: {method: FETCH}\n    expect: {status: 200}\n", 2, 24,
+    {"bad method", "steps:\n  - request: {method: FETCH}\n    expect: {status: 200}\n", 2, 23,
      "unknown method 'FETCH'"},
-    {"parallel zero", "steps:\n  - request: {parallel: 0}\n    expect: {status: 200}\n", 2, 26,
+    {"parallel zero", "steps:\n  - request: {parallel: 0}\n    expect: {status: 200}\n", 2, 25,
      "must be at least 1"},
     {"not YAML", "steps: [wait: 1ms\n", 2, 1, "not valid YAML"},
     {"expect_timer for a request timer",
-     "steps:\n  - expect_timer: {timer: connect, fires_after: 1s}\n", 2, 26, "only idle_conn"},
+     "steps:\n  - expect_timer: {timer: connect, fires_after: 1s}\n", 2, 27, "only idle_conn"},
 };
 
 class LoaderRejects : public testing::TestWithParam<BrokenFile> {};
