@@ -1,6 +1,7 @@
 // The runner must be able to say no: wrong-on-purpose scenarios fail, with the reason.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <tunedhttp/harness/loader.hpp>
 #include <tunedhttp/harness/runner.hpp>
 
@@ -69,6 +70,27 @@ steps:
   ASSERT_EQ(result.failures.size(), 1u) << all_failures(result);  // later steps are skipped
   EXPECT_NE(result.failures[0].find("got no completion within"), std::string::npos);
 }
+
+}  // namespace
+}  // namespace tunedhttp::harness
+
+namespace tunedhttp::harness {
+namespace {
+
+// Every file under data/wrong/ is wrong on purpose: each must fail, with a reason.
+class WrongOnPurpose : public testing::TestWithParam<std::string> {};
+
+TEST_P(WrongOnPurpose, Fails) {
+  const auto result = run_scenario(load_scenario_file(GetParam()));
+  EXPECT_FALSE(result.passed) << GetParam() << ": got pass; want fail";
+  EXPECT_FALSE(result.failures.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, WrongOnPurpose,
+                         testing::ValuesIn(find_scenario_files({TUNEDHTTP_TEST_DATA "/wrong"})),
+                         [](const testing::TestParamInfo<std::string>& param_info) {
+                           return std::filesystem::path(param_info.param).stem().string();
+                         });
 
 }  // namespace
 }  // namespace tunedhttp::harness
