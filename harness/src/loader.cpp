@@ -272,7 +272,7 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
 
 RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
                          const std::string& file) {
-  Fields fields(node, file, "request", {"method", "path", "body", "headers", "parallel"});
+  Fields fields(node, file, "request", {"method", "path", "host", "body", "headers", "parallel"});
   fields.finish();
   RequestStep request;
   if (auto n = fields.get("method")) {
@@ -289,6 +289,14 @@ RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
     request.path = detail::read_string(n, file, "request.path");
     if (request.path.empty() || request.path.front() != '/') {
       fail_at(n, file, "request.path: must start with '/', got '" + request.path + "'");
+    }
+  }
+  if (auto n = fields.get("host")) {
+    request.host = detail::read_string(n, file, "request.host");
+    if (request.host != "localhost" && request.host != "127.0.0.1") {
+      fail_at(n, file,
+              "request.host: the mock server answers as localhost or 127.0.0.1, got '" +
+                  request.host + "'");
     }
   }
   if (auto n = fields.get("body")) request.body_size = detail::read_size(n, file, "request.body");

@@ -159,7 +159,7 @@ class Run {
     for (unsigned i = 0; i < request.parallel; ++i) {
       auto record = std::make_shared<RequestRecord>();
       Request message = make_request(boost::beast::http::string_to_verb(request.method),
-                                     base_url_ + request.path, std::string(request.body_size, 'x'));
+                                     url_for(request), std::string(request.body_size, 'x'));
       for (const auto& [name, value] : request.headers) message.set(name, value);
       record->outcome.started = Clock::now();
       TraceHook hook = [record](const TraceEvent& event) {
@@ -244,6 +244,18 @@ class Run {
     }
     if (request.expect.fires_after) measure(request.expect, as_expected, step_start, where);
     return true;
+  }
+
+  // The server's base URL, under another host name when the step names one.
+  std::string url_for(const RequestStep& request) const {
+    std::string base = base_url_;
+    const std::string numeric = "127.0.0.1";
+    if (!request.host.empty()) {
+      if (auto at = base.find(numeric); at != std::string::npos) {
+        base.replace(at, numeric.size(), request.host);
+      }
+    }
+    return base + request.path;
   }
 
   // The firing time of the request's timer, measured from the trace point that starts it.

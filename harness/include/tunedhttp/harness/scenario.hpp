@@ -90,6 +90,9 @@ struct RequestExpectation {
 struct RequestStep {
   std::string method = "GET";
   std::string path = "/";
+  /// The host name in the URL instead of the server's 127.0.0.1, e.g. `localhost`: the same
+  /// server under another pool key (scheme + host + port), to show cross-host pool rules.
+  std::string host;
   std::uint64_t body_size = 0;
   std::map<std::string, std::string> headers;
   unsigned parallel = 1;
