@@ -1,8 +1,10 @@
 #include <atomic>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
 #include <tunedhttp/client.hpp>
@@ -46,6 +48,20 @@ bool should_retry(const detail::Connection& connection, const detail::ExchangeOu
   return !outcome.wrote_anything || is_idempotent(request);
 }
 
+// What a caller's cancellation must reach, confined to the request's strand. Closing the
+// socket ends every pending operation on it (the expect-continue reader included), so the
+// exchange unwinds the way it does for any network error.
+struct RequestCancellation {
+  void cancel() {
+    cancelled = true;
+    if (connection) connection->close();
+    if (waiter) waiter->delivery.cancel();
+  }
+  bool cancelled = false;
+  std::shared_ptr<detail::Connection> connection;  ///< the one the exchange is using
+  std::shared_ptr<detail::ConnWaiter> waiter;      ///< while waiting for a connection
+};
+
 }  // namespace
 
 struct Client::State : std::enable_shared_from_this<Client::State> {
@@ -55,9 +71,11 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
         tls_context(detail::make_tls_context(options.tls)),
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
 
-  asio::awaitable<std::tuple<error_code, Response>> run(Request request, TraceHook hook);
+  asio::awaitable<std::tuple<error_code, Response>> run(
+      Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation);
   asio::awaitable<detail::DialResult> get_conn(const detail::Url& url, detail::Tracer& tracer,
-                                               std::chrono::nanoseconds& idle_time);
+                                               std::chrono::nanoseconds& idle_time,
+                                               RequestCancellation& cancellation);
   asio::awaitable<detail::DialResult> dial_for(const detail::Url& url, detail::Tracer& tracer);
 
   asio::any_io_executor executor;
@@ -82,9 +100,11 @@ asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Url& u
 // wasted: its connection goes to the pool (or to the next waiter).
 asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& url,
                                                             detail::Tracer& tracer,
-                                                            std::chrono::nanoseconds& idle_time) {
+                                                            std::chrono::nanoseconds& idle_time,
+                                                            RequestCancellation& cancellation) {
   auto strand = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<detail::ConnWaiter>(strand, url.key());
+  cancellation.waiter = waiter;
   if (auto idle = pool->take_or_wait(waiter, idle_time)) {
     co_return detail::DialResult{{}, std::move(idle)};
   }
@@ -100,13 +120,16 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& u
         }
       },
       asio::detached);
+  // A cancelled request stops waiting; its dial, as in Go, still finishes and feeds the pool.
   auto [error, connection] =
       co_await waiter->delivery.async_receive(asio::as_tuple(asio::use_awaitable));
+  cancellation.waiter.reset();
   co_return detail::DialResult{error, std::move(connection)};
 }
 
-asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request request,
-                                                                     TraceHook hook) {
+asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
+    Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation) {
+  const auto aborted = std::tuple{error_code{asio::error::operation_aborted}, Response{}};
   detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
   error_code ec;
   const detail::Url url = detail::parse_url(request.target(), ec);
@@ -131,12 +154,20 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request req
     detail::DialResult obtained;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (attempt == 0) {
-      obtained = co_await get_conn(url, tracer, idle_time);
+      obtained = co_await get_conn(url, tracer, idle_time, *cancellation);
     } else {
       obtained = co_await dial_for(url, tracer);
     }
+    if (cancellation->cancelled) {
+      if (obtained.connection) {
+        obtained.connection->close();
+        pool->count_close(CloseReason::error);
+      }
+      co_return aborted;
+    }
     if (obtained.error) co_return std::tuple{obtained.error, Response{}};
     auto connection = std::move(obtained.connection);
+    cancellation->connection = connection;
     tracer.set_connection(connection->id);
     if (tracer.enabled()) {
       TraceEvent got;
@@ -149,7 +180,8 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request req
     }
 
     auto outcome = co_await detail::run_exchange(*connection, request, options, tracer);
-    if (!outcome.error) {
+    cancellation->connection.reset();
+    if (!outcome.error && !cancellation->cancelled) {
       std::optional<CloseReason> refused = CloseReason::not_reusable;
       if (outcome.reusable) {
         refused = pool->put(connection);
@@ -162,6 +194,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(Request req
     }
     connection->close();
     pool->count_close(CloseReason::error);
+    if (cancellation->cancelled) co_return aborted;
     if (attempt == 0 && should_retry(*connection, outcome, request)) {
       pool->count_retry();
       continue;
@@ -198,7 +231,16 @@ void Client::start_request(Request request, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
   auto state = state_;
   auto strand = asio::make_strand(state->executor);
-  auto work = state->run(std::move(request), std::move(trace));
+  auto cancellation = std::make_shared<RequestCancellation>();
+  // Any cancellation type ends the request for good (terminal): the connection is closed.
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected()) {
+    slot.assign([strand, cancellation](asio::cancellation_type type) {
+      if (type == asio::cancellation_type::none) return;
+      asio::post(strand, [cancellation] { cancellation->cancel(); });
+    });
+  }
+  auto work = state->run(std::move(request), std::move(trace), cancellation);
   asio::co_spawn(strand, std::move(work),
                  [state, strand, handler = std::move(handler)](
                      std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
@@ -215,6 +257,9 @@ void Client::start_request(Request request, TraceHook trace,
                    auto executor = asio::get_associated_executor(handler, strand);
                    asio::dispatch(executor, [handler = std::move(handler), ec = ec,
                                              response = std::move(response)]() mutable {
+                     // The slot is the caller's; it is released before the handler runs.
+                     auto caller_slot = asio::get_associated_cancellation_slot(handler);
+                     if (caller_slot.is_connected()) caller_slot.clear();
                      std::move(handler)(ec, std::move(response));
                    });
                  });

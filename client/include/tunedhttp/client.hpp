@@ -75,7 +75,11 @@ class Client {
   ///        hook too); may be empty.
   /// @param token completion token with signature `void(boost::system::error_code, Response)`.
   ///
-  /// Per-operation cancellation: not supported yet; use the settings' timeouts.
+  /// Per-operation cancellation: any cancellation type (terminal, partial, total) ends the
+  /// request with `operation_aborted` and closes its connection (never pooled). A request
+  /// cancelled while waiting for a connection stops waiting; its dial, as in Go, completes
+  /// and its connection goes to the pool. This is how a caller sets a whole-request deadline,
+  /// e.g. `co_await (client.async_request(r, use_awaitable) || timer.async_wait(use_awaitable))`.
   template <class CompletionToken>
   auto async_request(Request request, TraceHook trace, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
