@@ -127,8 +127,11 @@ class RawClient {
   std::optional<Clock::time_point> handshake_at() const { return handshake_at_; }
   boost::system::error_code handshake_error() const { return handshake_error_; }
 
-  /// Writes all of `text`; returns the time the write completed.
+  /// Writes all of `text`; returns the time the write *started*: the server cannot have read
+  /// the data before, whereas this thread may notice the completion late on a loaded machine,
+  /// so measuring from here never makes a server early.
   Clock::time_point write(const std::string& text) {
+    const auto started = Clock::now();
     bool done = false;
     auto handler = [&](const boost::system::error_code& error, std::size_t) {
       EXPECT_FALSE(error) << "write: " << error.message();
@@ -140,7 +143,7 @@ class RawClient {
       asio::async_write(socket_, asio::buffer(text), handler);
     }
     EXPECT_TRUE(run_until([&] { return done; }, Clock::now() + 2s)) << "write timed out";
-    return Clock::now();
+    return started;
   }
 
   struct Read {
@@ -189,7 +192,7 @@ class RawClient {
     return result;
   }
 
-  /// Sends a request with a body; returns when the write completed.
+  /// Sends a request (with a body if given); returns when the write started.
   Clock::time_point send_request(const std::string& method, const std::string& path,
                                  const std::string& extra_headers = "",
                                  const std::string& body = "") {

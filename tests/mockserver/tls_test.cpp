@@ -48,14 +48,16 @@ void expect_delayed_handshake(bool after_client_hello) {
         {{"for", "300ms"}, {"after_client_hello", after_client_hello ? "true" : "false"}},
         {}}})};
   RawClient client;
+  // Measured from before the connect: the server's delay cannot start earlier, while the
+  // moment this thread notices the connect may come later than the server's accept.
+  const auto connecting = Clock::now();
   ASSERT_TRUE(client.connect(server.endpoint()));
-  const auto connected = *client.connected_at();
   client.use_tls(server.server().ca_pem());
   client.start_handshake();
-  EXPECT_FALSE(client.handshake_by(connected + delay - 20ms)) << "handshake finished early";
-  ASSERT_TRUE(client.handshake_by(connected + delay + tolerance())) << "handshake late";
+  EXPECT_FALSE(client.handshake_by(connecting + delay - 20ms)) << "handshake finished early";
+  ASSERT_TRUE(client.handshake_by(connecting + delay + tolerance())) << "handshake late";
   EXPECT_FALSE(client.handshake_error()) << client.handshake_error().message();
-  expect_elapsed(*client.handshake_at() - connected, delay, "TLS handshake");
+  expect_elapsed(*client.handshake_at() - connecting, delay, "TLS handshake");
   auto accepted = server.wait_for(EventKind::accepted, 1);
   auto done = server.wait_for(EventKind::tls_done, 1);
   ASSERT_TRUE(accepted && done);
