@@ -113,6 +113,10 @@ int run_serve(const ServeOptions& options) {
   for (const auto& spec : options.faults) {
     try {
       server_options.faults.push_back(mockserver::parse_fault_spec(spec));
+      if (server_options.faults.back().name == "delay_tls_handshake" && !options.tls) {
+        std::cerr << "tunedhttp serve: --fault '" << spec << "' needs --tls\n";
+        return exit_usage;
+      }
     } catch (const std::invalid_argument& e) {
       std::cerr << "tunedhttp serve: --fault: " << e.what() << "\n";
       return exit_usage;

@@ -28,6 +28,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <tunedhttp/mockserver/server.hpp>
 #include <variant>
 
@@ -99,6 +100,11 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
         accept_fault_done(faults.size(), false),
         acceptor(strand),
         stall_timer(strand) {
+    for (const auto& fault : faults) {
+      if (fault.name == "delay_tls_handshake" && !options.tls) {
+        throw std::invalid_argument("delay_tls_handshake: needs a TLS server (tls: true, --tls)");
+      }
+    }
     if (options.tls) {
       const auto certificate = detail::make_server_certificate();
       ca = certificate.ca_pem;

@@ -262,7 +262,8 @@ TEST(Serve, BadSpecsAndAddressesExit2NamingThem) {
                                         {"--fault", "withhold-continue=reply:99"},
                                         {"--listen", "999.1.1.1:0"},
                                         {"--listen", "127.0.0.1:99999"},
-                                        {"--listen", "localhost"}}) {
+                                        {"--listen", "localhost"},
+                                        {"--fault", "delay-tls-handshake=1s"}}) {
     Process process{Serve::command(args)};
     EXPECT_EQ(process.wait(Clock::now() + 5s), 2) << args[1];
     EXPECT_NE(process.err().find(args[1]), std::string::npos) << process.err();

@@ -80,5 +80,12 @@ TEST(DelayTlsHandshake, ForeverUntilTheClientGivesUp) {
   EXPECT_FALSE(server.events().wait_for(EventKind::tls_done, 1, Clock::now()));
 }
 
+TEST(DelayTlsHandshake, NeedsATlsServer) {
+  asio::io_context io;
+  ServerOptions options;
+  options.faults = {{"delay_tls_handshake", {{"for", "1s"}}, {}}};
+  EXPECT_THROW(Server(io.get_executor(), options), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace tunedhttp::mockserver::testing
