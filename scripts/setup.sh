@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-  curl python3
+  curl python3 python3-boto3
 )
 
 missing=()
