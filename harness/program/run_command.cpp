@@ -1,12 +1,17 @@
-// `tunedhttp run [PATH...] [--json]`: load every scenario first (bad input → exit 2), run them
-// one by one with a progress line, then print the table or the JSON report (DESIGN §4).
+// `tunedhttp run [PATH...] [--json] [--timeline DIR] [--trace-out FILE]`: load every scenario
+// first (bad input → exit 2), run them one by one with a progress line, then print the table or
+// the JSON report (DESIGN §4), and write the timelines (one SVG per scenario) and Chrome trace.
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <tunedhttp/harness/chrome_trace.hpp>
 #include <tunedhttp/harness/loader.hpp>
 #include <tunedhttp/harness/report.hpp>
 #include <tunedhttp/harness/runner.hpp>
+#include <tunedhttp/harness/timeline.hpp>
 
 #include "commands.hpp"
 
@@ -16,7 +21,36 @@ namespace {
 struct RunOptions {
   std::vector<std::string> paths;
   bool json = false;
+  std::string timeline_dir;  ///< empty: no timelines.
+  std::string trace_out;     ///< empty: no Chrome trace.
 };
+
+bool write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (out) return true;
+  std::cerr << "tunedhttp run: cannot write " << path.string() << "\n";
+  return false;
+}
+
+// Timelines and trace, after the report. Returns false when a file could not be written.
+bool write_outputs(const RunOptions& options, const std::vector<harness::ScenarioResult>& results) {
+  bool written = true;
+  std::vector<harness::Timeline> timelines;
+  for (const auto& result : results) timelines.push_back(harness::timeline_from_result(result));
+  if (!options.timeline_dir.empty()) {
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      written &= write_file(std::filesystem::path(options.timeline_dir) /
+                                harness::timeline_file_name(results[i].name),
+                            harness::render_timeline_svg(timelines[i]));
+    }
+  }
+  if (!options.trace_out.empty()) {
+    written &= write_file(options.trace_out, harness::chrome_trace_json(timelines));
+  }
+  return written;
+}
 
 // Progress on stderr: one rewritten line on a terminal, plain lines otherwise.
 class Progress {
@@ -56,6 +90,16 @@ int run(const RunOptions& options) {
     return exit_usage;
   }
 
+  if (!options.timeline_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options.timeline_dir, error);
+    if (error || !std::filesystem::is_directory(options.timeline_dir)) {
+      std::cerr << "tunedhttp run: --timeline " << options.timeline_dir
+                << ": cannot create the directory" << (error ? ": " + error.message() : "") << "\n";
+      return exit_usage;
+    }
+  }
+
   Progress progress;
   std::vector<harness::ScenarioResult> results;
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
@@ -65,6 +109,7 @@ int run(const RunOptions& options) {
   }
   std::cout << (options.json ? harness::format_json(results) : harness::format_table(results))
             << std::flush;
+  if (!write_outputs(options, results)) return exit_usage;
   for (const auto& result : results) {
     if (!result.passed) return 1;
   }
@@ -81,6 +126,15 @@ CommandRunner add_run_command(CLI::App& app) {
       "timing. Exit 0 iff all pass, 1 if any fails, 2 on bad input.");
   command->add_option("paths", options->paths, "scenario files (*.yaml) or folders");
   command->add_flag("--json", options->json, "print a JSON report instead of the table");
+  command
+      ->add_option("--timeline", options->timeline_dir,
+                   "write one SVG timeline per scenario into DIR (created if missing)")
+      ->type_name("DIR");
+  command
+      ->add_option("--trace-out", options->trace_out,
+                   "write every scenario's events as Chrome Trace Event JSON to FILE "
+                   "(open in Perfetto or chrome://tracing)")
+      ->type_name("FILE");
   return [options] { return run(*options); };
 }
 

@@ -107,6 +107,9 @@ class Run {
     } catch (const std::exception& e) {
       fail({scenario_.file, 1, 1}, std::string("the runner failed: ") + e.what());
     }
+    // Kept for timelines and trace export; taken before teardown closes what is left.
+    result_.client_trace = recorder_->snapshot();
+    if (server_) result_.server_events = server_->events().snapshot();
     teardown();
     result_.elapsed = Clock::now() - began;
     result_.passed = result_.failures.empty();
@@ -281,7 +284,7 @@ class Run {
       }
       record_timing(
           detail::judge_timing(timer, configured, outcome.completed_at - start->at, tolerance_),
-          where);
+          where, start->at, start->connection);
     }
   }
 
@@ -290,7 +293,7 @@ class Run {
   void measure_expect_continue(nanoseconds configured,
                                const std::vector<detail::RequestOutcome>& outcomes,
                                Clock::time_point step_start, const SourceLocation& where) {
-    std::vector<Clock::time_point> starts;
+    std::vector<std::pair<Clock::time_point, std::uint64_t>> starts;  // (time, connection)
     for (const auto& outcome : outcomes) {
       const TraceEvent* start = outcome.find(TracePoint::wait_100_continue);
       if (start == nullptr) start = outcome.find(TracePoint::wrote_headers);
@@ -300,7 +303,7 @@ class Run {
              "expect_continue from; want one");
         continue;
       }
-      starts.push_back(start->at);
+      starts.emplace_back(start->at, start->connection);
     }
     std::sort(starts.begin(), starts.end());
     std::vector<Clock::time_point> bodies;
@@ -311,7 +314,7 @@ class Run {
     }
     std::sort(bodies.begin(), bodies.end());
     std::size_t next = 0;
-    for (const auto& start : starts) {
+    for (const auto& [start, connection] : starts) {
       while (next < bodies.size() && bodies[next] < start) ++next;
       if (next == bodies.size()) {
         fail(where,
@@ -321,12 +324,15 @@ class Run {
       }
       record_timing(detail::judge_timing(Timer::expect_continue, configured, bodies[next++] - start,
                                          tolerance_),
-                    where);
+                    where, start, connection);
     }
   }
 
-  void record_timing(const TimingMeasurement& measurement, const SourceLocation& where) {
+  void record_timing(TimingMeasurement measurement, const SourceLocation& where,
+                     Clock::time_point started, std::uint64_t connection) {
     if (!measurement.passed) fail(where, detail::describe_timing_failure(measurement));
+    measurement.started = started;
+    measurement.connection = connection;
     result_.timings.push_back(measurement);
   }
 
@@ -423,7 +429,7 @@ class Run {
     }
     record_timing(detail::judge_timing(Timer::idle_conn, step.fires_after, *server_saw - idle_since,
                                        tolerance_),
-                  where);
+                  where, idle_since, client_connection);
     return true;
   }
 

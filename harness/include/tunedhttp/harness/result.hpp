@@ -2,7 +2,10 @@
 // What running a scenario found: pass or fail with reasons, and each timer measured.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <tunedhttp/mockserver/event_log.hpp>
+#include <tunedhttp/trace.hpp>
 #include <vector>
 
 namespace tunedhttp::harness {
@@ -15,6 +18,10 @@ struct TimingMeasurement {
   std::chrono::nanoseconds fired_at;    ///< measured from the timer's governing trace point.
   std::chrono::nanoseconds tolerance;   ///< allowed lateness (already scaled).
   bool passed = false;
+  /// The governing trace point's time (fired_at counts from here) and the client connection it
+  /// happened on (0 when unknown). Timelines draw the limit from this point.
+  std::chrono::steady_clock::time_point started{};
+  std::uint64_t connection = 0;
   /// fired_at - configured: negative means early.
   std::chrono::nanoseconds lateness() const { return fired_at - configured; }
 };
@@ -30,6 +37,10 @@ struct ScenarioResult {
   std::vector<std::string> failures;
   std::vector<TimingMeasurement> timings;
   std::chrono::nanoseconds elapsed{0};  ///< wall time of the whole scenario.
+  /// Everything recorded before teardown, for timelines and trace export: the client-wide trace
+  /// and the mock server's event log, in recording order.
+  std::vector<TraceEvent> client_trace;
+  std::vector<mockserver::Event> server_events;
 };
 
 }  // namespace tunedhttp::harness
