@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   curl python3 python3-boto3
+  libcurl4-openssl-dev python3-matplotlib
 )
 
 missing=()
