@@ -27,7 +27,7 @@ constexpr double plot_left = 200;    // lane labels sit left of this
 constexpr double plot_right = 1070;  // room for the last label is made by padding the time span
 constexpr double axis_y = 70;
 constexpr double label_step = 12;   // vertical distance between label levels
-constexpr double char_width = 5.6;  // estimated width of a 10px monospace-ish character
+constexpr double char_width = 6.1;  // a 10px DejaVu Sans Mono character, and a little room
 constexpr double lane_padding = 14;
 constexpr double limit_row_height = 30;
 constexpr int max_label_levels = 8;  // beyond this, labels overlap rather than grow the lane
@@ -530,9 +530,11 @@ std::string render_timeline_svg(const Timeline& timeline) {
             << ' ' << number(row_y) << " L " << number(xf) << ' ' << number(row_y + 6) << " L "
             << number(xf - 5) << ' ' << number(row_y) << R"( Z" fill=")" << fired_colour
             << R"("/>)";
-        svg << R"(<text x=")" << number(xf + 8) << R"(" y=")" << number(row_y + 12) << R"(" fill=")"
-            << fired_colour << R"(">fired at )" << format_ms(fired_ms) << " (" << late
-            << ")</text></g>\n";
+        // Near the right edge the label goes left of the marker.
+        const bool left = xf + 8 + 34 * char_width > canvas_width - 8;
+        svg << R"(<text x=")" << number(left ? xf - 8 : xf + 8) << R"(" y=")" << number(row_y + 12)
+            << R"(" fill=")" << fired_colour << R"(")" << (left ? R"( text-anchor="end")" : "")
+            << R"(>fired at )" << format_ms(fired_ms) << " (" << late << ")</text></g>\n";
       }
       row_y += limit_row_height;
     }
