@@ -1,0 +1,17 @@
+# run_step(<what> COMMAND ...): runs a command, shows its output, fails the test when it fails.
+function(run_step what)
+  cmake_parse_arguments(arg "" "WORKING_DIRECTORY;OUTPUT_VARIABLE" "COMMAND" ${ARGN})
+  if(NOT arg_WORKING_DIRECTORY)
+    set(arg_WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  endif()
+  message(STATUS "${what}: ${arg_COMMAND}")
+  execute_process(COMMAND ${arg_COMMAND} WORKING_DIRECTORY ${arg_WORKING_DIRECTORY}
+                  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+  message("${output}")
+  if(NOT result EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${result})")
+  endif()
+  if(arg_OUTPUT_VARIABLE)
+    set(${arg_OUTPUT_VARIABLE} "${output}" PARENT_SCOPE)
+  endif()
+endfunction()
