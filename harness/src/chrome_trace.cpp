@@ -102,7 +102,7 @@ std::string chrome_trace_json(const std::vector<Timeline>& timelines) {
     for (const auto& span : detail::client_spans(placed)) {
       events.push_back(complete(span.name, "client_phase", ts_of(span.begin),
                                 to_us(span.end - span.begin), client_pid, span.connection,
-                                {{"failed", span.failed}}));
+                                {{"failed", span.failed}, {"open", span.open}}));
     }
     for (const auto& e : timeline.server) {
       json args = {{"request", e.request}};

@@ -26,8 +26,9 @@ constexpr double canvas_width = 1100;
 constexpr double plot_left = 200;    // lane labels sit left of this
 constexpr double plot_right = 1070;  // room for the last label is made by padding the time span
 constexpr double axis_y = 70;
-constexpr double label_step = 12;   // vertical distance between label levels
-constexpr double char_width = 6.1;  // a 10px DejaVu Sans Mono character, and a little room
+constexpr double label_step = 12;  // vertical distance between label levels
+constexpr double char_width =
+    7.2;  // a 10px monospace character as librsvg/Pango draw it (browsers: ~6)
 constexpr double lane_padding = 14;
 constexpr double limit_row_height = 30;
 constexpr int max_label_levels = 8;  // beyond this, labels overlap rather than grow the lane
@@ -279,6 +280,16 @@ std::vector<TimelineLimit> limits_from_trace(const Settings& settings,
   return limits;
 }
 
+Timeline timeline_from_trace(std::string title, std::string subtitle, const Settings& settings,
+                             std::vector<TraceEvent> trace) {
+  Timeline timeline;
+  timeline.title = std::move(title);
+  timeline.subtitle = std::move(subtitle);
+  timeline.limits = limits_from_trace(settings, trace);
+  timeline.client = std::move(trace);
+  return timeline;
+}
+
 std::string timeline_file_name(const std::string& scenario_name) {
   std::string name;
   for (char c : scenario_name) {
@@ -469,13 +480,15 @@ std::string render_timeline_svg(const Timeline& timeline) {
         << "\n";
     for (const auto& span : lane.spans) {
       const double x1 = x_of(span.begin);
-      const double x2 = std::max(x_of(span.end), x1 + 1);
+      // An open span (still idle when the recording ended) runs to the right edge, faded.
+      const double x2 = span.open ? plot_right : std::max(x_of(span.end), x1 + 1);
       const std::string id = ids.make(std::string("span-") + (lane.client ? "c" : "s") +
                                       std::to_string(lane.connection) + "-" + span.name);
       svg << R"(<rect id=")" << id << R"(" class="span" x=")" << number(x1) << R"(" y=")"
           << number(lane.baseline - 5) << R"(" width=")" << number(x2 - x1)
           << R"(" height="10" fill=")" << (span.failed ? fired_colour : colour)
-          << R"(" fill-opacity="0.22"><title>)" << span.name << " "
+          << R"(" fill-opacity=")" << (span.open ? "0.1" : "0.22") << R"("><title>)" << span.name
+          << (span.open ? " (still idle at the end) " : " ")
           << format_ms(to_ms(span.end - span.begin)) << "</title></rect>\n";
     }
     for (std::size_t i = 0; i < lane.marks.size(); ++i) {

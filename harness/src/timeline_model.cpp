@@ -62,14 +62,20 @@ std::vector<Span> client_spans(const std::vector<TraceEvent>& placed) {
       if (begin.point == TracePoint::put_idle_conn && (begin.error || !begin.detail.empty())) {
         continue;
       }
+      bool ended = false;
       for (std::size_t j = i + 1; j < placed.size(); ++j) {
         const auto& end = placed[j];
         if (end.connection != begin.connection) continue;
         if (std::find(rule.ends.begin(), rule.ends.end(), end.point) == rule.ends.end()) continue;
         if (rule.begin != TracePoint::put_idle_conn && end.request != begin.request) continue;
         spans.push_back(
-            {rule.name, begin.connection, begin.at, end.at, static_cast<bool>(end.error)});
+            {rule.name, begin.connection, begin.at, end.at, static_cast<bool>(end.error), false});
+        ended = true;
         break;
+      }
+      // A connection still idle when the recording ended: idle up to the last event.
+      if (!ended && begin.point == TracePoint::put_idle_conn && placed.back().at > begin.at) {
+        spans.push_back({rule.name, begin.connection, begin.at, placed.back().at, false, true});
       }
     }
   }
@@ -94,7 +100,7 @@ std::vector<Span> server_spans(const std::vector<mockserver::Event>& events) {
       const bool closed =
           end.kind == EventKind::closed_by_peer || end.kind == EventKind::closed_by_server;
       if ((end.kind == end_kind && end.request == begin.request) || closed) {
-        spans.push_back({name, begin.connection, begin.at, end.at, closed});
+        spans.push_back({name, begin.connection, begin.at, end.at, closed, false});
         break;
       }
     }

@@ -21,6 +21,8 @@ struct Span {
   TimePoint begin{};
   TimePoint end{};
   bool failed = false;
+  /// Still going when the recording ended (a connection still idle): `end` is the last event.
+  bool open = false;
 };
 
 /// The client trace with every event placed on a connection: events recorded before a

@@ -2,6 +2,7 @@
 // stable ids, and places them at x positions proportional to their times; limits_from_trace finds
 // what fired; `tunedhttp run --timeline` writes one SVG per scenario.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -315,6 +316,31 @@ TEST(Timeline, LimitsFromTraceFindWhatFired) {
   for (const auto& limit : tunedhttp::harness::limits_from_trace(settings, timeline.client)) {
     EXPECT_NE(limit.setting, "response_header");
   }
+}
+
+TEST(Timeline, TimelineFromTraceForTheRequestCommand) {
+  const Timeline sampled = sample(Clock::now());
+  tunedhttp::Settings settings;
+  settings.response_header = 200ms;
+  const Timeline timeline = tunedhttp::harness::timeline_from_trace(
+      "POST http://127.0.0.1/invoke", "client: --response-header 200ms", settings, sampled.client);
+  EXPECT_EQ(timeline.client.size(), sampled.client.size());
+  EXPECT_TRUE(timeline.server.empty());
+  Element root = XmlReader(render_timeline_svg(timeline)).parse();
+  std::map<std::string, const Element*> by_id;
+  collect(root, by_id);
+  EXPECT_EQ(by_id.count("fired-response_header-c1"), 1U);
+  EXPECT_EQ(by_id.count("lane-server-1"), 0U);
+}
+
+TEST(Timeline, RunExitsTwoWhenTheTimelineDirectoryCannotBeMade) {
+  const std::string scenario =
+      std::string(TUNEDHTTP_SOURCE_DIR) + "/scenarios/response_header/succeeds_within_limit.yaml";
+  const std::string command = std::string(TUNEDHTTP_PROGRAM) +
+                              " run --timeline /proc/no/such/dir " + scenario + " >/dev/null 2>&1";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
 }
 
 TEST(Timeline, RunWritesOneSvgPerScenario) {

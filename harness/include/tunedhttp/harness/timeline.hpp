@@ -44,6 +44,12 @@ Timeline timeline_from_result(const ScenarioResult& result);
 std::vector<TimelineLimit> limits_from_trace(const Settings& settings,
                                              const std::vector<TraceEvent>& trace);
 
+/// A timeline of requests made outside the runner (`tunedhttp request`): `trace` as recorded by
+/// `ClientOptions::trace` (all requests of one client), no server events, and the limits
+/// limits_from_trace(settings, trace) finds.
+Timeline timeline_from_trace(std::string title, std::string subtitle, const Settings& settings,
+                             std::vector<TraceEvent> trace);
+
 /// The timeline as a standalone SVG document (UTF-8 text). Stable element ids name what is
 /// drawn, so two runs of one scenario produce the same id set though their timings differ:
 ///   lane-client-N / lane-server-N    a connection's lane (server lanes paired by connect time)
