@@ -54,5 +54,43 @@ TEST(GoTransport, TestTransportCancelRequestInDial) {
   EXPECT_EQ(testing::open_fd_count(), fds_before) << "a socket leaked";
 }
 
+// Same root cause as part 2 above, seen from the other side: a request cancelled while it
+// waits for its dial stays registered as a waiter, so the next connection another request
+// puts back for that host is handed to the cancelled request and lost (counted as a reuse).
+// Go removes a cancelled wantConn from the queue (wantConnQueue / w.cancel). Asserts the current
+// behaviour (fails: bug, reported with TestTransportCancelRequestInDial).
+TEST(GoTransportDifferences, CancelledDialWaiterSwallowsAReturnedConnection) {
+  mockserver::ServerOptions options;
+  options.tls = true;
+  auto held_dial = fault("delay_tls_handshake", {{"for", "300ms"}});
+  held_dial.target.connection = 2;
+  options.faults.push_back(held_dial);
+  options.faults.push_back(fault("drip_body", {{"chunk", "1KiB"}, {"every", "150ms"}}, "/slow"));
+  options.routes["/slow"].body_size = 2048;
+  MockServer server(std::move(options));
+  TlsOptions tls;
+  tls.ca_pem = server.server().ca_pem();
+  ClientFixture fixture(Settings{}, tls);
+
+  // A holds connection 1 for ~150 ms; B waits for its own dial (held 300 ms) and is cancelled
+  // at 50 ms; then A puts connection 1 back.
+  Outcome a;
+  start_request(fixture, get(server.url("/slow")), a);
+  ASSERT_TRUE(fixture.run_until(
+      [&] { return fixture.at(TracePoint::got_response_headers, 1).has_value(); }, 2s));
+  Clock::time_point cancelled_at;
+  const auto b = request_with_deadline(fixture, get(server.url("/")), 50ms, cancelled_at);
+  ASSERT_EQ(b.error, std::errc::operation_canceled) << b.error.message();
+  ASSERT_TRUE(fixture.run_until([&] { return a.completed; }, 2s));
+  ASSERT_FALSE(a.error) << a.error.message();
+  // B's dial completes later and goes to the pool as a spare.
+  ASSERT_TRUE(fixture.run_until([&] { return fixture.client().pool_stats().dials == 2; }, 2s));
+  fixture.run_until([&] { return fixture.client().pool_stats().idle >= 2; }, 200ms);
+  const auto stats = fixture.client().pool_stats();
+  // Want: connections 1 and 2 idle (2), no reuse counted. Got: idle 1 (the spare), reuses 1.
+  EXPECT_EQ(stats.idle, 1u) << "fixed? update docs/conformance.md and this test";
+  EXPECT_EQ(stats.reuses, 1u) << "the hand-over to the cancelled waiter counted as a reuse";
+}
+
 }  // namespace
 }  // namespace tunedhttp::conformance
