@@ -46,6 +46,14 @@ using Clock = std::chrono::steady_clock;
 constexpr int max_parallel = 1000;
 constexpr int max_count = 1'000'000;
 
+/// A default for the help text in Go syntax, whole seconds as such ("90s", "0s", "1s").
+std::string default_text(nanoseconds d) {
+  if (d % std::chrono::seconds{1} == nanoseconds::zero()) {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
+  }
+  return format_duration(d);
+}
+
 /// The flags as typed (durations still text, checked by `duration_check` during parsing).
 struct RequestFlags {
   std::string url;
@@ -53,12 +61,12 @@ struct RequestFlags {
   std::string data;
   bool has_data = false;
   std::vector<std::string> headers;
-  std::string connect = format_duration(Settings{}.connect);
-  std::string keep_alive = format_duration(Settings{}.conn_keep_alive);
-  std::string tls_handshake = format_duration(Settings{}.tls_handshake);
-  std::string expect_continue = format_duration(Settings{}.expect_continue);
-  std::string response_header = format_duration(Settings{}.response_header);
-  std::string idle_conn = format_duration(Settings{}.idle_conn);
+  std::string connect = default_text(Settings{}.connect);
+  std::string keep_alive = default_text(Settings{}.conn_keep_alive);
+  std::string tls_handshake = default_text(Settings{}.tls_handshake);
+  std::string expect_continue = default_text(Settings{}.expect_continue);
+  std::string response_header = default_text(Settings{}.response_header);
+  std::string idle_conn = default_text(Settings{}.idle_conn);
   int max_idle_conns = Settings{}.max_all_idle_conns;
   int max_host_idle_conns = Settings{}.max_host_idle_conns;
   std::string cacert;
@@ -71,7 +79,7 @@ struct RequestFlags {
   std::string interval = "0s";
 };
 
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
+std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
 
 nanoseconds duration_of(const std::string& text) { return parse_duration(text).value(); }
 
@@ -85,14 +93,14 @@ bool is_token(std::string_view text) {
 const CLI::Validator duration_check(
     [](std::string& text) -> std::string {
       if (parse_duration(text)) return {};
-      return "bad duration " + quoted(text) + " (Go syntax: 250ms, 1.5s, 2m)";
+      return "bad duration " + in_quotes(text) + " (Go syntax: 250ms, 1.5s, 2m)";
     },
     "", "DURATION");
 
 /// http://HOST[:PORT][/PATH] or https://...: a scheme we speak, a host, a port that fits.
 std::string check_url(std::string& text) {
-  const std::string bad =
-      "bad URL " + quoted(text) + " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
+  const std::string bad = "bad URL " + in_quotes(text) +
+                          " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
   std::string lower = text;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -142,14 +150,14 @@ std::string check_url(std::string& text) {
 std::string check_header(std::string& text) {
   const auto colon = text.find(':');
   if (colon == std::string::npos || !is_token(std::string_view(text).substr(0, colon))) {
-    return "bad header " + quoted(text) + " (expected 'Name: value')";
+    return "bad header " + in_quotes(text) + " (expected 'Name: value')";
   }
   return {};
 }
 
 std::string check_method(std::string& text) {
   if (is_token(text)) return {};
-  return "bad method " + quoted(text) + " (expected a token such as GET, PUT, PATCH)";
+  return "bad method " + in_quotes(text) + " (expected a token such as GET, PUT, PATCH)";
 }
 
 /// Everything a run needs, checked: the request every worker sends and the client's options.
@@ -179,13 +187,13 @@ bool read_data(const std::string& data, std::string& body, std::string& error) {
   }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
-    error = "--data: cannot read file " + quoted(path) + ": " + std::strerror(errno);
+    error = "--data: cannot read file " + in_quotes(path) + ": " + std::strerror(errno);
     return false;
   }
   std::ostringstream contents;
   contents << file.rdbuf();
   if (file.bad()) {
-    error = "--data: cannot read file " + quoted(path);
+    error = "--data: cannot read file " + in_quotes(path);
     return false;
   }
   body = std::move(contents).str();
@@ -197,7 +205,7 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
   std::string body;
   if (flags.has_data && !read_data(flags.data, body, error)) return false;
   if (!flags.cacert.empty() && !std::ifstream(flags.cacert)) {
-    error = "--cacert: cannot read file " + quoted(flags.cacert) + ": " + std::strerror(errno);
+    error = "--cacert: cannot read file " + in_quotes(flags.cacert) + ": " + std::strerror(errno);
     return false;
   }
 
@@ -248,8 +256,7 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
 class RequestRun {
  public:
   explicit RequestRun(RequestPlan plan) : plan_(std::move(plan)) {
-    if (plan_.verbose && !plan_.json)
-      plan_.options.trace = [](const TraceEvent& event) { log_pool_event(event); };
+    if (plan_.verbose) plan_.options.trace = [](const TraceEvent& event) { log_pool_event(event); };
     client_.emplace(io_.get_executor(), plan_.options);
   }
 
@@ -286,7 +293,9 @@ class RequestRun {
   }
 
   void finish() {
-    if (plan_.verbose && !plan_.json) {
+    // Idle connections keep timers; requests abandoned by --max-time may still be pending.
+    client_->close_idle_connections();
+    if (plan_.verbose) {
       const auto stats = client_->pool_stats();
       std::cerr << "* pool: " << stats.dials << " dials, " << stats.reuses << " reuses, "
                 << stats.retries << " retries";
@@ -295,8 +304,6 @@ class RequestRun {
       }
       std::cerr << "\n";
     }
-    // Idle connections keep timers; requests abandoned by --max-time may still be pending.
-    client_->close_idle_connections();
     io_.stop();
   }
 
@@ -365,9 +372,7 @@ class RequestRun {
   void report(const RequestRecord& record, const Response& response) {
     if (plan_.json) {
       std::cout << json_line(record) << std::endl;  // one flushed line per request
-      return;
-    }
-    if (record.status) {
+    } else if (record.status) {
       std::cout << response.body() << std::flush;
     } else {
       std::cerr << "tunedhttp request: " << record.error << ": " << record.message << " (after "
@@ -433,20 +438,28 @@ CommandRunner add_request_command(CLI::App& app) {
   duration("--idle-conn", flags->idle_conn,
            "idle_conn: close a connection idle this long (0: never)");
   request->add_option("--max-idle-conns", flags->max_idle_conns, "max_all_idle_conns (0: no limit)")
+      ->type_name("N")
       ->capture_default_str();
   request
       ->add_option("--max-host-idle-conns", flags->max_host_idle_conns,
                    "max_host_idle_conns (0: 2)")
+      ->type_name("N")
       ->capture_default_str();
   request->add_option("--cacert", flags->cacert, "PEM file of CAs to trust instead of the system's")
       ->type_name("FILE");
   request->add_flag("-k,--insecure", flags->insecure,
                     "do not verify the server's certificate (testing only: anyone can listen)");
-  request->add_option("--count", flags->count, "requests per worker, one after the other")
-      ->check(CLI::Range(1, max_count))
+  request
+      ->add_option("--count", flags->count,
+                   "requests per worker, one after the other (at most 1000000)")
+      ->check(CLI::Range(1, max_count).description(""))
+      ->type_name("N")
       ->capture_default_str();
-  request->add_option("--parallel", flags->parallel, "workers at once, all through one client")
-      ->check(CLI::Range(1, max_parallel))
+  request
+      ->add_option("--parallel", flags->parallel,
+                   "workers at once, all through one client (at most 1000)")
+      ->check(CLI::Range(1, max_parallel).description(""))
+      ->type_name("N")
       ->capture_default_str();
   request->add_flag("--json", flags->json, "one JSON object per request per line on stdout");
   request->add_flag(

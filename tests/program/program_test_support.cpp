@@ -1,0 +1,426 @@
+#include "program_test_support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <tunedhttp/units.hpp>
+
+extern char** environ;
+
+namespace tunedhttp::program::testing {
+
+namespace {
+
+long long milliseconds_until(Clock::time_point deadline) {
+  return std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Process
+
+Process::Process(const std::vector<std::string>& argv) {
+  int out[2];
+  int err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return;
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    ::close(out[0]);
+    ::close(out[1]);
+    return;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  ::close(err[1]);
+  stdout_ = out[0];
+  stderr_ = err[0];
+  if (error != 0) {
+    ADD_FAILURE() << "spawn " << argv[0] << ": " << std::strerror(error);
+    return;
+  }
+  pid_ = pid;
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  if (stdout_ >= 0) ::close(stdout_);
+  if (stderr_ >= 0) ::close(stderr_);
+}
+
+std::optional<std::string> Process::read_line(Clock::time_point deadline) {
+  for (;;) {
+    if (auto end = out_.find('\n'); end != std::string::npos) {
+      auto line = out_.substr(0, end);
+      out_.erase(0, end + 1);
+      return line;
+    }
+    if (!read_more(stdout_, out_, deadline)) return std::nullopt;
+  }
+}
+
+void Process::signal(int number) {
+  if (pid_ > 0) ::kill(pid_, number);
+}
+
+bool Process::poll_exited() {
+  if (exited_) return true;
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  pid_ = -1;
+  exited_ = true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -2 - WTERMSIG(status);
+  return true;
+}
+
+int Process::wait(Clock::time_point deadline) {
+  // Both pipes at once, so a child filling one while we wait on the other cannot block.
+  bool out_open = stdout_ >= 0;
+  bool err_open = stderr_ >= 0;
+  while (out_open || err_open) {
+    const auto left = milliseconds_until(deadline);
+    if (left <= 0) break;
+    pollfd fds[2] = {{out_open ? stdout_ : -1, POLLIN, 0}, {err_open ? stderr_ : -1, POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(left)) <= 0) continue;
+    char chunk[4096];
+    if (fds[0].revents != 0) {
+      const auto n = ::read(stdout_, chunk, sizeof chunk);
+      if (n <= 0) {
+        out_open = false;
+      } else {
+        out_.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+    if (fds[1].revents != 0) {
+      const auto n = ::read(stderr_, chunk, sizeof chunk);
+      if (n <= 0) {
+        err_open = false;
+      } else {
+        err_.append(chunk, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  while (!poll_exited()) {
+    if (Clock::now() >= deadline) {
+      ADD_FAILURE() << "the process did not exit in time; killed. stderr so far: " << err_;
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+      return -1;
+    }
+    // The pipes are closed, so the exit is a moment away; poll for it briefly.
+    ::poll(nullptr, 0, 5);
+  }
+  return exit_code_;
+}
+
+bool Process::read_more(int fd, std::string& into, Clock::time_point deadline) {
+  const auto left = milliseconds_until(deadline);
+  if (fd < 0 || left <= 0) return false;
+  pollfd waiting{fd, POLLIN, 0};
+  if (::poll(&waiting, 1, static_cast<int>(left)) != 1) return false;
+  char chunk[4096];
+  const auto n = ::read(fd, chunk, sizeof chunk);
+  if (n <= 0) return false;
+  into.append(chunk, static_cast<std::size_t>(n));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tunedhttp request
+
+RequestRun run_request(std::vector<std::string> args, Clock::duration limit) {
+  args.insert(args.begin(), {TUNEDHTTP_BINARY, "request"});
+  const auto start = Clock::now();
+  Process process{args};
+  RequestRun run;
+  run.exit_code = process.wait(start + limit);
+  run.wall = Clock::now() - start;
+  run.out = process.out();
+  run.err = process.err();
+  if (!run.out.empty() && run.out.front() == '{') {
+    std::istringstream lines{run.out};
+    for (std::string line; std::getline(lines, line);) {
+      auto parsed = nlohmann::json::parse(line, nullptr, false);
+      if (parsed.is_discarded()) {
+        ADD_FAILURE() << "stdout line is not JSON: " << line;
+        continue;
+      }
+      run.lines.push_back(std::move(parsed));
+    }
+  }
+  return run;
+}
+
+double trace_ms(const nlohmann::json& line, const std::string& point) {
+  const auto trace = line.find("trace");
+  if (trace == line.end() || !trace->contains(point) || !(*trace)[point].is_number()) {
+    ADD_FAILURE() << "no trace point " << point << " in " << line.dump();
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  return (*trace)[point].get<double>();
+}
+
+void expect_within_limit(double elapsed_ms, std::chrono::milliseconds limit,
+                         const std::string& what) {
+  const double limit_ms = static_cast<double>(limit.count());
+  const double tolerance_ms = static_cast<double>(tunedhttp::timing_tolerance().count()) / 1e6;
+  EXPECT_GE(elapsed_ms, limit_ms) << what << ": got " << elapsed_ms << " ms; want >= " << limit_ms
+                                  << " ms (early)";
+  EXPECT_LE(elapsed_ms, limit_ms + tolerance_ms)
+      << what << ": got " << elapsed_ms << " ms; want <= " << limit_ms + tolerance_ms
+      << " ms (late)";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files and ports
+
+TemporaryDirectory::TemporaryDirectory() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/tunedhttp-request-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << pattern << ": " << std::strerror(errno);
+    return;
+  }
+  path_ = pattern;
+}
+
+TemporaryDirectory::~TemporaryDirectory() {
+  if (path_.empty()) return;
+  std::error_code ignored;  // a leftover temporary directory is not worth failing a test
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string TemporaryDirectory::write(const std::string& name, const std::string& text) const {
+  const std::string path = path_ + "/" + name;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream file(path, std::ios::binary);
+  file << text;
+  if (!file) ADD_FAILURE() << "cannot write " << path;
+  return path;
+}
+
+namespace {
+
+/// A TCP socket bound to 127.0.0.1:0 (not listening); its port through `port`.
+int bind_ephemeral(unsigned short& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  port = ntohs(address.sin_port);
+  return fd;
+}
+
+/// True when something accepts TCP connections on 127.0.0.1:port right now.
+bool accepts(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
+}
+
+}  // namespace
+
+unsigned short ephemeral_port() {
+  unsigned short port = 0;
+  const int fd = bind_ephemeral(port);
+  if (fd < 0) {
+    ADD_FAILURE() << "cannot bind 127.0.0.1:0: " << std::strerror(errno);
+    return 0;
+  }
+  ::close(fd);
+  return port;
+}
+
+RefusingPort::RefusingPort() {
+  fd_ = bind_ephemeral(port_);
+  if (fd_ < 0) ADD_FAILURE() << "cannot bind 127.0.0.1:0: " << std::strerror(errno);
+}
+
+RefusingPort::~RefusingPort() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// nginx
+
+std::string nginx_program() {
+  for (const char* candidate :
+       {"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/usr/local/bin/nginx"}) {
+    if (::access(candidate, X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+Nginx::Nginx(NginxOptions options) : options_(std::move(options)) {
+  ready_ = start();
+  if (!ready_ && process_) {
+    process_->signal(SIGKILL);
+    process_->wait(Clock::now() + 5s);
+  }
+}
+
+Nginx::~Nginx() {
+  if (!process_ || process_->poll_exited()) return;
+  process_->signal(SIGTERM);  // fast shutdown: closes every connection and exits
+  const auto deadline = Clock::now() + 5s;
+  while (!process_->poll_exited() && Clock::now() < deadline) ::poll(nullptr, 0, 10);
+  // ~Process kills it if SIGTERM was not enough.
+}
+
+std::string Nginx::url(const std::string& path) const {
+  return std::string(options_.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_) +
+         "/" + path;
+}
+
+std::string Nginx::certificate() const { return directory_.path() + "/cert.pem"; }
+
+std::string Nginx::error_log() const { return read_file(directory_.path() + "/error.log"); }
+
+bool Nginx::make_certificate() {
+  const std::string& dir = directory_.path();
+  Process openssl{{"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/key.pem", "-out",
+                   dir + "/cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                   "subjectAltName=IP:127.0.0.1,DNS:localhost"}};
+  if (openssl.wait(Clock::now() + 20s) != 0) {
+    error_ = "openssl req failed: " + openssl.err();
+    return false;
+  }
+  return true;
+}
+
+bool Nginx::start() {
+  const std::string program = nginx_program();
+  if (program.empty()) {
+    error_ = "nginx is not installed (scripts/setup.sh installs Debian's nginx)";
+    return false;
+  }
+  const std::string& dir = directory_.path();
+  if (dir.empty()) {
+    error_ = "no temporary directory";
+    return false;
+  }
+  if (options_.tls && !make_certificate()) return false;
+  directory_.write("www/index.html", "hello from nginx\n");
+  std::filesystem::create_directories(dir + "/www/upload");
+  port_ = ephemeral_port();
+
+  std::ostringstream config;
+  config << "daemon off;\n"
+         << "master_process off;\n"
+         << "worker_processes 1;\n"
+         // As root, stay root: the default user (nobody) could not write in our directory.
+         << (::geteuid() == 0 ? "user root;\n" : "") << "pid " << dir << "/nginx.pid;\n"
+         << "error_log " << dir << "/error.log info;\n"
+         << "events { worker_connections 128; }\n"
+         << "http {\n"
+         << "  access_log " << dir << "/access.log;\n"
+         << "  client_body_temp_path " << dir << "/client_body;\n"
+         << "  proxy_temp_path " << dir << "/proxy;\n"
+         << "  fastcgi_temp_path " << dir << "/fastcgi;\n"
+         << "  uwsgi_temp_path " << dir << "/uwsgi;\n"
+         << "  scgi_temp_path " << dir << "/scgi;\n"
+         << "  keepalive_timeout " << options_.keepalive_timeout << ";\n"
+         << "  keepalive_requests 1000;\n"
+         << "  server {\n"
+         << "    listen 127.0.0.1:" << port_ << (options_.tls ? " ssl" : "") << ";\n";
+  if (options_.tls) {
+    config << "    ssl_certificate " << dir << "/cert.pem;\n"
+           << "    ssl_certificate_key " << dir << "/key.pem;\n";
+  }
+  config << "    root " << dir << "/www;\n"
+         << "    location /upload/ { dav_methods PUT; create_full_put_path on; }\n"
+         << "  }\n"
+         << "}\n";
+  const std::string config_path = directory_.write("nginx.conf", config.str());
+
+  process_.emplace(
+      std::vector<std::string>{program, "-p", dir, "-c", config_path, "-e", dir + "/error.log"});
+  // Wait for the port to accept (or nginx to give up), with a deadline.
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    if (accepts(port_)) return true;
+    if (process_->poll_exited()) {
+      process_->wait(Clock::now() + 1s);
+      error_ = "nginx exited at start: " + process_->err() + error_log();
+      return false;
+    }
+    ::poll(nullptr, 0, 10);
+  }
+  error_ = "nginx did not listen on port " + std::to_string(port_) + " within 10s: " + error_log();
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tunedhttp serve
+
+Serve::Serve(std::vector<std::string> args, bool tls)
+    : process_([&] {
+        args.insert(args.begin(), {TUNEDHTTP_BINARY, "serve"});
+        return args;
+      }()) {
+  url = process_.read_line(Clock::now() + 10s).value_or("");
+  if (tls) ca_path = process_.read_line(Clock::now() + 10s).value_or("");
+}
+
+Serve::~Serve() {
+  if (process_.poll_exited()) return;
+  process_.signal(SIGTERM);
+  process_.wait(Clock::now() + 5s);
+}
+
+}  // namespace tunedhttp::program::testing

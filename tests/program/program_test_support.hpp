@@ -1,0 +1,166 @@
+#pragma once
+// Helpers for the `tunedhttp request` tests: child processes whose every wait has a deadline,
+// `tunedhttp request` run to its end with its JSON lines parsed, a temporary directory, an
+// ephemeral port, and Debian's nginx started on that port with a generated config.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tunedhttp::program::testing {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+/// A child process with stdout and stderr on pipes (or stdout/stderr to files); killed and
+/// reaped if still running at the end, so no test leaks a process or a descriptor.
+class Process {
+ public:
+  /// Starts argv[0] (a path) with these arguments; a failure to start is a test failure.
+  explicit Process(const std::vector<std::string>& argv);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  bool started() const { return pid_ > 0 || exited_; }
+  /// The next stdout line (without '\n'), or nullopt at the deadline or end of output.
+  std::optional<std::string> read_line(Clock::time_point deadline);
+  /// Sends a signal if the process still runs.
+  void signal(int number);
+  /// True (and the exit code stored) once the process has exited; never blocks.
+  bool poll_exited();
+  /// Reads both pipes to their end and reaps; the exit code, -1 at the deadline (the process is
+  /// then killed), or -2 - N when killed by signal N.
+  int wait(Clock::time_point deadline);
+
+  const std::string& out() const { return out_; }
+  const std::string& err() const { return err_; }
+
+ private:
+  static bool read_more(int fd, std::string& into, Clock::time_point deadline);
+
+  int pid_ = -1;
+  int stdout_ = -1;
+  int stderr_ = -1;
+  bool exited_ = false;
+  int exit_code_ = -1;
+  std::string out_;
+  std::string err_;
+};
+
+/// What one `tunedhttp request ...` run printed, and how it ended.
+struct RequestRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::vector<nlohmann::json> lines;  ///< stdout parsed as JSON lines (with --json)
+  Clock::duration wall{};             ///< from spawn to exit
+};
+
+/// Runs `tunedhttp request ARGS...` to its end (killed after `limit`), parsing stdout as JSON
+/// lines when it starts with '{'.
+RequestRun run_request(std::vector<std::string> args, Clock::duration limit = 20s);
+
+/// A field of a trace in a JSON line, in milliseconds; a test failure (and NaN) when missing.
+double trace_ms(const nlohmann::json& line, const std::string& point);
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at the end.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory();
+  ~TemporaryDirectory();
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  const std::string& path() const { return path_; }
+  /// Writes `text` to path()/name; returns the file's path.
+  std::string write(const std::string& name, const std::string& text) const;
+
+ private:
+  std::string path_;
+};
+
+/// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+unsigned short ephemeral_port();
+
+/// A 127.0.0.1 port nothing listens on: bound, never listened, kept bound by this object.
+class RefusingPort {
+ public:
+  RefusingPort();
+  ~RefusingPort();
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  unsigned short port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
+};
+
+/// The path of the nginx program, or empty when it is not installed.
+std::string nginx_program();
+
+/// How an Nginx is configured.
+struct NginxOptions {
+  std::string keepalive_timeout = "60s";  ///< nginx's idle limit on kept-alive connections
+  bool tls = false;                       ///< listen with ssl, a certificate made by `openssl`
+};
+
+/// Debian's nginx in the foreground (daemon off, master_process off) with a config, logs, pid
+/// file and document root in a temporary directory, on an ephemeral 127.0.0.1 port. Serves
+/// /index.html ("hello from nginx\n") and accepts PUT under /upload/ (WebDAV, so it reads the
+/// body and answers `Expect: 100-continue`). Stopped (SIGTERM, then SIGKILL) at the end.
+class Nginx {
+ public:
+  explicit Nginx(NginxOptions options = {});
+  ~Nginx();
+  Nginx(const Nginx&) = delete;
+  Nginx& operator=(const Nginx&) = delete;
+
+  /// True when nginx answers on its port; otherwise `error()` says why.
+  bool ready() const { return ready_; }
+  const std::string& error() const { return error_; }
+  /// "http://127.0.0.1:PORT/" or "https://127.0.0.1:PORT/".
+  std::string url(const std::string& path = "") const;
+  /// The self-signed certificate (PEM) to trust, with `tls`.
+  std::string certificate() const;
+  /// nginx's error log so far (level info: it tells who closed a keep-alive connection).
+  std::string error_log() const;
+
+ private:
+  bool start();
+  bool make_certificate();
+
+  NginxOptions options_;
+  TemporaryDirectory directory_;
+  unsigned short port_ = 0;
+  std::optional<Process> process_;
+  bool ready_ = false;
+  std::string error_;
+};
+
+/// `tunedhttp serve ARGS...`: its base URL (and with --tls the CA file) read from stdout.
+/// Stopped with SIGTERM at the end (killed if it lingers).
+class Serve {
+ public:
+  explicit Serve(std::vector<std::string> args, bool tls = false);
+  ~Serve();
+  Serve(const Serve&) = delete;
+  Serve& operator=(const Serve&) = delete;
+  std::string url;      ///< "http://127.0.0.1:PORT/", empty if serve did not start
+  std::string ca_path;  ///< with tls
+  Process& process() { return process_; }
+
+ private:
+  Process process_;
+};
+
+/// Fails the test unless `elapsed_ms` is at least `limit` and at most limit + the project's
+/// timing tolerance (tunedhttp::timing_tolerance()).
+void expect_within_limit(double elapsed_ms, std::chrono::milliseconds limit,
+                         const std::string& what);
+
+}  // namespace tunedhttp::program::testing

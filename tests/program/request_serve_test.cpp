@@ -1,0 +1,111 @@
+// `tunedhttp request` against our own `tunedhttp serve` (issue 7): each of the four faults makes
+// `request --json` report the matching error name (none for withhold-continue) and times
+// consistent with the limit: never early, at most the project's timing tolerance late. Each
+// has a twin whose fault stays inside the limit and succeeds. --max-time ends a stall.
+#include <csignal>
+
+#include "program_test_support.hpp"
+
+namespace tunedhttp::program::testing {
+namespace {
+
+constexpr auto limit = 300ms;
+
+std::string limit_text() { return std::to_string(limit.count()) + "ms"; }
+
+#define START_SERVE(name, tls, ...)                       \
+  Serve name{std::vector<std::string>{__VA_ARGS__}, tls}; \
+  ASSERT_FALSE(name.url.empty()) << "serve did not print its URL: " << name.process().err()
+
+TEST(RequestServe, StallAcceptIsAConnectTimeout) {
+  START_SERVE(serve, false, "--fault", "stall-accept");
+  const auto run = run_request({serve.url, "--connect", limit_text(), "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  const auto& line = run.lines[0];
+  EXPECT_EQ(line["error"], "connect_timeout") << line.dump();
+  EXPECT_TRUE(line["status"].is_null());
+  expect_within_limit(line["elapsed_ms"].get<double>(), limit, "elapsed_ms");
+  expect_within_limit(trace_ms(line, "dial_done") - trace_ms(line, "dial_start"), limit,
+                      "dial_start → dial_done");
+}
+
+TEST(RequestServe, DelayedTlsHandshakeIsATlsHandshakeTimeout) {
+  START_SERVE(serve, true, "--tls", "--fault", "delay-tls-handshake=2s");
+  const auto run = run_request(
+      {serve.url, "--cacert", serve.ca_path, "--tls-handshake", limit_text(), "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  const auto& line = run.lines[0];
+  EXPECT_EQ(line["error"], "tls_handshake_timeout") << line.dump();
+  expect_within_limit(line["elapsed_ms"].get<double>() - trace_ms(line, "dial_done"), limit,
+                      "dial_done → end (elapsed_ms minus the TCP connect)");
+  expect_within_limit(trace_ms(line, "tls_handshake_done") - trace_ms(line, "tls_handshake_start"),
+                      limit, "tls_handshake_start → tls_handshake_done");
+}
+
+TEST(RequestServe, TlsHandshakeDelayInsideTheLimitSucceeds) {
+  START_SERVE(serve, true, "--tls", "--fault", "delay-tls-handshake=" + limit_text());
+  const auto run =
+      run_request({serve.url, "--cacert", serve.ca_path, "--tls-handshake", "3s", "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  EXPECT_EQ(run.lines[0]["status"], 200) << run.lines[0].dump();
+  EXPECT_GE(
+      trace_ms(run.lines[0], "tls_handshake_done") - trace_ms(run.lines[0], "tls_handshake_start"),
+      static_cast<double>(limit.count()))
+      << "the delay was not applied";
+}
+
+TEST(RequestServe, HeldHeadersAreAResponseHeaderTimeout) {
+  START_SERVE(serve, false, "--fault", "hold-headers=5s");
+  const auto run = run_request({serve.url, "--response-header", limit_text(), "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  const auto& line = run.lines[0];
+  EXPECT_EQ(line["error"], "response_header_timeout") << line.dump();
+  expect_within_limit(line["elapsed_ms"].get<double>() - trace_ms(line, "wrote_request"), limit,
+                      "wrote_request → end");
+  EXPECT_FALSE(line["trace"].contains("got_response_headers")) << line.dump();
+}
+
+TEST(RequestServe, HeadersHeldInsideTheLimitSucceed) {
+  START_SERVE(serve, false, "--fault", "hold-headers=" + limit_text());
+  const auto run = run_request({serve.url, "--response-header", "3s", "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  const auto& line = run.lines[0];
+  EXPECT_EQ(line["status"], 200) << line.dump();
+  EXPECT_GE(trace_ms(line, "got_response_headers") - trace_ms(line, "wrote_request"),
+            static_cast<double>(limit.count()))
+      << "the hold was not applied: " << line.dump();
+}
+
+TEST(RequestServe, WithheldContinueSendsTheBodyAfterExpectContinue) {
+  START_SERVE(serve, false, "--fault", "withhold-continue");
+  const auto run =
+      run_request({serve.url, "-X", "PUT", "--data", "body sent anyway", "-H",
+                   "Expect: 100-continue", "--expect-continue", limit_text(), "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  const auto& line = run.lines[0];
+  EXPECT_TRUE(line["error"].is_null()) << "expect_continue is never an error: " << line.dump();
+  EXPECT_TRUE(line["status"].is_number()) << line.dump();
+  EXPECT_FALSE(line["trace"].contains("got_100_continue")) << line.dump();
+  expect_within_limit(trace_ms(line, "wrote_request") - trace_ms(line, "wait_100_continue"), limit,
+                      "wait_100_continue → wrote_request");
+}
+
+TEST(RequestServe, MaxTimeEndsAStallThatNoSettingCovers) {
+  // response_header is 0 (wait forever) by default: only --max-time ends this.
+  START_SERVE(serve, false, "--fault", "hold-headers");
+  const auto run = run_request({serve.url, "--max-time", limit_text(), "--json"}, 10s);
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out;
+  EXPECT_EQ(run.lines[0]["error"], "max_time_exceeded") << run.lines[0].dump();
+  expect_within_limit(run.lines[0]["elapsed_ms"].get<double>(), limit, "elapsed_ms");
+  EXPECT_LT(run.wall, 5s) << "the program must exit once its requests are done";
+}
+
+}  // namespace
+}  // namespace tunedhttp::program::testing

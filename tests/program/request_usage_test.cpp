@@ -1,0 +1,99 @@
+// `tunedhttp request` input checks (issue 7): every usage error exits 2 with one line naming
+// the bad value; the help lists every flag with its default; a refused connection is a failed
+// request (exit 1) with the contract's JSON fields.
+#include <algorithm>
+
+#include "program_test_support.hpp"
+
+namespace tunedhttp::program::testing {
+namespace {
+
+struct UsageCase {
+  std::string name;  ///< the test's name
+  std::vector<std::string> args;
+  std::string named;  ///< what the message must name
+};
+
+class RequestUsage : public ::testing::TestWithParam<UsageCase> {};
+
+TEST_P(RequestUsage, ExitsTwoNamingTheBadValue) {
+  const auto& usage = GetParam();
+  const auto run = run_request(usage.args, 10s);
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find(usage.named), std::string::npos)
+      << "got stderr " << run.err << "; want it to name " << usage.named;
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << "want one line: " << run.err;
+  EXPECT_TRUE(run.out.empty()) << run.out;
+}
+
+const std::string url = "http://127.0.0.1:9/";
+
+INSTANTIATE_TEST_SUITE_P(
+    Request, RequestUsage,
+    ::testing::Values(UsageCase{"UnknownFlag", {url, "--bogus"}, "--bogus"},
+                      UsageCase{"BadConnectDuration", {url, "--connect", "3x"}, "3x"},
+                      UsageCase{"DurationWithoutUnit", {url, "--response-header", "10"}, "'10'"},
+                      UsageCase{"WordAsDuration", {url, "--idle-conn", "soon"}, "soon"},
+                      UsageCase{"FtpUrl", {"ftp://127.0.0.1/"}, "ftp://127.0.0.1/"},
+                      UsageCase{"NotAUrl", {"not a url"}, "not a url"},
+                      UsageCase{"UrlWithoutHost", {"http://:80/"}, "http://:80/"},
+                      UsageCase{"PortOutOfRange", {"http://127.0.0.1:99999/"}, "99999"},
+                      UsageCase{"UnreadableDataFile",
+                                {url, "--data", "@/nonexistent/tunedhttp-body"},
+                                "/nonexistent/tunedhttp-body"},
+                      UsageCase{"UnreadableCacert",
+                                {url, "--cacert", "/nonexistent/ca.pem"},
+                                "/nonexistent/ca.pem"},
+                      UsageCase{"WordAsCount", {url, "--count", "abc"}, "abc"},
+                      UsageCase{"ZeroCount", {url, "--count", "0"}, "0"},
+                      UsageCase{"NegativeParallel", {url, "--parallel", "-3"}, "-3"},
+                      UsageCase{"WordAsIdleCap", {url, "--max-idle-conns", "many"}, "many"},
+                      UsageCase{"HeaderWithoutColon", {url, "-H", "no-colon"}, "no-colon"},
+                      UsageCase{"MethodWithSpace", {url, "-X", "GE T"}, "GE T"},
+                      UsageCase{"MissingUrl", {}, "URL"}));
+
+TEST(Request, HelpListsEveryFlagWithItsDefault) {
+  const auto run = run_request({"--help"}, 10s);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  for (const char* flag :
+       {"--request", "--data", "--header", "--connect DURATION=30s", "--keep-alive DURATION=30s",
+        "--tls-handshake DURATION=10s", "--expect-continue DURATION=1s",
+        "--response-header DURATION=0s", "--idle-conn DURATION=90s", "--max-idle-conns N=100",
+        "--max-host-idle-conns N=10", "--cacert", "--insecure", "--count N=1", "--parallel N=1",
+        "--json", "--verbose", "--max-time DURATION=0s", "--interval DURATION=0s"}) {
+    EXPECT_NE(run.out.find(flag), std::string::npos) << "help lacks " << flag << ":\n" << run.out;
+  }
+}
+
+TEST(Request, RefusedConnectionIsAFailedRequestWithTheContractsFields) {
+  RefusingPort refusing;
+  const auto run = run_request(
+      {"http://127.0.0.1:" + std::to_string(refusing.port()) + "/", "--json", "--count", "2"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 2u) << run.out;
+  for (std::size_t i = 0; i < run.lines.size(); ++i) {
+    const auto& line = run.lines[i];
+    for (const char* key : {"status", "error", "message", "elapsed_ms", "reused", "trace", "worker",
+                            "seq", "connection"}) {
+      EXPECT_TRUE(line.contains(key)) << "no " << key << " in " << line.dump();
+    }
+    EXPECT_TRUE(line["status"].is_null()) << line.dump();
+    EXPECT_EQ(line["error"], "connection_refused") << line.dump();
+    EXPECT_FALSE(line["message"].get<std::string>().empty()) << line.dump();
+    EXPECT_EQ(line["reused"], false);
+    EXPECT_EQ(line["worker"], 1);
+    EXPECT_EQ(line["seq"], i + 1);
+    EXPECT_TRUE(line["trace"].contains("dial_start")) << line.dump();
+  }
+}
+
+TEST(Request, WithoutJsonAnErrorIsOneLineOnStderr) {
+  RefusingPort refusing;
+  const auto run = run_request({"http://127.0.0.1:" + std::to_string(refusing.port()) + "/"});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_TRUE(run.out.empty()) << run.out;
+  EXPECT_NE(run.err.find("connection_refused"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace tunedhttp::program::testing
