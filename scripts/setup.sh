@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   curl python3 python3-boto3
   libcurl4-openssl-dev python3-matplotlib
+  nginx
 )
 
 missing=()
