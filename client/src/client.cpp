@@ -102,6 +102,9 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& u
                                                             detail::Tracer& tracer,
                                                             std::chrono::nanoseconds& idle_time,
                                                             RequestCancellation& cancellation) {
+  // The common case first, without the waiter's allocation and channel.
+  if (auto idle = pool->take(url.key(), idle_time))
+    co_return detail::DialResult{{}, std::move(idle)};
   auto strand = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<detail::ConnWaiter>(strand, url.key());
   cancellation.waiter = waiter;
@@ -147,7 +150,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
 
   for (int attempt = 0;; ++attempt) {
     tracer.set_connection(0);
-    tracer.emit(TracePoint::get_conn, {}, url.key());
+    tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? url.key() : std::string{});
     std::chrono::nanoseconds idle_time{0};
     // A retry dials afresh: the connection that just failed shows the pool may hold more
     // connections the server has dropped.
@@ -182,14 +185,24 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     auto outcome = co_await detail::run_exchange(*connection, request, options, tracer);
     cancellation->connection.reset();
     if (!outcome.error && !cancellation->cancelled) {
+      // Stamped before the idle timer is armed, so idle_conn is never measured short.
+      const auto put_at = std::chrono::steady_clock::now();
       std::optional<CloseReason> refused = CloseReason::not_reusable;
       if (outcome.reusable) {
+        // An idle connection holds no read buffer of its own.
+        connection->buffer.shrink_to_fit();
         refused = pool->put(connection);
       } else {
         connection->close();
         pool->count_close(CloseReason::not_reusable);
       }
-      tracer.emit(TracePoint::put_idle_conn, {}, refused ? close_reason_name(*refused) : "");
+      if (tracer.enabled()) {
+        TraceEvent put;
+        put.point = TracePoint::put_idle_conn;
+        put.at = put_at;
+        put.detail = refused ? close_reason_name(*refused) : "";
+        tracer.emit(put);
+      }
       co_return std::tuple{error_code{}, std::move(outcome.response)};
     }
     connection->close();

@@ -181,7 +181,9 @@ class Exchange {
       co_return body_error;
     }
     tracer_.emit(TracePoint::wrote_request);
-    if (!co_await headers_done.wait_for(options_.settings.response_header)) {
+    // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
+    const bool headers_arrived = co_await headers_done.wait_for(options_.settings.response_header);
+    if (!headers_arrived) {
       connection_.close();  // makes the reader finish, so we can return
       co_await headers_done.wait_for(std::chrono::nanoseconds::zero());
       co_return errc::response_header_timeout;

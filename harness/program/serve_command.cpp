@@ -19,6 +19,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tunedhttp/mockserver/response_template.hpp>
 #include <tunedhttp/mockserver/server.hpp>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct ServeOptions {
   bool tls = false;
   std::vector<std::string> faults;
   bool events = false;
+  std::string respond_with = "ok";
 };
 
 struct ListenAddress {
@@ -110,6 +112,15 @@ int run_serve(const ServeOptions& options) {
   server_options.listen_address = listen->address;
   server_options.port = listen->port;
   server_options.tls = options.tls;
+  if (auto route = mockserver::response_template(options.respond_with)) {
+    server_options.default_route = std::move(*route);
+  } else {
+    std::cerr << "tunedhttp serve: unknown --respond-with '" << options.respond_with
+              << "' (expected one of:";
+    for (const auto& name : mockserver::response_template_names()) std::cerr << " " << name;
+    std::cerr << ")\n";
+    return exit_usage;
+  }
   for (const auto& spec : options.faults) {
     try {
       server_options.faults.push_back(mockserver::parse_fault_spec(spec));
@@ -187,6 +198,11 @@ CommandRunner add_serve_command(CLI::App& app) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   serve->add_flag("--events", options->events, "print the event log as JSON lines");
+  serve
+      ->add_option("--respond-with", options->respond_with,
+                   "answer every request like: ok (200 \"ok\"), s3 (PutObject: 200 with an "
+                   "ETag), lambda (Invoke: 200 with a JSON payload)")
+      ->capture_default_str();
   return [options] { return run_serve(*options); };
 }
 

@@ -307,9 +307,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   awaitable<void> close_gracefully(std::string reason) {
     if (closed_) co_return;
     closed_ = true;
-    server_->record(EventKind::closed_by_server, number_, 0, std::move(reason));
     auto& socket = lowest();
     socket.shutdown(tcp::socket::shutdown_send, ignored_);
+    // Logged after the FIN is sent: whoever waits for this event may rely on the close.
+    server_->record(EventKind::closed_by_server, number_, 0, std::move(reason));
     timer_.expires_after(lingering_close_limit);
     co_await (wait_timer() || drain(socket));
     close_now();
@@ -708,6 +709,9 @@ awaitable<void> ServerCore::accept_loop() {
     const auto remote = socket.remote_endpoint(endpoint_error);
     if (!endpoint_error && filler_ports.erase(remote.port()) > 0) continue;  // our own filler
 
+    // Responses go out as headers then body: without this, Nagle holds the body until the
+    // client's delayed ACK (~40 ms per request on a kept connection).
+    socket.set_option(tcp::no_delay(true), endpoint_error);
     const std::uint64_t number = ++accepted;
     // Before the next client can slip in: stall the next accept if a fault says so.
     prepare_next_accept();
