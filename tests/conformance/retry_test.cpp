@@ -187,25 +187,29 @@ TEST(GoTransport, TestTransportRemovesDeadIdleConnections) {
 // Go: many clients at once against a server that closes every connection right after its
 // response (no Connection: close); not one request may fail.
 TEST(GoTransport, TestStressSurpriseServerCloses) {
-  mockserver::ServerOptions options;
-  options.faults.push_back(fault("close_after_requests", {{"count", "1"}}));
-  options.default_route.body = "Hello";
-  MockServer server(std::move(options));
-  ClientFixture fixture;
-  constexpr int clients = 10;
-  constexpr int requests_per_client = 10;
+  const int fds_before = testing::open_fd_count();
+  {
+    mockserver::ServerOptions options;
+    options.faults.push_back(fault("close_after_requests", {{"count", "1"}}));
+    options.default_route.body = "Hello";
+    MockServer server(std::move(options));
+    ClientFixture fixture;
+    constexpr int clients = 10;
+    constexpr int requests_per_client = 10;
 
-  int failures = 0;
-  for (int round = 0; round < requests_per_client; ++round) {
-    const auto outcomes = fixture.parallel(std::vector<Request>(clients, get(server.url("/"))));
-    for (const auto& outcome : outcomes) {
-      if (!outcome.completed || outcome.error || outcome.response.body() != "Hello") {
-        ++failures;
-        ADD_FAILURE() << "round " << round << ": " << outcome.error.message();
+    int failures = 0;
+    for (int round = 0; round < requests_per_client; ++round) {
+      const auto outcomes = fixture.parallel(std::vector<Request>(clients, get(server.url("/"))));
+      for (const auto& outcome : outcomes) {
+        if (!outcome.completed || outcome.error || outcome.response.body() != "Hello") {
+          ++failures;
+          ADD_FAILURE() << "round " << round << ": " << outcome.error.message();
+        }
       }
     }
+    EXPECT_EQ(failures, 0);
   }
-  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(testing::open_fd_count(), fds_before) << "a socket leaked";
 }
 
 // Go: after a response the server writes `HTTP/1.1 408 bye` on the idle connection and
