@@ -34,3 +34,38 @@ bench: configure
 	./$(BUILD_DIR)/bench/bench $(BENCH_FLAGS) --benchmark_out_format=json \
 	  --benchmark_out=$(BUILD_DIR)/bench/results.json
 	$(PYTHON) scripts/plot_bench.py $(BUILD_DIR)/bench/results.json docs/bench
+
+# Fuzzing with libFuzzer (clang; not part of `make test`). build-fuzz holds every library built
+# with -fsanitize=fuzzer-no-link,address,undefined and one fuzzer per target (fuzz/README.md).
+# Each runs for FUZZ_SECONDS on its committed seeds; new inputs and crashers stay in build-fuzz.
+FUZZ_SECONDS ?= 60
+FUZZERS := fuzz_scenario_loader fuzz_fault_spec fuzz_client_response
+FUZZ_CXX_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function \
+  -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: fuzz
+fuzz: setup
+	@./fuzz/setup.sh
+	@test -f build-fuzz/CMakeCache.txt || CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DTUNEDHTTP_FUZZ=ON \
+	  "-DTUNEDHTTP_MODULES=asio_beast;units;client;mockserver;harness;fuzz" \
+	  "-DCMAKE_CXX_FLAGS=$(FUZZ_CXX_FLAGS)"
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZERS)
+	@for fuzzer in $(FUZZERS); do \
+	  target=$${fuzzer#fuzz_}; mkdir -p build-fuzz/corpus/$$target build-fuzz/artifacts; \
+	  echo "fuzz: $$fuzzer for $(FUZZ_SECONDS) s"; \
+	  ./build-fuzz/fuzz/$$fuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/$$target- \
+	    build-fuzz/corpus/$$target fuzz/corpus/$$target || exit 1; \
+	done
+
+# Benchmarks (bench/, issue 8): builds the suite, runs it with three repetitions into
+# $(BUILD_DIR)/bench/results.json, then renders docs/bench/ (plots and results.md) from it.
+BENCH_FLAGS ?= --benchmark_repetitions=3
+PYTHON ?= /usr/bin/python3
+.PHONY: bench
+bench: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tunedhttp_bench
+	./$(BUILD_DIR)/bench/bench $(BENCH_FLAGS) --benchmark_out_format=json \
+	  --benchmark_out=$(BUILD_DIR)/bench/results.json
+	$(PYTHON) scripts/plot_bench.py $(BUILD_DIR)/bench/results.json docs/bench

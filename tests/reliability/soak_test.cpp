@@ -1,0 +1,151 @@
+// Soak: 10,000 requests, 64 in flight, through one client against the mock server with a mix
+// of faults chosen by path. Every request ends with a response or the error its path calls for,
+// the pool's counters add up, and the process ends with the fds it began with.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <iostream>
+#include <thread>
+#include <tunedhttp/mockserver/server.hpp>
+
+#include "client_fixture.hpp"
+
+namespace tunedhttp::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int total_requests = 10000;
+constexpr int in_flight = 64;
+
+mockserver::FaultConfig fault(std::string name, std::map<std::string, std::string> parameters) {
+  mockserver::FaultConfig config;
+  config.name = std::move(name);
+  config.parameters = std::move(parameters);
+  return config;
+}
+mockserver::FaultConfig on_path(mockserver::FaultConfig config, std::string path) {
+  config.target.path = std::move(path);
+  return config;
+}
+mockserver::FaultConfig on_connection(mockserver::FaultConfig config, std::uint64_t connection) {
+  config.target.connection = connection;
+  return config;
+}
+
+// Which path request `i` goes to: 1 in 20 has its headers held past response_header, 1 in 10
+// is answered with `Connection: close`, 1 in 10 gets a dripped body, the rest are plain.
+std::string path_of(int i) {
+  if (i % 20 == 7) return "/slow";
+  if (i % 10 == 3) return "/close";
+  if (i % 10 == 5) return "/drip";
+  return "/fast";
+}
+
+TEST(Soak, TenThousandRequestsWithFaults) {
+  const int fds_before = open_fd_count();
+  std::map<std::string, int> outcomes;  // "path status" or "path error" → count
+  PoolStats stats;
+  std::uint64_t server_connections = 0;
+  {
+    boost::asio::io_context server_context;
+    auto work = boost::asio::make_work_guard(server_context);
+    mockserver::ServerOptions options;
+    options.routes["/fast"] = mockserver::Route{};
+    options.routes["/slow"] = mockserver::Route{};
+    mockserver::Route close;
+    close.close = true;  // `Connection: close`
+    options.routes["/close"] = close;
+    mockserver::Route drip;
+    drip.body_size = 4096;
+    options.routes["/drip"] = drip;
+    options.faults = {
+        on_path(fault("hold_headers", {{"for", "400ms"}}), "/slow"),
+        // Every connection is dropped after its 5th response, without `Connection: close`.
+        fault("close_after_requests", {{"count", "5"}}),
+        on_path(fault("drip_body", {{"chunk", "1KiB"}, {"every", "5ms"}}), "/drip"),
+        fault("idle_close", {{"after", "50ms"}}),
+        // One dial (the 40th connection) meets a full accept queue for a while.
+        on_connection(fault("stall_accept", {{"for", "200ms"}}), 40),
+    };
+    mockserver::Server server(server_context.get_executor(), options);
+    server.start();
+    std::thread server_thread([&] { server_context.run(); });
+
+    Settings settings;
+    settings.response_header = 100ms;
+    settings.idle_conn = 300ms;
+    settings.max_host_idle_conns = 16;
+    {
+      ClientFixture fixture(settings);
+      int started = 0;
+      int finished = 0;
+      std::function<void()> start_one = [&] {
+        const int i = started++;
+        const auto path = path_of(i);
+        fixture.client().async_request(
+            get(server.base_url() + path.substr(1)),
+            [&, path](boost::system::error_code ec, Response response) {
+              ++finished;
+              const auto key =
+                  path + " " + (ec ? error_name(ec) : std::to_string(response.result_int()));
+              ++outcomes[key];
+              if (started < total_requests) start_one();
+            });
+      };
+      for (int i = 0; i < in_flight; ++i) start_one();
+      const auto began = Clock::now();
+      ASSERT_TRUE(fixture.run_until([&] { return finished == total_requests; }, 50s))
+          << "only " << finished << " of " << total_requests << " requests ended";
+      const auto took = Clock::now() - began;
+      stats = fixture.client().pool_stats();
+      std::cout << "soak: " << total_requests << " requests in "
+                << format_duration(std::chrono::duration_cast<std::chrono::nanoseconds>(took))
+                << "; dials " << stats.dials << ", reuses " << stats.reuses << ", retries "
+                << stats.retries << ", idle " << stats.idle << "\n";
+      for (const auto& [reason, count] : stats.closes_by_reason) {
+        std::cout << "soak: closed " << reason << " " << count << "\n";
+      }
+      for (const auto& [key, count] : outcomes) {
+        std::cout << "soak: " << key << " x" << count << "\n";
+      }
+    }
+    for (const auto& event : server.events().snapshot()) {
+      if (event.kind == mockserver::EventKind::accepted) ++server_connections;
+    }
+    server.stop();
+    work.reset();
+    server_thread.join();
+  }
+
+  // Every request ended with what its path calls for.
+  int ended = 0;
+  for (const auto& [key, count] : outcomes) {
+    ended += count;
+    const auto path = key.substr(0, key.find(' '));
+    const auto result = key.substr(key.find(' ') + 1);
+    if (path == "/slow") {
+      EXPECT_EQ(result, "response_header_timeout") << count << " x " << key;
+    } else {
+      EXPECT_EQ(result, "200") << count << " x " << key;
+    }
+  }
+  EXPECT_EQ(ended, total_requests);
+  EXPECT_EQ(outcomes["/slow response_header_timeout"], total_requests / 20);
+
+  // The pool's counters add up: every request (and retry) was served on a dialed or a reused
+  // connection; every dialed connection is idle or was closed for a reason; the server saw
+  // every dial.
+  std::uint64_t closed = 0;
+  for (const auto& [reason, count] : stats.closes_by_reason) closed += count;
+  EXPECT_GE(stats.dials + stats.reuses, static_cast<std::uint64_t>(total_requests) + stats.retries);
+  EXPECT_EQ(stats.dials, stats.idle + closed);
+  EXPECT_LE(stats.dials, server_connections);
+  EXPECT_GE(stats.closes_by_reason["error"], static_cast<std::uint64_t>(total_requests / 20))
+      << "each response_header timeout closes its connection";
+  EXPECT_GT(stats.reuses, 0u);
+
+  EXPECT_EQ(open_fd_count(), fds_before) << "sockets leaked";
+}
+
+}  // namespace
+}  // namespace tunedhttp::testing
