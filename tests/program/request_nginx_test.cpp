@@ -59,6 +59,24 @@ TEST(RequestNginx, ParallelWorkersShareOneClient) {
   EXPECT_LE(connections.size(), 3u);
 }
 
+// Three requests at once need three connections; the idle caps decide how many stay.
+TEST(RequestNginx, HostIdleCapClosesTheReturnedConnections) {
+  START_NGINX(nginx);
+  const auto run =
+      run_request({nginx.url(), "--parallel", "3", "--max-host-idle-conns", "1", "-v"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("pool: 3 dials, 0 reuses"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("2 closed host_cap"), std::string::npos) << run.err;
+}
+
+TEST(RequestNginx, GlobalIdleCapEvictsTheLeastRecentlyIdled) {
+  START_NGINX(nginx);
+  const auto run = run_request({nginx.url(), "--parallel", "3", "--max-idle-conns", "1", "-v"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("pool: 3 dials, 0 reuses"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("2 closed global_cap"), std::string::npos) << run.err;
+}
+
 // idle_conn (90s by default) shorter than nginx's keepalive_timeout (60s here): after a pause
 // longer than --idle-conn our pool closes the connection itself, so the next request dials.
 TEST(RequestNginx, IdleConnShorterThanKeepaliveTimeoutClosesFromOurSide) {
