@@ -58,14 +58,3 @@ fuzz: setup
 	    -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/$$target- \
 	    build-fuzz/corpus/$$target fuzz/corpus/$$target || exit 1; \
 	done
-
-# Benchmarks (bench/, issue 8): builds the suite, runs it with three repetitions into
-# $(BUILD_DIR)/bench/results.json, then renders docs/bench/ (plots and results.md) from it.
-BENCH_FLAGS ?= --benchmark_repetitions=3
-PYTHON ?= /usr/bin/python3
-.PHONY: bench
-bench: configure
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target tunedhttp_bench
-	./$(BUILD_DIR)/bench/bench $(BENCH_FLAGS) --benchmark_out_format=json \
-	  --benchmark_out=$(BUILD_DIR)/bench/results.json
-	$(PYTHON) scripts/plot_bench.py $(BUILD_DIR)/bench/results.json docs/bench
