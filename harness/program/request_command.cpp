@@ -7,11 +7,13 @@
 // 1 when any failed, 2 on a usage error (a one-line message naming the bad value).
 //
 // Extensions to the DESIGN §4 contract: --max-time D (a deadline for each whole request, like
-// curl's; the client cannot cancel a request, so an expired one is reported and abandoned),
+// curl's; it cancels the request, which closes its connection),
 // --interval D (a pause between the requests of a worker, to let idle timers run), -v.
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -293,7 +295,7 @@ class RequestRun {
   }
 
   void finish() {
-    // Idle connections keep timers; requests abandoned by --max-time may still be pending.
+    // Idle connections keep timers; a dial raced by a cancelled request may still be pending.
     client_->close_idle_connections();
     if (plan_.verbose) {
       const auto stats = client_->pool_stats();
@@ -317,17 +319,22 @@ class RequestRun {
     }
   }
 
-  /// A request in flight. Shared with the client's callbacks, which may outlive the wait when
-  /// --max-time abandons the request.
+  /// A request in flight, shared with the client's callbacks.
   struct Pending {
     explicit Pending(asio::io_context& io) : wake(io) {}
-    asio::steady_timer wake;
+    asio::steady_timer wake;           ///< --max-time, cancelled by the completion
+    asio::cancellation_signal cancel;  ///< ends the request when --max-time expires
     bool done = false;
+    bool cancelled = false;  ///< --max-time expired and the request was cancelled
     boost::system::error_code error;
     Response response;
     Clock::time_point finished;
     std::vector<TraceEvent> events;
   };
+
+  /// How long a cancelled request may take to complete before it is abandoned: the client
+  /// completes at once (it closes the connection), so this only guards against a hang.
+  static constexpr auto cancel_grace = std::chrono::seconds{1};
 
   asio::awaitable<void> send(int worker, int seq) {
     auto pending = std::make_shared<Pending>(io_);
@@ -336,34 +343,41 @@ class RequestRun {
                                                                   : Clock::time_point::max());
     client_->async_request(
         plan_.request, [pending](const TraceEvent& event) { pending->events.push_back(event); },
-        [pending](boost::system::error_code error, Response response) {
-          pending->finished = Clock::now();
-          pending->done = true;
-          pending->error = error;
-          pending->response = std::move(response);
-          pending->wake.cancel();
-        });
+        asio::bind_cancellation_slot(pending->cancel.slot(),
+                                     [pending](boost::system::error_code error, Response response) {
+                                       pending->finished = Clock::now();
+                                       pending->done = true;
+                                       pending->error = error;
+                                       pending->response = std::move(response);
+                                       pending->wake.cancel();
+                                     }));
     if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!pending->done) {
+      // --max-time: per-operation cancellation ends the request and closes its connection.
+      pending->cancelled = true;
+      pending->cancel.emit(asio::cancellation_type::terminal);
+      pending->wake.expires_after(cancel_grace);
+      if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (!pending->done) pending->finished = Clock::now();  // abandoned: never completed
+    }
 
     RequestRecord record;
     record.worker = worker;
     record.seq = seq;
     add_trace(record, pending->events, start);
-    if (!pending->done) {
+    record.elapsed = pending->finished - start;
+    if (pending->cancelled && (!pending->done || pending->error)) {
       record.error = "max_time_exceeded";
       record.message = "--max-time " + format_duration(plan_.max_time) +
                        " expired before the whole response was read";
-      record.elapsed = Clock::now() - start;
     } else if (pending->error) {
       record.error = error_name(pending->error);
       record.message = pending->error.message();
-      record.elapsed = pending->finished - start;
     } else {
       record.status = pending->response.result_int();
       record.reason = std::string(pending->response.reason());
       record.message = record.reason;
       record.body_bytes = pending->response.body().size();
-      record.elapsed = pending->finished - start;
     }
     if (!record.status) ++failed_;
     report(record, pending->response);

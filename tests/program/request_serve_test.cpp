@@ -97,13 +97,21 @@ TEST(RequestServe, WithheldContinueSendsTheBodyAfterExpectContinue) {
 }
 
 TEST(RequestServe, MaxTimeEndsAStallThatNoSettingCovers) {
-  // response_header is 0 (wait forever) by default: only --max-time ends this.
+  // response_header is 0 (wait forever) by default: only --max-time ends this. It cancels the
+  // request, which closes the connection: the next request dials again.
   START_SERVE(serve, false, "--fault", "hold-headers");
-  const auto run = run_request({serve.url, "--max-time", limit_text(), "--json"}, 10s);
+  const auto run =
+      run_request({serve.url, "--max-time", limit_text(), "--count", "2", "--json"}, 10s);
   EXPECT_EQ(run.exit_code, 1) << run.err;
-  ASSERT_EQ(run.lines.size(), 1u) << run.out;
-  EXPECT_EQ(run.lines[0]["error"], "max_time_exceeded") << run.lines[0].dump();
-  expect_within_limit(run.lines[0]["elapsed_ms"].get<double>(), limit, "elapsed_ms");
+  ASSERT_EQ(run.lines.size(), 2u) << run.out;
+  for (std::size_t i = 0; i < run.lines.size(); ++i) {
+    const auto& line = run.lines[i];
+    EXPECT_EQ(line["error"], "max_time_exceeded") << line.dump();
+    expect_within_limit(line["elapsed_ms"].get<double>(), limit, "elapsed_ms");
+    EXPECT_TRUE(line["trace"].contains("response_done"))
+        << "the request was not ended: " << line.dump();
+    EXPECT_EQ(line["connection"], i + 1) << "a cancelled request's connection was pooled";
+  }
   EXPECT_LT(run.wall, 5s) << "the program must exit once its requests are done";
 }
 
