@@ -55,8 +55,9 @@ struct RequestCancellation {
   void cancel() {
     cancelled = true;
     if (connection) connection->close();
-    if (waiter) waiter->delivery.cancel();
+    if (waiter) pool->cancel_waiter(waiter);
   }
+  std::shared_ptr<detail::IdleConnPool> pool;
   bool cancelled = false;
   std::shared_ptr<detail::Connection> connection;  ///< the one the exchange is using
   std::shared_ptr<detail::ConnWaiter> waiter;      ///< while waiting for a connection
@@ -245,6 +246,7 @@ void Client::start_request(Request request, TraceHook trace,
   auto state = state_;
   auto strand = asio::make_strand(state->executor);
   auto cancellation = std::make_shared<RequestCancellation>();
+  cancellation->pool = state->pool;
   // Any cancellation type ends the request for good (terminal): the connection is closed.
   auto slot = asio::get_associated_cancellation_slot(handler);
   if (slot.is_connected()) {

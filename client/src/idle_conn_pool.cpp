@@ -57,6 +57,20 @@ std::shared_ptr<Connection> IdleConnPool::take_or_wait(const std::shared_ptr<Con
   return found;
 }
 
+void IdleConnPool::cancel_waiter(const std::shared_ptr<ConnWaiter>& waiter) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!waiter->satisfied) {
+      waiter->satisfied = true;
+      if (auto queue = waiters_.find(waiter->key); queue != waiters_.end()) {
+        queue->second.remove(waiter);
+        if (queue->second.empty()) waiters_.erase(queue);
+      }
+    }
+  }
+  waiter->delivery.cancel();
+}
+
 bool IdleConnPool::deliver_dial(const std::shared_ptr<ConnWaiter>& waiter,
                                 boost::system::error_code error,
                                 const std::shared_ptr<Connection>& connection) {
@@ -74,6 +88,7 @@ bool IdleConnPool::deliver_dial(const std::shared_ptr<ConnWaiter>& waiter,
 std::shared_ptr<Connection> IdleConnPool::take_locked(const std::string& key,
                                                       std::chrono::nanoseconds& idle_time,
                                                       std::vector<ClosedEvent>& closed) {
+  close_returning_ = false;
   const auto now = std::chrono::steady_clock::now();
   for (auto host = idle_by_host_.find(key); host != idle_by_host_.end() && !host->second.empty();
        host = idle_by_host_.find(key)) {
@@ -113,7 +128,13 @@ std::optional<CloseReason> IdleConnPool::put(const std::shared_ptr<Connection>& 
       return std::nullopt;
     }
     auto& list = idle_by_host_[connection->key];
-    if (static_cast<int>(list.size()) >= effective_max_host_idle_conns(settings_)) {
+    if (close_returning_) {
+      // Go's closeIdle: after close_idle_connections(), connections in flight are closed when
+      // they come back, until a request asks for a connection again.
+      refused = CloseReason::client_closed;
+      connection->close();
+      ++counters_.closes_by_reason[close_reason_name(CloseReason::client_closed)];
+    } else if (static_cast<int>(list.size()) >= effective_max_host_idle_conns(settings_)) {
       refused = CloseReason::host_cap;
       connection->close();
       ++counters_.closes_by_reason[close_reason_name(CloseReason::host_cap)];
@@ -138,19 +159,39 @@ std::optional<CloseReason> IdleConnPool::put(const std::shared_ptr<Connection>& 
           if (ec) return;
           auto pool = weak_pool.lock();
           auto expired = weak_connection.lock();
-          if (pool && expired) pool->close_if_still_idle(expired, generation);
+          if (pool && expired)
+            pool->close_if_still_idle(expired, generation, CloseReason::idle_timeout);
         });
       }
+      if (connection->idle) watch_while_idle(connection, generation);
     }
   }
   report(closed);
   return refused;
 }
 
+void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connection,
+                                    std::uint64_t generation) {
+  // Go's readLoop notices a server closing an idle connection at once; so do we: a readable
+  // idle socket is either at EOF (closed by the server) or out of sync. TLS 1.3 session tickets
+  // also make a socket readable: those connections stay, and are checked again at checkout.
+  connection->socket.async_wait(
+      boost::asio::ip::tcp::socket::wait_read,
+      [weak_pool = weak_from_this(), weak_connection = std::weak_ptr(connection),
+       generation](const boost::system::error_code& ec) {
+        if (ec) return;
+        auto pool = weak_pool.lock();
+        auto readable = weak_connection.lock();
+        if (!pool || !readable) return;
+        pool->close_if_still_idle(readable, generation, CloseReason::server_closed);
+      });
+}
+
 void IdleConnPool::close_all(CloseReason reason) {
   std::vector<ClosedEvent> closed;
   {
     std::lock_guard lock(mutex_);
+    close_returning_ = true;
     while (!idle_lru_.empty()) {
       auto connection = idle_lru_.front();
       remove_idle_locked(connection);
@@ -196,6 +237,8 @@ void IdleConnPool::remove_idle_locked(const std::shared_ptr<Connection>& connect
   connection->idle = false;
   ++connection->idle_generation;
   connection->idle_timer.cancel();
+  boost::system::error_code ignored;
+  connection->socket.cancel(ignored);  // ends watch_while_idle's wait
 }
 
 void IdleConnPool::close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
@@ -206,13 +249,14 @@ void IdleConnPool::close_locked(const std::shared_ptr<Connection>& connection, C
 }
 
 void IdleConnPool::close_if_still_idle(const std::shared_ptr<Connection>& connection,
-                                       std::uint64_t generation) {
+                                       std::uint64_t generation, CloseReason reason) {
   std::vector<ClosedEvent> closed;
   {
     std::lock_guard lock(mutex_);
     if (!connection->idle || connection->idle_generation != generation) return;
+    if (reason == CloseReason::server_closed && !looks_dead(*connection)) return;
     remove_idle_locked(connection);
-    close_locked(connection, CloseReason::idle_timeout, closed);
+    close_locked(connection, reason, closed);
   }
   report(closed);
 }

@@ -47,6 +47,10 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   std::shared_ptr<Connection> take_or_wait(const std::shared_ptr<ConnWaiter>& waiter,
                                            std::chrono::nanoseconds& idle_time);
 
+  /// Takes a cancelled request's waiter out of the queue (Go's wantConn.cancel), so neither its
+  /// own dial nor a connection another request puts back is handed to it; both are pooled.
+  void cancel_waiter(const std::shared_ptr<ConnWaiter>& waiter);
+
   /// Delivers a dial's result to `waiter` unless a put already satisfied it. Returns false when
   /// it was already satisfied: the caller then offers a dialed connection to put().
   bool deliver_dial(const std::shared_ptr<ConnWaiter>& waiter, boost::system::error_code error,
@@ -80,7 +84,9 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   void remove_idle_locked(const std::shared_ptr<Connection>& connection);
   void close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
                     std::vector<ClosedEvent>& closed);
-  void close_if_still_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation);
+  void close_if_still_idle(const std::shared_ptr<Connection>& connection,
+                           std::uint64_t generation, CloseReason reason);
+  void watch_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation);
   void report(const std::vector<ClosedEvent>& closed) const;
 
   const Settings settings_;
@@ -90,6 +96,7 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   std::list<std::shared_ptr<Connection>> idle_lru_;  // least recently idled at front
   std::map<std::string, std::list<std::shared_ptr<ConnWaiter>>> waiters_;  // oldest at front
   PoolStats counters_;
+  bool close_returning_ = false;  ///< set by close_all(), cleared by the next take
 };
 
 }  // namespace tunedhttp::detail

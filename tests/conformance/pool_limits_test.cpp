@@ -140,9 +140,8 @@ TEST(GoTransport, TestTransportCloseIdleConnsThenReturn) {
   ASSERT_FALSE(fixture.request(get(server.url())).error);
   EXPECT_EQ(fixture.client().pool_stats().idle, 1u) << "not pooled after a new request";
 
-  // Go: "put didn't fail" is fatal — the returning connection must not be kept (idle 0). Ours
-  // pools it (idle 1): asserted as current behaviour (fails: bug, see docs/conformance.md).
-  EXPECT_EQ(returned_idle, 1u) << "fixed? update docs/conformance.md and this test";
+  // Go: "put didn't fail" is fatal — the returning connection must not be kept.
+  EXPECT_EQ(returned_idle, 0u) << "a connection returned after close_idle_connections was kept";
 }
 
 // Go: after one request the idle keys are exactly ["|http|host:port"]; after
