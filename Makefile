@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUNEDHTTP_WERROR=ON
 
-.PHONY: run test build setup configure clean
+.PHONY: run test build setup configure clean sanitizers asan tsan
 
 run: build
 	./$(BUILD_DIR)/harness/tunedhttp run scenarios
@@ -22,7 +22,29 @@ setup:
 	@./scripts/setup.sh
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan
+
+# Sanitizer builds (separate folders) of the libraries, the program and their tests: the unit
+# tests and scenarios run again under ASan+UBSan and under TSan; any report fails the run.
+SANITIZER_MODULES := asio_beast;units;client;mockserver;harness;tests
+SANITIZER_LABELS := units|client|mockserver|harness|scenario
+
+sanitizers: asan tsan
+
+asan: setup
+	@test -f build-asan/CMakeCache.txt || cmake -S . -B build-asan $(CMAKE_FLAGS) \
+	  -DTUNEDHTTP_SANITIZE=address "-DTUNEDHTTP_MODULES=$(SANITIZER_MODULES)"
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  TUNEDHTTP_TIMING_SCALE=2 ctest --test-dir build-asan --output-on-failure -j $(JOBS) \
+	  -L "$(SANITIZER_LABELS)"
+
+tsan: setup
+	@test -f build-tsan/CMakeCache.txt || cmake -S . -B build-tsan $(CMAKE_FLAGS) \
+	  -DTUNEDHTTP_SANITIZE=thread "-DTUNEDHTTP_MODULES=$(SANITIZER_MODULES)"
+	cmake --build build-tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 TUNEDHTTP_TIMING_SCALE=3 \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L "$(SANITIZER_LABELS)"
 
 # Benchmarks (bench/, issue 8): builds the suite, runs it with three repetitions into
 # $(BUILD_DIR)/bench/results.json, then renders docs/bench/ (plots and results.md) from it.
