@@ -108,7 +108,9 @@ class Exchange {
     error_code ec;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (wait_for_continue) {
-      ec = co_await send_with_expect_continue();
+      ec = co_await send_while_reading(true);
+    } else if (!request_.body().empty()) {
+      ec = co_await send_while_reading(false);
     } else {
       ec = co_await send_then_read_headers();
     }
@@ -135,15 +137,19 @@ class Exchange {
     co_return *read;
   }
 
-  // Headers, then up to expect_continue for `100 Continue` while the response is already being
-  // read (a final status may come instead), then the body, then the rest of response_header.
-  asio::awaitable<error_code> send_with_expect_continue() {
-    auto [ec, written] = co_await http::async_write_header(stream_, serializer_,
-                                                           asio::as_tuple(asio::use_awaitable));
-    outcome_.wrote_anything = written > 0;
-    if (ec) co_return ec;
-    tracer_.emit(TracePoint::wrote_headers);
-    tracer_.emit(TracePoint::wait_100_continue);
+  // A request with a body is written while its response is already being read, as Go's
+  // writeLoop and readLoop do: a server may answer before it has read the body. With
+  // `wait_for_100`, the headers go first, then up to expect_continue for `100 Continue` (a final
+  // status may come instead), then the body; the rest of response_header runs from there.
+  asio::awaitable<error_code> send_while_reading(bool wait_for_100) {
+    if (wait_for_100) {
+      auto [ec, written] = co_await http::async_write_header(stream_, serializer_,
+                                                             asio::as_tuple(asio::use_awaitable));
+      outcome_.wrote_anything = written > 0;
+      if (ec) co_return ec;
+      tracer_.emit(TracePoint::wrote_headers);
+      tracer_.emit(TracePoint::wait_100_continue);
+    }
 
     auto executor = co_await asio::this_coro::executor;
     Signal continue_or_final(executor);
@@ -166,21 +172,28 @@ class Exchange {
           continue_or_final.notify();
         });
 
-    co_await continue_or_final.wait_for(options_.settings.expect_continue);
-    if (headers_done.notified()) {
-      // A final status (or an error) before `100 Continue`: the body is not sent, and the
-      // server may or may not read it, so the connection cannot be trusted to be in sync.
-      body_skipped_ = true;
-      co_return read_error;
+    if (wait_for_100) {
+      co_await continue_or_final.wait_for(options_.settings.expect_continue);
+      if (headers_done.notified()) {
+        // A final status (or an error) before `100 Continue`: the body is not sent, and the
+        // server may or may not read it, so the connection cannot be trusted to be in sync.
+        body_skipped_ = true;
+        co_return read_error;
+      }
     }
     auto [body_error, body_written] =
         co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+    if (!wait_for_100) outcome_.wrote_anything = body_written > 0;
     if (body_error) {
       connection_.close();
       co_await headers_done.wait_for(std::chrono::nanoseconds::zero());
       co_return body_error;
     }
+    if (!wait_for_100) tracer_.emit(TracePoint::wrote_headers);
     tracer_.emit(TracePoint::wrote_request);
+    // Go's rule: a response that came before the request was fully written leaves the
+    // connection in an unknown state (the server may not read the rest), so it is not reused.
+    if (headers_done.notified()) answered_early_ = true;
     // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
     const bool headers_arrived = co_await headers_done.wait_for(options_.settings.response_header);
     if (!headers_arrived) {
@@ -198,7 +211,8 @@ class Exchange {
       if (ec) co_return translate_read_error(ec);
     }
     outcome_.reusable = parser_->keep_alive() && request_.keep_alive() && !body_skipped_ &&
-                        connection_.buffer.size() == 0 && parser_->get().result_int() != 101;
+                        !answered_early_ && connection_.buffer.size() == 0 &&
+                        parser_->get().result_int() != 101;
     outcome_.response = parser_->release();
     co_return error_code{};
   }
@@ -212,6 +226,7 @@ class Exchange {
   std::optional<ResponseParser> parser_;
   ExchangeOutcome outcome_;
   bool body_skipped_ = false;
+  bool answered_early_ = false;
 };
 
 }  // namespace
