@@ -29,6 +29,8 @@
 #include <sstream>
 #include <string>
 #include <tunedhttp/client.hpp>
+#include <tunedhttp/harness/chrome_trace.hpp>
+#include <tunedhttp/harness/timeline.hpp>
 #include <tunedhttp/units.hpp>
 #include <vector>
 
@@ -79,6 +81,8 @@ struct RequestFlags {
   bool verbose = false;
   std::string max_time = "0s";
   std::string interval = "0s";
+  std::string timeline;   // SVG file of the whole run's trace
+  std::string trace_out;  // Chrome Trace Event JSON file
 };
 
 std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
@@ -257,9 +261,35 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
 /// one client on one thread (so the reports below never interleave).
 class RequestRun {
  public:
-  explicit RequestRun(RequestPlan plan) : plan_(std::move(plan)) {
-    if (plan_.verbose) plan_.options.trace = [](const TraceEvent& event) { log_pool_event(event); };
+  RequestRun(RequestPlan plan, std::string timeline, std::string trace_out)
+      : plan_(std::move(plan)), timeline_(std::move(timeline)), trace_out_(std::move(trace_out)) {
+    const bool record = !timeline_.empty() || !trace_out_.empty();
+    const bool verbose = plan_.verbose;
+    if (verbose || record) {
+      // One thread runs every request, so the recording needs no lock.
+      plan_.options.trace = [this, verbose, record](const TraceEvent& event) {
+        if (verbose) log_pool_event(event);
+        if (record) recorded_.push_back(event);
+      };
+    }
     client_.emplace(io_.get_executor(), plan_.options);
+  }
+
+  /// Writes --timeline and --trace-out from what was recorded; false (with a message) on error.
+  bool write_pictures(const std::string& title) {
+    if (timeline_.empty() && trace_out_.empty()) return true;
+    const auto picture =
+        harness::timeline_from_trace(title, "tunedhttp request", plan_.options.settings, recorded_);
+    const auto write = [](const std::string& path, const std::string& text) {
+      std::ofstream out(path);
+      out << text;
+      if (!out) std::cerr << "tunedhttp request: cannot write '" << path << "'\n";
+      return static_cast<bool>(out);
+    };
+    bool ok = true;
+    if (!timeline_.empty()) ok = write(timeline_, harness::render_timeline_svg(picture)) && ok;
+    if (!trace_out_.empty()) ok = write(trace_out_, harness::chrome_trace_json({picture})) && ok;
+    return ok;
   }
 
   /// Runs every request; returns the exit code.
@@ -396,6 +426,9 @@ class RequestRun {
   }
 
   RequestPlan plan_;
+  std::string timeline_;
+  std::string trace_out_;
+  std::vector<TraceEvent> recorded_;
   asio::io_context io_;
   std::optional<Client> client_;
   int failed_ = 0;
@@ -408,8 +441,10 @@ int run_request(const RequestFlags& flags) {
     std::cerr << "tunedhttp request: " << error << "\n";
     return exit_usage;
   }
-  RequestRun run(std::move(plan));
-  return run.run();
+  RequestRun run(std::move(plan), flags.timeline, flags.trace_out);
+  const int code = run.run();
+  if (!run.write_pictures(flags.url)) return 1;
+  return code;
 }
 
 }  // namespace
@@ -482,6 +517,10 @@ CommandRunner add_request_command(CLI::App& app) {
   duration("--max-time", flags->max_time,
            "extension: deadline for each whole request, like curl's (0: none)");
   duration("--interval", flags->interval, "extension: pause between the requests of a worker");
+  request->add_option("--timeline", flags->timeline,
+                      "write an SVG timeline of every request's trace points and limits to FILE");
+  request->add_option("--trace-out", flags->trace_out,
+                      "write the trace as Chrome Trace Event JSON (Perfetto) to FILE");
   return [flags] { return run_request(*flags); };
 }
 

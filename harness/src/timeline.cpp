@@ -285,7 +285,16 @@ Timeline timeline_from_trace(std::string title, std::string subtitle, const Sett
   Timeline timeline;
   timeline.title = std::move(title);
   timeline.subtitle = std::move(subtitle);
-  timeline.limits = limits_from_trace(settings, trace);
+  // Outside the runner nothing bounds the picture but the trace itself: a limit that did not
+  // fire and whose deadline lies past the last event (the 30 s connect of a 2 ms dial) would
+  // stretch the axis and hide everything else, so only the ones that matter are drawn.
+  std::chrono::steady_clock::time_point last{};
+  for (const auto& event : trace) last = std::max(last, event.at);
+  for (auto& limit : limits_from_trace(settings, trace)) {
+    if (limit.fired_at || limit.from + limit.configured <= last) {
+      timeline.limits.push_back(std::move(limit));
+    }
+  }
   timeline.client = std::move(trace);
   return timeline;
 }
