@@ -2,7 +2,12 @@
 // `request --json` report the matching error name (none for withhold-continue) and times
 // consistent with the limit: never early, at most the project's timing tolerance late. Each
 // has a twin whose fault stays inside the limit and succeeds. --max-time ends a stall.
+#include <unistd.h>
+
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "program_test_support.hpp"
 
@@ -113,6 +118,45 @@ TEST(RequestServe, MaxTimeEndsAStallThatNoSettingCovers) {
     EXPECT_EQ(line["connection"], i + 1) << "a cancelled request's connection was pooled";
   }
   EXPECT_LT(run.wall, 5s) << "the program must exit once its requests are done";
+}
+
+}  // namespace
+}  // namespace tunedhttp::program::testing
+
+namespace tunedhttp::program::testing {
+namespace {
+
+// Reads a whole file (empty when missing).
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(RequestServe, TimelineAndTraceOutDrawTheFiredLimit) {
+  START_SERVE(serve, false, "--fault", "hold-headers=5s");
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("tunedhttp-request-timeline-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto svg_path = dir / "request.svg";
+  const auto trace_path = dir / "request.json";
+  const auto run = run_request({serve.url, "--response-header", limit_text(), "--timeline",
+                                svg_path.string(), "--trace-out", trace_path.string()});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  const auto svg = slurp(svg_path);
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find("id=\"limit-response_header-c1\""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("id=\"fired-response_header-c1\""), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("id=\"limit-connect-c1\""), std::string::npos)
+      << "a limit that ended long before its deadline stretches the picture";
+  const auto trace = nlohmann::json::parse(slurp(trace_path));
+  ASSERT_TRUE(trace.contains("traceEvents"));
+  EXPECT_FALSE(trace["traceEvents"].empty());
+  for (const auto& event : trace["traceEvents"]) {
+    EXPECT_TRUE(event.contains("name") && event.contains("ph") && event.contains("pid") &&
+                event.contains("tid"))
+        << event.dump();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
