@@ -12,30 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Starts `request` and cancels it from the caller's side after `deadline`.
-Outcome request_with_deadline(ClientFixture& fixture, Request request,
-                              std::chrono::milliseconds deadline, Clock::time_point& cancelled_at) {
-  boost::asio::cancellation_signal signal;
-  boost::asio::steady_timer timer(fixture.context(), deadline);
-  timer.async_wait([&](boost::system::error_code ec) {
-    if (ec) return;
-    cancelled_at = Clock::now();
-    signal.emit(boost::asio::cancellation_type::terminal);
-  });
-  Outcome outcome;
-  fixture.client().async_request(
-      std::move(request), boost::asio::bind_cancellation_slot(
-                              signal.slot(), [&](boost::system::error_code ec, Response response) {
-                                outcome.error = ec;
-                                outcome.response = std::move(response);
-                                outcome.finished = Clock::now();
-                                outcome.completed = true;
-                              }));
-  fixture.run_until([&] { return outcome.completed; }, 5s);
-  timer.cancel();
-  return outcome;
-}
-
 TEST(Cancellation, EndsABodyThatNeverEnds) {
   const int fds_before = open_fd_count();
   {

@@ -1,5 +1,9 @@
 #include "client_fixture.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 namespace tunedhttp::testing {
 
 ClientFixture::ClientFixture(Settings settings, TlsOptions tls) {
@@ -83,6 +87,29 @@ void expect_fired_on_time(Clock::time_point start, Clock::time_point fired,
   EXPECT_LE(elapsed, configured + timing_tolerance())
       << "fired late: got " << format_duration(elapsed)
       << "; want <= " << format_duration(configured + timing_tolerance());
+}
+
+Outcome request_with_deadline(ClientFixture& fixture, Request request,
+                              std::chrono::milliseconds deadline, Clock::time_point& cancelled_at) {
+  boost::asio::cancellation_signal signal;
+  boost::asio::steady_timer timer(fixture.context(), deadline);
+  timer.async_wait([&](boost::system::error_code ec) {
+    if (ec) return;
+    cancelled_at = Clock::now();
+    signal.emit(boost::asio::cancellation_type::terminal);
+  });
+  Outcome outcome;
+  fixture.client().async_request(
+      std::move(request), boost::asio::bind_cancellation_slot(
+                              signal.slot(), [&](boost::system::error_code ec, Response response) {
+                                outcome.error = ec;
+                                outcome.response = std::move(response);
+                                outcome.finished = Clock::now();
+                                outcome.completed = true;
+                              }));
+  fixture.run_until([&] { return outcome.completed; }, std::chrono::seconds(5));
+  timer.cancel();
+  return outcome;
 }
 
 Request get(const std::string& url) { return make_request(boost::beast::http::verb::get, url); }

@@ -59,6 +59,11 @@ class ClientFixture {
 void expect_fired_on_time(Clock::time_point start, Clock::time_point fired,
                           std::chrono::nanoseconds configured);
 
+/// Runs `request` and cancels it from the caller's side (a terminal cancellation signal bound
+/// to the handler) after `deadline`; `cancelled_at` is when the signal was emitted.
+Outcome request_with_deadline(ClientFixture& fixture, Request request,
+                              std::chrono::milliseconds deadline, Clock::time_point& cancelled_at);
+
 /// Shorthand for a GET of `url`.
 Request get(const std::string& url);
 

@@ -45,11 +45,6 @@ class MockServer {
 mockserver::FaultConfig fault(std::string name, std::map<std::string, std::string> parameters = {},
                               std::string path = {});
 
-/// Starts `request` and cancels it from the caller's side after `deadline` (Go's Client.Timeout
-/// or a context deadline). `cancelled_at` receives when the cancellation was emitted.
-Outcome request_with_deadline(ClientFixture& fixture, Request request,
-                              std::chrono::milliseconds deadline, Clock::time_point& cancelled_at);
-
 /// Starts `request` without running the io_context; `outcome` is filled on completion.
 void start_request(ClientFixture& fixture, Request request, Outcome& outcome);
 
