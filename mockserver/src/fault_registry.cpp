@@ -158,8 +158,10 @@ std::string validate(const FaultConfig& config) {
     return "unknown fault '" + config.name + "' (expected one of: " + known + ")";
   }
   for (const auto& [name, value] : config.parameters) {
-    auto spec = std::find_if(descriptor->parameters.begin(), descriptor->parameters.end(),
-                             [&](const detail::ParameterSpec& p) { return p.name == name; });
+    auto spec =
+        std::find_if(descriptor->parameters.begin(), descriptor->parameters.end(),
+                     // (A named capture: clang before 16 cannot capture a binding.)
+                     [&, &key = name](const detail::ParameterSpec& p) { return p.name == key; });
     if (spec == descriptor->parameters.end()) {
       return config.name + ": unknown parameter '" + name +
              "' (expected: " + detail::join_parameter_names(*descriptor) + ")";
