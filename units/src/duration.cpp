@@ -1,6 +1,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <tunedhttp/units.hpp>
 #include <utility>
 
@@ -9,60 +10,65 @@ namespace {
 
 struct Unit {
   std::string_view name;
-  double nanoseconds;
+  std::uint64_t nanoseconds;
 };
 
-// Longest names first so that "ms" is not read as "m" followed by garbage.
-constexpr std::array<Unit, 7> units{{{"ns", 1.0},
-                                     {"us", 1e3},
-                                     {"\xC2\xB5s", 1e3},
-                                     {"ms", 1e6},
-                                     {"s", 1e9},
-                                     {"m", 60e9},
-                                     {"h", 3600e9}}};
+constexpr std::array<Unit, 7> units{{{"ns", 1},
+                                     {"us", 1'000},
+                                     {"\xC2\xB5s", 1'000},
+                                     {"ms", 1'000'000},
+                                     {"s", 1'000'000'000},
+                                     {"m", 60'000'000'000},
+                                     {"h", 3'600'000'000'000}}};
 
-// The largest value that a nanosecond count in int64 holds, like Go's overflow check.
-constexpr double max_nanoseconds = 9.2e18;
+// Go's bound: |duration| <= 1<<63 nanoseconds (the negative end is one further than the
+// positive one).
+constexpr std::uint64_t limit = std::uint64_t{1} << 63;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 }  // namespace
 
+// Go's time.ParseDuration, in the same exact integer arithmetic.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
-  double sign = 1.0;
+  bool negative = false;
   if (text.front() == '-' || text.front() == '+') {
-    if (text.front() == '-') sign = -1.0;
+    negative = text.front() == '-';
     text.remove_prefix(1);
   }
   if (text == "0") return std::chrono::nanoseconds{0};
   if (text.empty()) return std::nullopt;
-  double total = 0.0;
+  std::uint64_t total = 0;
   while (!text.empty()) {
-    std::size_t digits = 0;
-    bool seen_dot = false;
-    bool seen_digit = false;
-    while (digits < text.size() &&
-           ((text[digits] >= '0' && text[digits] <= '9') || (text[digits] == '.' && !seen_dot))) {
-      if (text[digits] == '.')
-        seen_dot = true;
-      else
-        seen_digit = true;
-      ++digits;
+    if (!is_digit(text.front()) && text.front() != '.') return std::nullopt;
+    std::uint64_t whole = 0;
+    bool any_digit = false;
+    while (!text.empty() && is_digit(text.front())) {
+      if (whole > (limit - 1) / 10) return std::nullopt;
+      whole = whole * 10 + static_cast<std::uint64_t>(text.front() - '0');
+      if (whole > limit) return std::nullopt;
+      any_digit = true;
+      text.remove_prefix(1);
     }
-    if (!seen_digit) return std::nullopt;
-    double value = 0.0;
-    double scale = 0.1;
-    bool after_dot = false;
-    for (std::size_t i = 0; i < digits; ++i) {
-      if (text[i] == '.') {
-        after_dot = true;
-      } else if (after_dot) {
-        value += (text[i] - '0') * scale;
-        scale /= 10.0;
-      } else {
-        value = value * 10.0 + (text[i] - '0');
+    std::uint64_t fraction = 0;
+    double scale = 1.0;
+    if (!text.empty() && text.front() == '.') {
+      text.remove_prefix(1);
+      bool fraction_full = false;
+      while (!text.empty() && is_digit(text.front())) {
+        any_digit = true;
+        // Like Go, digits past what 63 bits hold are read and ignored.
+        if (!fraction_full && fraction <= (limit - 1) / 10) {
+          fraction = fraction * 10 + static_cast<std::uint64_t>(text.front() - '0');
+          scale *= 10.0;
+        } else {
+          fraction_full = true;
+        }
+        text.remove_prefix(1);
       }
     }
-    text.remove_prefix(digits);
+    if (!any_digit) return std::nullopt;
     const Unit* matched = nullptr;
     for (const auto& unit : units) {
       if (text.substr(0, unit.name.size()) == unit.name &&
@@ -72,10 +78,22 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     }
     if (matched == nullptr) return std::nullopt;
     text.remove_prefix(matched->name.size());
-    total += value * matched->nanoseconds;
-    if (total > max_nanoseconds) return std::nullopt;
+    if (whole > limit / matched->nanoseconds) return std::nullopt;
+    whole *= matched->nanoseconds;
+    if (fraction > 0) {
+      whole += static_cast<std::uint64_t>(static_cast<double>(fraction) *
+                                          (static_cast<double>(matched->nanoseconds) / scale));
+      if (whole > limit) return std::nullopt;
+    }
+    total += whole;
+    if (total > limit) return std::nullopt;
   }
-  return std::chrono::nanoseconds{static_cast<std::int64_t>(std::llround(sign * total))};
+  if (negative) {
+    return std::chrono::nanoseconds{total == limit ? std::numeric_limits<std::int64_t>::min()
+                                                   : -static_cast<std::int64_t>(total)};
+  }
+  if (total > limit - 1) return std::nullopt;
+  return std::chrono::nanoseconds{static_cast<std::int64_t>(total)};
 }
 
 std::string format_duration(std::chrono::nanoseconds d) {
@@ -90,8 +108,12 @@ std::string format_duration(std::chrono::nanoseconds d) {
     unit = {1e6, "ms"};
   else if (magnitude >= 1e3)
     unit = {1e3, "us"};
+  const double value = ns / unit.first;
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.4g%s", ns / unit.first, unit.second);
+  // Four significant digits read best; past 10^4 whole units they would need an exponent,
+  // which parse_duration (like Go) does not read back.
+  std::snprintf(buffer, sizeof buffer, std::fabs(value) >= 1e4 ? "%.0f%s" : "%.4g%s", value,
+                unit.second);
   return buffer;
 }
 
