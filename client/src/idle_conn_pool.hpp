@@ -84,8 +84,8 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   void remove_idle_locked(const std::shared_ptr<Connection>& connection);
   void close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
                     std::vector<ClosedEvent>& closed);
-  void close_if_still_idle(const std::shared_ptr<Connection>& connection,
-                           std::uint64_t generation, CloseReason reason);
+  void close_if_still_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation,
+                           CloseReason reason);
   void watch_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation);
   void report(const std::vector<ClosedEvent>& closed) const;
 

@@ -3,7 +3,6 @@
 // the function that runs it after parsing (its result is the process exit code).
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace tunedhttp::program {

@@ -1,13 +1,14 @@
 // The `tunedhttp` program: subcommands run, serve and request (DESIGN §4).
-#include "commands.hpp"
-
 #include <iostream>
 #include <vector>
 
+#include "commands.hpp"
+
 int main(int argc, char** argv) {
   namespace program = tunedhttp::program;
-  CLI::App app{"tunedhttp: an HTTP/1.1 client tuned by eight connection settings, "
-               "a fault-injecting mock server, and scenarios that prove each setting."};
+  CLI::App app{
+      "tunedhttp: an HTTP/1.1 client tuned by eight connection settings, "
+      "a fault-injecting mock server, and scenarios that prove each setting."};
   app.require_subcommand(1);
   app.set_version_flag("--version", TUNEDHTTP_VERSION);
 
