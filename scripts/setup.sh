@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, only those that are missing, so a
 # second run is quiet and fast. Needs root (or sudo) only when something is missing.
+# `setup.sh --only PKG...` does the same for other packages (fuzz/setup.sh: clang for make fuzz).
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,10 @@ packages=(
   libcurl4-openssl-dev python3-matplotlib
   nginx
 )
+if [[ "${1:-}" == "--only" ]]; then
+  shift
+  packages=("$@")
+fi
 
 missing=()
 for package in "${packages[@]}"; do
