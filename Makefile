@@ -9,8 +9,10 @@ CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUNEDHTTP_WERROR=ON
 run: build
 	./$(BUILD_DIR)/harness/tunedhttp run scenarios
 
+# The whole suite: every test in the normal build, then the sanitizer builds (below).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory sanitizers
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
@@ -24,10 +26,12 @@ setup:
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-tsan
 
-# Sanitizer builds (separate folders) of the libraries, the program and their tests: the unit
-# tests and scenarios run again under ASan+UBSan and under TSan; any report fails the run.
+# Sanitizer builds (separate folders) of the libraries, the program and their tests: everything
+# but the interop, packaging and docs checks (which test other programs and files, not our
+# memory or threads) runs again under ASan+UBSan and under TSan; any report fails the run.
+# Timing tolerances are scaled (TUNEDHTTP_TIMING_SCALE) because instrumented code is slower.
 SANITIZER_MODULES := asio_beast;units;client;mockserver;harness;tests
-SANITIZER_LABELS := units|client|mockserver|harness|scenario
+SANITIZER_LABELS := units|client|mockserver|harness|scenario|conformance|program|reliability|soak
 
 sanitizers: asan tsan
 

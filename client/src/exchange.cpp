@@ -115,6 +115,7 @@ class Exchange {
       ec = co_await send_then_read_headers();
     }
     if (!ec) ec = co_await read_body();
+    co_await stop_body_writer();
     outcome_.error = ec;
     tracer_.emit(TracePoint::response_done, ec);
     co_return std::move(outcome_);
@@ -153,55 +154,97 @@ class Exchange {
 
     auto executor = co_await asio::this_coro::executor;
     Signal continue_or_final(executor);
-    Signal headers_done(executor);
-    error_code read_error;
+    headers_done_.emplace(executor);
+    progress_.emplace(executor);
     // The reader runs beside us on the same strand; we always wait for it before returning,
     // so the references it holds stay valid.
     asio::co_spawn(
         executor,
         [&]() -> asio::awaitable<void> {
-          read_error = co_await read_final_headers(
+          read_error_ = co_await read_final_headers(
               stream_, connection_, parser_, request_, options_, tracer_,
               [&] { continue_or_final.notify(); }, outcome_.got_response_bytes);
         },
         // Signalled from the completion handler, after the reader's frame is gone.
-
         [&](std::exception_ptr failure) {
-          if (failure) read_error = asio::error::no_memory;
-          headers_done.notify();
+          if (failure) read_error_ = asio::error::no_memory;
+          headers_done_->notify();
+          progress_->notify();
           continue_or_final.notify();
         });
 
     if (wait_for_100) {
       co_await continue_or_final.wait_for(options_.settings.expect_continue);
-      if (headers_done.notified()) {
+      if (headers_done_->notified()) {
         // A final status (or an error) before `100 Continue`: the body is not sent, and the
         // server may or may not read it, so the connection cannot be trusted to be in sync.
         body_skipped_ = true;
-        co_return read_error;
+        co_return read_error_;
       }
     }
-    auto [body_error, body_written] =
-        co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
-    if (!wait_for_100) outcome_.wrote_anything = body_written > 0;
-    if (body_error) {
+    start_body_writer(executor, wait_for_100);
+    co_await progress_->wait_for(std::chrono::nanoseconds::zero());
+    if (!body_sent_->notified()) {
+      // The final response (or a read error) came while the body was still being written, as
+      // when a server answers 413 and stops reading: like Go, hand the response over now rather
+      // than wait on a write that may never finish. run() stops the writer once the response
+      // is read; the connection is not reused.
+      answered_early_ = true;
+      co_return read_error_;
+    }
+    if (body_error_) {
       connection_.close();
-      co_await headers_done.wait_for(std::chrono::nanoseconds::zero());
-      co_return body_error;
+      co_await headers_done_->wait_for(std::chrono::nanoseconds::zero());
+      co_return body_error_;
     }
     if (!wait_for_100) tracer_.emit(TracePoint::wrote_headers);
     tracer_.emit(TracePoint::wrote_request);
-    // Go's rule: a response that came before the request was fully written leaves the
-    // connection in an unknown state (the server may not read the rest), so it is not reused.
-    if (headers_done.notified()) answered_early_ = true;
     // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
-    const bool headers_arrived = co_await headers_done.wait_for(options_.settings.response_header);
+    const bool headers_arrived =
+        co_await headers_done_->wait_for(options_.settings.response_header);
     if (!headers_arrived) {
       connection_.close();  // makes the reader finish, so we can return
-      co_await headers_done.wait_for(std::chrono::nanoseconds::zero());
+      co_await headers_done_->wait_for(std::chrono::nanoseconds::zero());
       co_return errc::response_header_timeout;
     }
-    co_return read_error;
+    co_return read_error_;
+  }
+
+  // Writes the rest of the request (the body, and the headers unless they went first) beside
+  // the reader. The writer may outlive send_while_reading, never run(): it only touches members.
+  void start_body_writer(const asio::any_io_executor& executor, bool headers_sent) {
+    body_sent_.emplace(executor);
+    asio::co_spawn(
+        executor,
+        [this, headers_sent]() -> asio::awaitable<void> {
+          auto [ec, written] =
+              co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+          body_error_ = ec;
+          if (!headers_sent) outcome_.wrote_anything = written > 0;
+          // Go's rule: a response that came before the request was fully written leaves the
+          // connection in an unknown state (the server may not read the rest), so it is not
+          // reused. Decided here, the moment the write ends, and signalled from here rather
+          // than from the completion handler, which runs later: a response read in between
+          // would be taken for an early answer and cost the connection its reuse.
+          if (headers_done_->notified()) answered_early_ = true;
+          body_sent_->notify();
+          progress_->notify();
+        },
+        [this](std::exception_ptr failure) {
+          if (!failure) return;
+          body_error_ = asio::error::no_memory;
+          body_sent_->notify();
+          progress_->notify();
+        });
+  }
+
+  // An early response is complete (or failed) while the body writer still runs: closing the
+  // connection ends the write, and the writer is awaited so that nothing outlives the exchange.
+  asio::awaitable<void> stop_body_writer() {
+    if (body_sent_ && !body_sent_->notified()) {
+      connection_.close();
+      co_await body_sent_->wait_for(std::chrono::nanoseconds::zero());
+    }
   }
 
   asio::awaitable<error_code> read_body() {
@@ -225,6 +268,12 @@ class Exchange {
   http::request_serializer<http::string_body> serializer_;
   std::optional<ResponseParser> parser_;
   ExchangeOutcome outcome_;
+  // Between the reader, the body writer and send_while_reading (all on one strand).
+  std::optional<Signal> headers_done_;
+  std::optional<Signal> body_sent_;
+  std::optional<Signal> progress_;  // the first of headers_done_ and body_sent_
+  error_code read_error_;
+  error_code body_error_;
   bool body_skipped_ = false;
   bool answered_early_ = false;
 };

@@ -123,8 +123,10 @@ CommandRunner add_run_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "run",
       "Run scenario files or folders (default: scenarios/) and report each setting's "
-      "timing. Exit 0 iff all pass, 1 if any fails, 2 on bad input.");
-  command->add_option("paths", options->paths, "scenario files (*.yaml) or folders");
+      "timing. Exit 0 iff all pass, 1 if any fails, 2 on bad input. On a slow machine set "
+      "TUNEDHTTP_TIMING_SCALE (e.g. 3) to multiply every scenario's tolerance.");
+  command->add_option("paths", options->paths,
+                      "scenario files (*.yaml) or folders; default: scenarios/");
   command->add_flag("--json", options->json, "print a JSON report instead of the table");
   command
       ->add_option("--timeline", options->timeline_dir,

@@ -194,7 +194,9 @@ CommandRunner add_serve_command(CLI::App& app) {
       ->add_option("--fault", options->faults,
                    "a fault SPEC, repeatable: stall-accept[=D], delay-tls-handshake[=D], "
                    "withhold-continue[=D|reply:STATUS], hold-headers[=D], "
-                   "close-after-requests=N, idle-close=D, drip-body=SIZE/D (see docs/faults.md)")
+                   "close-after-requests=N, idle-close=D, drip-body=SIZE/D; add ',key:value' "
+                   "for any parameter or a target: connection:N, request:N, path:/p "
+                   "(e.g. hold-headers=2s,request:3; see docs/faults.md)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   serve->add_flag("--events", options->events, "print the event log as JSON lines");
