@@ -1,13 +1,10 @@
 #include "program_test_support.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,15 +17,9 @@
 #include <sstream>
 #include <tunedhttp/units.hpp>
 
-extern char** environ;
-
 namespace tunedhttp::program::testing {
 
 namespace {
-
-long long milliseconds_until(Clock::time_point deadline) {
-  return std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
@@ -38,132 +29,6 @@ std::string read_file(const std::string& path) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Process
-
-Process::Process(const std::vector<std::string>& argv) {
-  int out[2];
-  int err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe: " << std::strerror(errno);
-    return;
-  }
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    ADD_FAILURE() << "pipe: " << std::strerror(errno);
-    ::close(out[0]);
-    ::close(out[1]);
-    return;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int error = ::posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  ::close(err[1]);
-  stdout_ = out[0];
-  stderr_ = err[0];
-  if (error != 0) {
-    ADD_FAILURE() << "spawn " << argv[0] << ": " << std::strerror(error);
-    return;
-  }
-  pid_ = pid;
-}
-
-Process::~Process() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  if (stdout_ >= 0) ::close(stdout_);
-  if (stderr_ >= 0) ::close(stderr_);
-}
-
-std::optional<std::string> Process::read_line(Clock::time_point deadline) {
-  for (;;) {
-    if (auto end = out_.find('\n'); end != std::string::npos) {
-      auto line = out_.substr(0, end);
-      out_.erase(0, end + 1);
-      return line;
-    }
-    if (!read_more(stdout_, out_, deadline)) return std::nullopt;
-  }
-}
-
-void Process::signal(int number) {
-  if (pid_ > 0) ::kill(pid_, number);
-}
-
-bool Process::poll_exited() {
-  if (exited_) return true;
-  if (pid_ <= 0) return false;
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
-  pid_ = -1;
-  exited_ = true;
-  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -2 - WTERMSIG(status);
-  return true;
-}
-
-int Process::wait(Clock::time_point deadline) {
-  // Both pipes at once, so a child filling one while we wait on the other cannot block.
-  bool out_open = stdout_ >= 0;
-  bool err_open = stderr_ >= 0;
-  while (out_open || err_open) {
-    const auto left = milliseconds_until(deadline);
-    if (left <= 0) break;
-    pollfd fds[2] = {{out_open ? stdout_ : -1, POLLIN, 0}, {err_open ? stderr_ : -1, POLLIN, 0}};
-    if (::poll(fds, 2, static_cast<int>(left)) <= 0) continue;
-    char chunk[4096];
-    if (fds[0].revents != 0) {
-      const auto n = ::read(stdout_, chunk, sizeof chunk);
-      if (n <= 0) {
-        out_open = false;
-      } else {
-        out_.append(chunk, static_cast<std::size_t>(n));
-      }
-    }
-    if (fds[1].revents != 0) {
-      const auto n = ::read(stderr_, chunk, sizeof chunk);
-      if (n <= 0) {
-        err_open = false;
-      } else {
-        err_.append(chunk, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  while (!poll_exited()) {
-    if (Clock::now() >= deadline) {
-      ADD_FAILURE() << "the process did not exit in time; killed. stderr so far: " << err_;
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      pid_ = -1;
-      return -1;
-    }
-    // The pipes are closed, so the exit is a moment away; poll for it briefly.
-    ::poll(nullptr, 0, 5);
-  }
-  return exit_code_;
-}
-
-bool Process::read_more(int fd, std::string& into, Clock::time_point deadline) {
-  const auto left = milliseconds_until(deadline);
-  if (fd < 0 || left <= 0) return false;
-  pollfd waiting{fd, POLLIN, 0};
-  if (::poll(&waiting, 1, static_cast<int>(left)) != 1) return false;
-  char chunk[4096];
-  const auto n = ::read(fd, chunk, sizeof chunk);
-  if (n <= 0) return false;
-  into.append(chunk, static_cast<std::size_t>(n));
-  return true;
-}
 
 // ---------------------------------------------------------------------------------------------
 // tunedhttp request
@@ -403,24 +268,6 @@ bool Nginx::start() {
   }
   error_ = "nginx did not listen on port " + std::to_string(port_) + " within 10s: " + error_log();
   return false;
-}
-
-// ---------------------------------------------------------------------------------------------
-// tunedhttp serve
-
-Serve::Serve(std::vector<std::string> args, bool tls)
-    : process_([&] {
-        args.insert(args.begin(), {TUNEDHTTP_BINARY, "serve"});
-        return args;
-      }()) {
-  url = process_.read_line(Clock::now() + 10s).value_or("");
-  if (tls) ca_path = process_.read_line(Clock::now() + 10s).value_or("");
-}
-
-Serve::~Serve() {
-  if (process_.poll_exited()) return;
-  process_.signal(SIGTERM);
-  process_.wait(Clock::now() + 5s);
 }
 
 }  // namespace tunedhttp::program::testing

@@ -1,7 +1,7 @@
 #pragma once
-// Helpers for the `tunedhttp request` tests: child processes whose every wait has a deadline,
-// `tunedhttp request` run to its end with its JSON lines parsed, a temporary directory, an
-// ephemeral port, and Debian's nginx started on that port with a generated config.
+// Helpers for the `tunedhttp request` tests: `tunedhttp request` run to its end with its JSON
+// lines parsed, a temporary directory, an ephemeral port, and Debian's nginx started on that port
+// with a generated config. Child processes and `tunedhttp serve` come from tunedhttp::test_support.
 
 #include <gtest/gtest.h>
 
@@ -9,48 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tunedhttp/test_support/process.hpp>
 #include <vector>
 
 namespace tunedhttp::program::testing {
 
-using Clock = std::chrono::steady_clock;
+using test_support::Clock;
+using test_support::Process;
+using test_support::Serve;
 using namespace std::chrono_literals;
-
-/// A child process with stdout and stderr on pipes (or stdout/stderr to files); killed and
-/// reaped if still running at the end, so no test leaks a process or a descriptor.
-class Process {
- public:
-  /// Starts argv[0] (a path) with these arguments; a failure to start is a test failure.
-  explicit Process(const std::vector<std::string>& argv);
-  ~Process();
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-
-  bool started() const { return pid_ > 0 || exited_; }
-  /// The next stdout line (without '\n'), or nullopt at the deadline or end of output.
-  std::optional<std::string> read_line(Clock::time_point deadline);
-  /// Sends a signal if the process still runs.
-  void signal(int number);
-  /// True (and the exit code stored) once the process has exited; never blocks.
-  bool poll_exited();
-  /// Reads both pipes to their end and reaps; the exit code, -1 at the deadline (the process is
-  /// then killed), or -2 - N when killed by signal N.
-  int wait(Clock::time_point deadline);
-
-  const std::string& out() const { return out_; }
-  const std::string& err() const { return err_; }
-
- private:
-  static bool read_more(int fd, std::string& into, Clock::time_point deadline);
-
-  int pid_ = -1;
-  int stdout_ = -1;
-  int stderr_ = -1;
-  bool exited_ = false;
-  int exit_code_ = -1;
-  std::string out_;
-  std::string err_;
-};
 
 /// What one `tunedhttp request ...` run printed, and how it ended.
 struct RequestRun {
@@ -140,22 +107,6 @@ class Nginx {
   std::optional<Process> process_;
   bool ready_ = false;
   std::string error_;
-};
-
-/// `tunedhttp serve ARGS...`: its base URL (and with --tls the CA file) read from stdout.
-/// Stopped with SIGTERM at the end (killed if it lingers).
-class Serve {
- public:
-  explicit Serve(std::vector<std::string> args, bool tls = false);
-  ~Serve();
-  Serve(const Serve&) = delete;
-  Serve& operator=(const Serve&) = delete;
-  std::string url;      ///< "http://127.0.0.1:PORT/", empty if serve did not start
-  std::string ca_path;  ///< with tls
-  Process& process() { return process_; }
-
- private:
-  Process process_;
 };
 
 /// Fails the test unless `elapsed_ms` is at least `limit` and at most limit + the project's
