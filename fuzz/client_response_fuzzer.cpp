@@ -1,6 +1,9 @@
 // The client's response handling: the fuzz input is written, as the whole response, by an
-// in-process peer on a loopback listener, which then closes. One GET per input; the client must
-// end with a response or a clear error, never crash, hang or leak. One listener and io_context
+// in-process peer on a loopback listener, which then closes. One request per input: a GET, a PUT
+// with a body, or a PUT with `Expect: 100-continue` (chosen by the input's size, so every input
+// stays a plain response); the client must end with a response or a clear error, never crash,
+// hang or leak. The PUTs exercise the reader that runs beside the body writer, and responses
+// that come before the body is written. One listener and io_context
 // serve every input; one Client too, whose idle connections are closed after each input, so no
 // connection is shared between inputs.
 #include <boost/asio/as_tuple.hpp>
@@ -48,7 +51,7 @@ struct Harness {
     }
   }
 
-  // Reads the request's headers (a GET has no body), writes the input, closes.
+  // Reads the request's headers, writes the input, closes (unread body bytes make that a reset).
   asio::awaitable<void> serve(tcp::socket socket) {
     std::string request;
     auto [read_error, n] = co_await asio::async_read_until(
@@ -68,11 +71,26 @@ struct Harness {
   }
 };
 
-asio::awaitable<void> one_request(tunedhttp::Client& client, const std::string& url, bool& done) {
+tunedhttp::Request request_for(std::size_t input_size, const std::string& url) {
+  namespace http = boost::beast::http;
+  switch (input_size % 3) {
+    case 0:
+      return tunedhttp::make_request(http::verb::get, url);
+    case 1:
+      return tunedhttp::make_request(http::verb::put, url, std::string(4096, 'b'));
+    default: {
+      auto request = tunedhttp::make_request(http::verb::put, url, std::string(4096, 'b'));
+      request.set(http::field::expect, "100-continue");
+      return request;
+    }
+  }
+}
+
+asio::awaitable<void> one_request(tunedhttp::Client& client, tunedhttp::Request request,
+                                  bool& done) {
   asio::steady_timer deadline(co_await asio::this_coro::executor, 3s);
   auto result =
-      co_await (client.async_request(tunedhttp::make_request(boost::beast::http::verb::get, url),
-                                     asio::as_tuple(asio::use_awaitable)) ||
+      co_await (client.async_request(std::move(request), asio::as_tuple(asio::use_awaitable)) ||
                 deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (result.index() == 1) __builtin_trap();  // the request hung past the caller's deadline
   done = true;
@@ -82,6 +100,7 @@ tunedhttp::ClientOptions fuzz_options() {
   tunedhttp::ClientOptions options;
   options.settings.response_header = 1s;
   options.settings.connect = 1s;
+  options.settings.expect_continue = 100ms;
   options.header_limit = 64 * 1024;
   options.body_limit = 1024 * 1024;
   return options;
@@ -96,7 +115,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static tunedhttp::Client client(harness.context.get_executor(), fuzz_options());
   harness.response.assign(reinterpret_cast<const char*>(data), size);
   bool done = false;
-  asio::co_spawn(harness.context, one_request(client, harness.url, done), asio::detached);
+  asio::co_spawn(harness.context, one_request(client, request_for(size, harness.url), done),
+                 asio::detached);
   while (!done) harness.context.run_one();
   client.close_idle_connections();
   // Let the peer finish with this input before the next one replaces it.
