@@ -197,8 +197,6 @@ class Exchange {
       co_await headers_done_->wait_for(std::chrono::nanoseconds::zero());
       co_return body_error_;
     }
-    if (!wait_for_100) tracer_.emit(TracePoint::wrote_headers);
-    tracer_.emit(TracePoint::wrote_request);
     // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
     const bool headers_arrived =
         co_await headers_done_->wait_for(options_.settings.response_header);
@@ -217,10 +215,15 @@ class Exchange {
     asio::co_spawn(
         executor,
         [this, headers_sent]() -> asio::awaitable<void> {
+          // As Go's WroteHeaders: once the headers are handed over, before they are flushed, so
+          // a server never sees a byte before the trace says the headers went.
+          if (!headers_sent) tracer_.emit(TracePoint::wrote_headers);
           auto [ec, written] =
               co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
           body_error_ = ec;
           if (!headers_sent) outcome_.wrote_anything = written > 0;
+          // The moment the write ends; response_header is armed after it, never looking early.
+          if (!ec) tracer_.emit(TracePoint::wrote_request);
           // Go's rule: a response that came before the request was fully written leaves the
           // connection in an unknown state (the server may not read the rest), so it is not
           // reused. Decided here, the moment the write ends, and signalled from here rather
