@@ -42,7 +42,10 @@ struct Connection {
   // Idle-pool state, guarded by the pool's mutex.
   boost::asio::steady_timer idle_timer;
   std::chrono::steady_clock::time_point idle_since;
-  std::uint64_t idle_generation = 0;  ///< bumped at each put and take; stale timers see a change
+  std::uint64_t idle_generation = 0;  ///< bumped at each put and take; stale watches see it
+  /// The idle timer is pending. It outlives a take (its handler ignores a connection in use)
+  /// and is cancelled only when the connection is closed.
+  bool idle_timer_armed = false;
   bool idle = false;
   std::list<std::shared_ptr<Connection>>::iterator lru_position;
   bool reused = false;  ///< the current request took it from the pool

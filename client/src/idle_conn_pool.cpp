@@ -151,23 +151,51 @@ std::optional<CloseReason> IdleConnPool::put(const std::shared_ptr<Connection>& 
         remove_idle_locked(oldest);
         close_locked(oldest, CloseReason::global_cap, closed);
       }
-      if (settings_.idle_conn > std::chrono::nanoseconds::zero() && connection->idle) {
-        connection->idle_timer.expires_after(settings_.idle_conn);
-        connection->idle_timer.async_wait([weak_pool = weak_from_this(),
-                                           weak_connection = std::weak_ptr(connection),
-                                           generation](const boost::system::error_code& ec) {
-          if (ec) return;
-          auto pool = weak_pool.lock();
-          auto expired = weak_connection.lock();
-          if (pool && expired)
-            pool->close_if_still_idle(expired, generation, CloseReason::idle_timeout);
-        });
+      // A timer still armed from an earlier put ends no later than this one would: it re-arms
+      // itself for the rest when it fires (idle_timer_fired), so a connection reused many
+      // times a second costs no timer syscall or cancellation per request.
+      if (settings_.idle_conn > std::chrono::nanoseconds::zero() && connection->idle &&
+          !connection->idle_timer_armed) {
+        arm_idle_timer(connection, connection->idle_since + settings_.idle_conn);
       }
       if (connection->idle) watch_while_idle(connection, generation);
     }
   }
   report(closed);
   return refused;
+}
+
+void IdleConnPool::arm_idle_timer(const std::shared_ptr<Connection>& connection,
+                                  std::chrono::steady_clock::time_point deadline) {
+  connection->idle_timer_armed = true;
+  connection->idle_timer.expires_at(deadline);
+  connection->idle_timer.async_wait(
+      [weak_pool = weak_from_this(),
+       weak_connection = std::weak_ptr(connection)](const boost::system::error_code& ec) {
+        if (ec) return;  // cancelled only when the connection is closed
+        auto pool = weak_pool.lock();
+        auto expired = weak_connection.lock();
+        if (pool && expired) pool->idle_timer_fired(expired);
+      });
+}
+
+void IdleConnPool::idle_timer_fired(const std::shared_ptr<Connection>& connection) {
+  std::vector<ClosedEvent> closed;
+  {
+    std::lock_guard lock(mutex_);
+    connection->idle_timer_armed = false;
+    if (!connection->idle) return;  // in use: its next put arms the timer again
+    // Measured from the latest put: a connection put back since the timer was armed has time
+    // left, and is never closed before idle_conn has passed.
+    const auto deadline = connection->idle_since + settings_.idle_conn;
+    if (std::chrono::steady_clock::now() < deadline) {
+      arm_idle_timer(connection, deadline);
+      return;
+    }
+    remove_idle_locked(connection);
+    close_locked(connection, CloseReason::idle_timeout, closed);
+  }
+  report(closed);
 }
 
 void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connection,
@@ -236,7 +264,6 @@ void IdleConnPool::remove_idle_locked(const std::shared_ptr<Connection>& connect
   idle_lru_.erase(connection->lru_position);
   connection->idle = false;
   ++connection->idle_generation;
-  connection->idle_timer.cancel();
   boost::system::error_code ignored;
   connection->socket.cancel(ignored);  // ends watch_while_idle's wait
 }
@@ -244,6 +271,7 @@ void IdleConnPool::remove_idle_locked(const std::shared_ptr<Connection>& connect
 void IdleConnPool::close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
                                 std::vector<ClosedEvent>& closed) {
   connection->close();
+  connection->idle_timer.cancel();
   ++counters_.closes_by_reason[close_reason_name(reason)];
   closed.push_back({connection->id, reason});
 }

@@ -86,6 +86,9 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
                     std::vector<ClosedEvent>& closed);
   void close_if_still_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation,
                            CloseReason reason);
+  void arm_idle_timer(const std::shared_ptr<Connection>& connection,
+                      std::chrono::steady_clock::time_point deadline);
+  void idle_timer_fired(const std::shared_ptr<Connection>& connection);
   void watch_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation);
   void report(const std::vector<ClosedEvent>& closed) const;
 

@@ -50,6 +50,8 @@ TEST(Soak, TenThousandRequestsWithFaults) {
     boost::asio::io_context server_context;
     auto work = boost::asio::make_work_guard(server_context);
     const auto hold = std::chrono::duration_cast<std::chrono::nanoseconds>(4s * timing_scale());
+    const auto idle_close =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(100ms * timing_scale());
     mockserver::ServerOptions options;
     options.routes["/fast"] = mockserver::Route{};
     options.routes["/slow"] = mockserver::Route{};
@@ -64,7 +66,10 @@ TEST(Soak, TenThousandRequestsWithFaults) {
         // Every connection is dropped after its 5th response, without `Connection: close`.
         fault("close_after_requests", {{"count", "5"}}),
         on_path(fault("drip_body", {{"chunk", "1KiB"}, {"every", "5ms"}}), "/drip"),
-        fault("idle_close", {{"after", "50ms"}}),
+        // Scaled like the tolerances: a fresh connection whose first request reaches the server
+        // only after this (a TSan build on a loaded machine) is closed under it, and a fresh
+        // connection's failure is not retried (Go's shouldRetryRequest).
+        fault("idle_close", {{"after", format_duration(idle_close)}}),
         // One dial (the 40th connection) meets a full accept queue for a while.
         on_connection(fault("stall_accept", {{"for", "200ms"}}), 40),
     };
@@ -78,7 +83,7 @@ TEST(Soak, TenThousandRequestsWithFaults) {
     // CI run beside a sanitizer build), far below the hold.
     settings.response_header =
         std::chrono::duration_cast<std::chrono::nanoseconds>(1s * timing_scale());
-    settings.idle_conn = 300ms;
+    settings.idle_conn = 3 * idle_close;  // the server's idle close comes first
     settings.max_host_idle_conns = 16;
     {
       ClientFixture fixture(settings);
