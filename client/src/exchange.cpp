@@ -193,16 +193,14 @@ class Exchange {
       co_return read_error_;
     }
     if (body_error_) {
-      connection_.close();
-      co_await headers_done_->wait_for(std::chrono::nanoseconds::zero());
+      co_await stop_reader();
       co_return body_error_;
     }
     // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
     const bool headers_arrived =
         co_await headers_done_->wait_for(options_.settings.response_header);
     if (!headers_arrived) {
-      connection_.close();  // makes the reader finish, so we can return
-      co_await headers_done_->wait_for(std::chrono::nanoseconds::zero());
+      co_await stop_reader();
       co_return errc::response_header_timeout;
     }
     co_return read_error_;
@@ -239,6 +237,13 @@ class Exchange {
           body_sent_->notify();
           progress_->notify();
         });
+  }
+
+  // Closing the connection ends the reader's pending read; it is awaited so that the references
+  // it holds stay valid until it is gone.
+  asio::awaitable<void> stop_reader() {
+    connection_.close();
+    co_await headers_done_->wait_for(std::chrono::nanoseconds::zero());
   }
 
   // An early response is complete (or failed) while the body writer still runs: closing the

@@ -211,7 +211,7 @@ void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connectio
         auto pool = weak_pool.lock();
         auto readable = weak_connection.lock();
         if (!pool || !readable) return;
-        pool->close_if_still_idle(readable, generation, CloseReason::server_closed);
+        pool->close_if_dead_while_idle(readable, generation);
       });
 }
 
@@ -276,15 +276,15 @@ void IdleConnPool::close_locked(const std::shared_ptr<Connection>& connection, C
   closed.push_back({connection->id, reason});
 }
 
-void IdleConnPool::close_if_still_idle(const std::shared_ptr<Connection>& connection,
-                                       std::uint64_t generation, CloseReason reason) {
+void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,
+                                            std::uint64_t generation) {
   std::vector<ClosedEvent> closed;
   {
     std::lock_guard lock(mutex_);
     if (!connection->idle || connection->idle_generation != generation) return;
-    if (reason == CloseReason::server_closed && !looks_dead(*connection)) return;
+    if (!looks_dead(*connection)) return;
     remove_idle_locked(connection);
-    close_locked(connection, reason, closed);
+    close_locked(connection, CloseReason::server_closed, closed);
   }
   report(closed);
 }

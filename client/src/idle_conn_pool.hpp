@@ -84,8 +84,10 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   void remove_idle_locked(const std::shared_ptr<Connection>& connection);
   void close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
                     std::vector<ClosedEvent>& closed);
-  void close_if_still_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation,
-                           CloseReason reason);
+  /// The watch saw the idle socket readable: closes it (server_closed) if it is still the same
+  /// idle spell and the socket is at EOF or out of sync.
+  void close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,
+                                std::uint64_t generation);
   void arm_idle_timer(const std::shared_ptr<Connection>& connection,
                       std::chrono::steady_clock::time_point deadline);
   void idle_timer_fired(const std::shared_ptr<Connection>& connection);

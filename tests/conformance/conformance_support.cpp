@@ -53,6 +53,26 @@ mockserver::FaultConfig fault(std::string name, std::map<std::string, std::strin
   return config;
 }
 
+mockserver::ServerOptions held_second_dial(const std::string& held_dial,
+                                           const std::string& slow_path,
+                                           const std::string& drip_every) {
+  mockserver::ServerOptions options;
+  options.tls = true;
+  auto held = fault("delay_tls_handshake", {{"for", held_dial}});
+  held.target.connection = 2;
+  options.faults.push_back(held);
+  options.faults.push_back(
+      fault("drip_body", {{"chunk", "1KiB"}, {"every", drip_every}}, slow_path));
+  options.routes[slow_path].body_size = 2048;
+  return options;
+}
+
+TlsOptions trusting(MockServer& server) {
+  TlsOptions tls;
+  tls.ca_pem = server.server().ca_pem();
+  return tls;
+}
+
 void start_request(ClientFixture& fixture, Request request, Outcome& outcome) {
   fixture.client().async_request(std::move(request),
                                  [&outcome](boost::system::error_code ec, Response response) {

@@ -45,6 +45,16 @@ class MockServer {
 mockserver::FaultConfig fault(std::string name, std::map<std::string, std::string> parameters = {},
                               std::string path = {});
 
+/// A TLS mock server for Go's getConn races: the second connection's TLS handshake is held for
+/// `held_dial`, and `slow_path` answers a 2 KiB body in 1 KiB drips every `drip_every`, so one
+/// request is still in flight on connection 1 while another dials.
+mockserver::ServerOptions held_second_dial(const std::string& held_dial,
+                                           const std::string& slow_path,
+                                           const std::string& drip_every);
+
+/// Client TLS options that trust `server`'s CA.
+TlsOptions trusting(MockServer& server);
+
 /// Starts `request` without running the io_context; `outcome` is filled on completion.
 void start_request(ClientFixture& fixture, Request request, Outcome& outcome);
 

@@ -32,9 +32,7 @@ TEST(GoTransport, TestTransportCancelRequestInDial) {
     options.tls = true;
     options.faults.push_back(fault("delay_tls_handshake", {{"for", "200ms"}}));
     MockServer server(std::move(options));
-    TlsOptions tls;
-    tls.ca_pem = server.server().ca_pem();
-    ClientFixture fixture(Settings{}, tls);
+    ClientFixture fixture(Settings{}, trusting(server));
     Clock::time_point cancelled_at;
     const auto outcome = request_with_deadline(fixture, get(server.url("/")), 50ms, cancelled_at);
     ASSERT_TRUE(outcome.completed);
@@ -58,17 +56,8 @@ TEST(GoTransport, TestTransportCancelRequestInDial) {
 // not handed to the cancelled request (Go: wantConnQueue / w.cancel). Regression test for the
 // bug this port found.
 TEST(GoTransportDifferences, CancelledDialWaiterSwallowsAReturnedConnection) {
-  mockserver::ServerOptions options;
-  options.tls = true;
-  auto held_dial = fault("delay_tls_handshake", {{"for", "300ms"}});
-  held_dial.target.connection = 2;
-  options.faults.push_back(held_dial);
-  options.faults.push_back(fault("drip_body", {{"chunk", "1KiB"}, {"every", "150ms"}}, "/slow"));
-  options.routes["/slow"].body_size = 2048;
-  MockServer server(std::move(options));
-  TlsOptions tls;
-  tls.ca_pem = server.server().ca_pem();
-  ClientFixture fixture(Settings{}, tls);
+  MockServer server(held_second_dial("300ms", "/slow", "150ms"));
+  ClientFixture fixture(Settings{}, trusting(server));
 
   // A holds connection 1 for ~150 ms; B waits for its own dial (held 300 ms) and is cancelled
   // at 50 ms; then A puts connection 1 back.

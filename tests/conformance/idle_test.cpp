@@ -81,19 +81,10 @@ TEST(GoTransport, TestTransportRemovesConnsAfterIdle) {
 TEST(GoTransport, TestTransportIdleConnRacesRequest) {
   for (const auto offset : {-4ms, -2ms, -1ms, 0ms, 1ms, 2ms, 4ms}) {
     SCOPED_TRACE("request at idle_conn " + std::to_string(offset.count()) + " ms");
-    mockserver::ServerOptions options;
-    options.tls = true;
-    auto slow_handshake = fault("delay_tls_handshake", {{"for", "200ms"}});
-    slow_handshake.target.connection = 2;
-    options.faults.push_back(slow_handshake);
-    options.faults.push_back(fault("drip_body", {{"chunk", "1KiB"}, {"every", "50ms"}}, "/slow"));
-    options.routes["/slow"].body_size = 2048;
-    MockServer server(std::move(options));
-    TlsOptions tls;
-    tls.ca_pem = server.server().ca_pem();
+    MockServer server(held_second_dial("200ms", "/slow", "50ms"));
     Settings settings;
     settings.idle_conn = 100ms;
-    ClientFixture fixture(settings, tls);
+    ClientFixture fixture(settings, trusting(server));
 
     Outcome a;
     Outcome b;

@@ -16,18 +16,10 @@ using mockserver::EventKind;
 // When /foo's body is read, its connection goes back and /bar takes it at once (late binding):
 // both come from the same connection. The held dial later becomes an idle spare.
 TEST(GoTransport, TestTransportSocketLateBinding) {
-  mockserver::ServerOptions options;
-  options.tls = true;
-  auto held_dial = fault("delay_tls_handshake", {{"for", "1s"}});
-  held_dial.target.connection = 2;
-  options.faults.push_back(held_dial);
-  options.faults.push_back(fault("drip_body", {{"chunk", "1KiB"}, {"every", "100ms"}}, "/foo"));
-  options.routes["/foo"].body_size = 2048;
+  auto options = held_second_dial("1s", "/foo", "100ms");
   options.routes["/bar"].body = "bar";
   MockServer server(std::move(options));
-  TlsOptions tls;
-  tls.ca_pem = server.server().ca_pem();
-  ClientFixture fixture(Settings{}, tls);
+  ClientFixture fixture(Settings{}, trusting(server));
 
   Outcome foo;
   Outcome bar;

@@ -36,9 +36,7 @@ TEST(GoTransport, TestTLSHandshakeTrace) {
   mockserver::ServerOptions options;
   options.tls = true;
   MockServer server(std::move(options));
-  TlsOptions tls;
-  tls.ca_pem = server.server().ca_pem();
-  ClientFixture fixture(Settings{}, tls);
+  ClientFixture fixture(Settings{}, trusting(server));
 
   const auto first = fixture.request(get(server.url("/")));
   ASSERT_FALSE(first.error) << first.error.message();
