@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
 #include <tunedhttp/client.hpp>
+#include <tunedhttp/http_syntax.hpp>
 #include <tuple>
 
 #include "dialer.hpp"
@@ -63,13 +64,41 @@ struct RequestCancellation {
   std::shared_ptr<detail::ConnWaiter> waiter;      ///< while waiting for a connection
 };
 
+// The TLS context, or the reason it cannot be made (kept, never thrown: see Client's constructor).
+std::unique_ptr<asio::ssl::context> make_tls_context_or_error(const TlsOptions& options,
+                                                              error_code& setup_error) {
+  try {
+    return detail::make_tls_context(options);
+  } catch (const boost::system::system_error& e) {
+    setup_error = e.code();
+    return nullptr;
+  }
+}
+
 }  // namespace
+
+std::string request_problem(const Request& request) {
+  if (auto problem = method_problem(request.method_string()); !problem.empty()) return problem;
+  if (!is_valid_request_target(request.target())) {
+    return "net/http: invalid request URL " + quote(request.target()) +
+           ": no spaces or control characters";
+  }
+  error_code ec;
+  detail::parse_url(request.target(), ec);
+  if (ec) return "net/http: invalid request URL " + quote(request.target()) + ": " + ec.message();
+  for (const auto& field : request) {
+    if (auto problem = field_problem(field.name_string(), field.value()); !problem.empty()) {
+      return problem;
+    }
+  }
+  return {};
+}
 
 struct Client::State : std::enable_shared_from_this<Client::State> {
   State(asio::any_io_executor executor_in, ClientOptions options_in)
       : executor(std::move(executor_in)),
         options(std::move(options_in)),
-        tls_context(detail::make_tls_context(options.tls)),
+        tls_context(make_tls_context_or_error(options.tls, setup_error)),
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
 
   asio::awaitable<std::tuple<error_code, Response>> run(
@@ -81,7 +110,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
 
   asio::any_io_executor executor;
   ClientOptions options;
-  std::unique_ptr<asio::ssl::context> tls_context;
+  error_code setup_error;                           ///< why tls_context is null
+  std::unique_ptr<asio::ssl::context> tls_context;  ///< null when the TLS options are bad
   std::shared_ptr<detail::IdleConnPool> pool;
   std::atomic<std::uint64_t> next_request{1};
   std::atomic<std::uint64_t> next_connection{1};
@@ -135,9 +165,17 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation) {
   const auto aborted = std::tuple{error_code{asio::error::operation_aborted}, Response{}};
   detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
+  // A target with a space or control character is a bad URL (Go's url.Parse refuses it too).
   error_code ec;
   const detail::Url url = detail::parse_url(request.target(), ec);
   if (ec) co_return std::tuple{ec, Response{}};
+  // Go's httpguts rules, before anything is dialled or written: no field can inject a line.
+  if (!request_problem(request).empty()) {
+    co_return std::tuple{error_code{errc::invalid_request}, Response{}};
+  }
+  if (url.tls && !tls_context) {
+    co_return std::tuple{error_code{errc::invalid_tls_options}, Response{}};
+  }
   request.target(url.target);
   if (request.find(http::field::host) == request.end()) {
     request.set(http::field::host, url.host_header());
@@ -230,6 +268,11 @@ Request make_request(http::verb method, const std::string& url, std::string body
 Client::Client(asio::any_io_executor executor, ClientOptions options)
     : state_(std::make_shared<State>(std::move(executor), std::move(options))) {}
 
+Client::Client(asio::any_io_executor executor, ClientOptions options, error_code& ec)
+    : Client(std::move(executor), std::move(options)) {
+  ec = setup_error();
+}
+
 Client::Client(asio::any_io_executor executor, Settings settings)
     : Client(std::move(executor), ClientOptions{settings, {}, {}}) {}
 
@@ -240,6 +283,8 @@ PoolStats Client::pool_stats() const { return state_->pool->stats(); }
 void Client::close_idle_connections() { state_->pool->close_all(CloseReason::client_closed); }
 
 const Settings& Client::settings() const { return state_->options.settings; }
+
+error_code Client::setup_error() const { return state_->setup_error; }
 
 void Client::start_request(Request request, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {

@@ -35,6 +35,11 @@ class Category final : public boost::system::error_category {
         return "net/http: too many 1xx informational responses";
       case errc::client_closed:
         return "net/http: the client was shut down";
+      case errc::invalid_request:
+        return "net/http: invalid request: a method, target, header field name or value breaks "
+               "RFC 9110 (nothing was sent)";
+      case errc::invalid_tls_options:
+        return "tls: the client's CA file or PEM holds no usable certificate";
     }
     return "unknown tunedhttp error";
   }
@@ -90,6 +95,10 @@ std::string error_name(const boost::system::error_code& ec) {
         return "too_many_informational";
       case errc::client_closed:
         return "client_closed";
+      case errc::invalid_request:
+        return "invalid_request";
+      case errc::invalid_tls_options:
+        return "invalid_tls_options";
     }
   }
   const Named known[] = {
@@ -105,6 +114,13 @@ std::string error_name(const boost::system::error_code& ec) {
       {asio_error::broken_pipe, "broken_pipe"},
       {asio_error::operation_aborted, "operation_aborted"},
       {boost::asio::ssl::error::stream_truncated, "tls_stream_truncated"},
+      {asio_error::no_descriptors, "too_many_open_files"},
+      {boost::system::errc::make_error_code(boost::system::errc::too_many_files_open_in_system),
+       "too_many_open_files"},
+      {asio_error::no_buffer_space, "no_buffer_space"},
+      {asio_error::no_memory, "out_of_memory"},
+      {boost::system::errc::make_error_code(boost::system::errc::address_not_available),
+       "address_not_available"},
   };
   for (const auto& entry : known) {
     if (ec == entry.code) return entry.name;

@@ -1,5 +1,7 @@
 // The `tunedhttp` program: subcommands run, serve and request (DESIGN §4).
 #include <iostream>
+#include <new>
+#include <tunedhttp/http_syntax.hpp>
 #include <vector>
 
 #include "commands.hpp"
@@ -30,11 +32,21 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11's own exit codes differ per error kind; our contract is 2 for any usage error.
-    std::cerr << "tunedhttp: " << e.what() << "\n";
+    std::cerr << "tunedhttp: " << tunedhttp::printable(e.what()) << "\n";
     return program::exit_usage;
   }
-  for (auto& [subcommand, runner] : commands) {
-    if (subcommand->parsed()) return runner();
+  // The program's edge: whatever a subcommand did not expect ends here as a one-line error with
+  // the usage exit code, never as an abort (bad input must not crash the program).
+  try {
+    for (auto& [subcommand, runner] : commands) {
+      if (subcommand->parsed()) return runner();
+    }
+  } catch (const std::bad_alloc&) {
+    std::cerr << "tunedhttp: out of memory (an input asked for more than this machine has)\n";
+    return program::exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "tunedhttp: " << tunedhttp::printable(e.what()) << "\n";
+    return program::exit_usage;
   }
   return program::exit_usage;
 }

@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -30,7 +31,9 @@
 #include <string>
 #include <tunedhttp/client.hpp>
 #include <tunedhttp/harness/chrome_trace.hpp>
+#include <tunedhttp/harness/scenario.hpp>
 #include <tunedhttp/harness/timeline.hpp>
+#include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/units.hpp>
 #include <vector>
 
@@ -46,9 +49,12 @@ using std::chrono::nanoseconds;
 using Clock = std::chrono::steady_clock;
 
 /// Defensive limits: more workers than this would run out of descriptors before telling
-/// anything about the settings; more requests than this per worker is a benchmark's job.
-constexpr int max_parallel = 1000;
+/// anything about the settings (the scenario loader's cap on `parallel` is the same); more
+/// requests than this per worker is a benchmark's job.
+constexpr int max_parallel = static_cast<int>(harness::max_parallel_requests);
 constexpr int max_count = 1'000'000;
+/// The idle caps are counts of connections: anything larger is a typo, not a setting.
+constexpr int max_idle_cap = 1'000'000;
 
 /// A default for the help text in Go syntax, whole seconds as such ("90s", "0s", "1s").
 std::string default_text(nanoseconds d) {
@@ -71,12 +77,12 @@ struct RequestFlags {
   std::string expect_continue = default_text(Settings{}.expect_continue);
   std::string response_header = default_text(Settings{}.response_header);
   std::string idle_conn = default_text(Settings{}.idle_conn);
-  int max_idle_conns = Settings{}.max_all_idle_conns;
-  int max_host_idle_conns = Settings{}.max_host_idle_conns;
+  std::string max_idle_conns = std::to_string(Settings{}.max_all_idle_conns);
+  std::string max_host_idle_conns = std::to_string(Settings{}.max_host_idle_conns);
   std::string cacert;
   bool insecure = false;
-  int count = 1;
-  int parallel = 1;
+  std::string count = "1";
+  std::string parallel = "1";
   bool json = false;
   bool verbose = false;
   std::string max_time = "0s";
@@ -85,15 +91,35 @@ struct RequestFlags {
   std::string trace_out;  // Chrome Trace Event JSON file
 };
 
-std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
+/// User text in a message: quoted, control characters escaped, cut after 80 characters.
+std::string in_quotes(const std::string& text) { return quote(text, 80, '\''); }
 
 nanoseconds duration_of(const std::string& text) { return parse_duration(text).value(); }
 
-/// RFC 9110 token characters (method and header names).
-bool is_token(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-    return std::isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-  });
+/// A whole number in [minimum, maximum] as typed, or nullopt ("1e3", "10x", "" are not).
+std::optional<int> whole_number(const std::string& text, int minimum, int maximum) {
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  long long value = 0;
+  std::size_t digits = 0;
+  std::size_t i = text[0] == '-' ? 1 : 0;
+  for (; i < text.size(); ++i, ++digits) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    value = value * 10 + (text[i] - '0');
+  }
+  if (digits == 0) return std::nullopt;
+  if (text[0] == '-') value = -value;
+  if (value < minimum || value > maximum) return std::nullopt;
+  return static_cast<int>(value);
+}
+
+CLI::Validator whole_number_check(int minimum, int maximum) {
+  return CLI::Validator(
+      [minimum, maximum](std::string& text) -> std::string {
+        if (whole_number(text, minimum, maximum)) return {};
+        return "expected a whole number from " + std::to_string(minimum) + " to " +
+               std::to_string(maximum) + ", got " + in_quotes(text);
+      },
+      "", "N");
 }
 
 const CLI::Validator duration_check(
@@ -153,16 +179,28 @@ std::string check_url(std::string& text) {
   return {};
 }
 
+/// The value of a 'Name: value' header without the spaces and tabs around it.
+std::string header_value(const std::string& header) {
+  const auto colon = header.find(':');
+  const auto first = header.find_first_not_of(" \t", colon + 1);
+  if (first == std::string::npos) return {};
+  return header.substr(first, header.find_last_not_of(" \t") - first + 1);
+}
+
+/// A 'Name: value' header the client will send: the library's own rules (request_problem), so
+/// no value can add a line or a field to the request.
 std::string check_header(std::string& text) {
   const auto colon = text.find(':');
-  if (colon == std::string::npos || !is_token(std::string_view(text).substr(0, colon))) {
+  if (colon == std::string::npos) {
     return "bad header " + in_quotes(text) + " (expected 'Name: value')";
   }
-  return {};
+  const std::string problem = field_problem(text.substr(0, colon), header_value(text));
+  if (problem.empty()) return {};
+  return "bad header " + in_quotes(text) + ": " + problem;
 }
 
 std::string check_method(std::string& text) {
-  if (is_token(text)) return {};
+  if (method_problem(text).empty()) return {};
   return "bad method " + in_quotes(text) + " (expected a token such as GET, PUT, PATCH)";
 }
 
@@ -178,7 +216,8 @@ struct RequestPlan {
   nanoseconds interval{0};
 };
 
-/// Reads --data's @FILE (`@-` is stdin); false with `error` set when it cannot be read.
+/// Reads --data's @FILE (`@-` is stdin); false with `error` set when it cannot be read (a
+/// folder is not a file: reading one would send an empty body).
 bool read_data(const std::string& data, std::string& body, std::string& error) {
   if (data.empty() || data.front() != '@') {
     body = data;
@@ -189,6 +228,11 @@ bool read_data(const std::string& data, std::string& body, std::string& error) {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     if (!std::cin.bad()) return true;
     error = "--data: cannot read standard input";
+    return false;
+  }
+  std::error_code kind_error;
+  if (std::filesystem::is_directory(path, kind_error)) {
+    error = "--data: cannot read file " + in_quotes(path) + ": it is a folder";
     return false;
   }
   std::ifstream file(path, std::ios::binary);
@@ -206,12 +250,29 @@ bool read_data(const std::string& data, std::string& body, std::string& error) {
   return true;
 }
 
+/// Empty when `path` (an output file, if given) can be written; checked before any request so
+/// that a typo is not found after the whole run.
+std::string writable_problem(const char* flag, const std::string& path) {
+  if (path.empty()) return {};
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  if (out) return {};
+  return std::string(flag) + ": cannot write " + in_quotes(path) + ": " + std::strerror(errno);
+}
+
 /// Turns checked flags into a plan; false with `error` set for what parsing could not check.
 bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error) {
   std::string body;
   if (flags.has_data && !read_data(flags.data, body, error)) return false;
   if (!flags.cacert.empty() && !std::ifstream(flags.cacert)) {
     error = "--cacert: cannot read file " + in_quotes(flags.cacert) + ": " + std::strerror(errno);
+    return false;
+  }
+  if (auto problem = writable_problem("--timeline", flags.timeline); !problem.empty()) {
+    error = problem;
+    return false;
+  }
+  if (auto problem = writable_problem("--trace-out", flags.trace_out); !problem.empty()) {
+    error = problem;
     return false;
   }
 
@@ -224,13 +285,8 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
     if (!plan.request.body().empty()) plan.request.prepare_payload();
   }
   for (const auto& header : flags.headers) {
-    const auto colon = header.find(':');
-    auto value = header.substr(colon + 1);
-    const auto first = value.find_first_not_of(" \t");
-    value = first == std::string::npos
-                ? ""
-                : value.substr(first, value.find_last_not_of(" \t") - first + 1);
-    const auto name = header.substr(0, colon);
+    const auto name = header.substr(0, header.find(':'));
+    const auto value = header_value(header);
     // Our header replaces one the request already has (Content-Type, Host, ...).
     if (plan.request.find(name) != plan.request.end()) plan.request.erase(name);
     plan.request.insert(name, value);
@@ -243,13 +299,14 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
   settings.expect_continue = duration_of(flags.expect_continue);
   settings.response_header = duration_of(flags.response_header);
   settings.idle_conn = duration_of(flags.idle_conn);
-  settings.max_all_idle_conns = flags.max_idle_conns;
-  settings.max_host_idle_conns = flags.max_host_idle_conns;
+  settings.max_all_idle_conns = *whole_number(flags.max_idle_conns, -max_idle_cap, max_idle_cap);
+  settings.max_host_idle_conns =
+      *whole_number(flags.max_host_idle_conns, -max_idle_cap, max_idle_cap);
   plan.options.tls.ca_file = flags.cacert;
   plan.options.tls.insecure = flags.insecure;
 
-  plan.count = flags.count;
-  plan.parallel = flags.parallel;
+  plan.count = *whole_number(flags.count, 1, max_count);
+  plan.parallel = *whole_number(flags.parallel, 1, max_parallel);
   plan.json = flags.json;
   plan.verbose = flags.verbose;
   plan.max_time = duration_of(flags.max_time);
@@ -272,8 +329,11 @@ class RequestRun {
         if (record) recorded_.push_back(event);
       };
     }
-    client_.emplace(io_.get_executor(), plan_.options);
+    client_.emplace(io_.get_executor(), plan_.options, setup_error_);
   }
+
+  /// Why the client's TLS options cannot be used (a --cacert that holds no certificate).
+  const boost::system::error_code& setup_error() const { return setup_error_; }
 
   /// Writes --timeline and --trace-out from what was recorded; false (with a message) on error.
   bool write_pictures(const std::string& title) {
@@ -430,6 +490,7 @@ class RequestRun {
   std::string trace_out_;
   std::vector<TraceEvent> recorded_;
   asio::io_context io_;
+  boost::system::error_code setup_error_;
   std::optional<Client> client_;
   int failed_ = 0;
 };
@@ -442,6 +503,11 @@ int run_request(const RequestFlags& flags) {
     return exit_usage;
   }
   RequestRun run(std::move(plan), flags.timeline, flags.trace_out);
+  if (run.setup_error()) {
+    std::cerr << "tunedhttp request: --cacert: " << in_quotes(flags.cacert)
+              << " holds no usable CA certificate: " << run.setup_error().message() << "\n";
+    return exit_usage;
+  }
   const int code = run.run();
   if (!run.write_pictures(flags.url)) return 1;
   return code;
@@ -487,11 +553,13 @@ CommandRunner add_request_command(CLI::App& app) {
   duration("--idle-conn", flags->idle_conn,
            "idle_conn: close a connection idle this long (0: never)");
   request->add_option("--max-idle-conns", flags->max_idle_conns, "max_all_idle_conns (0: no limit)")
+      ->check(whole_number_check(-max_idle_cap, max_idle_cap))
       ->type_name("N")
       ->capture_default_str();
   request
       ->add_option("--max-host-idle-conns", flags->max_host_idle_conns,
                    "max_host_idle_conns (0: 2)")
+      ->check(whole_number_check(-max_idle_cap, max_idle_cap))
       ->type_name("N")
       ->capture_default_str();
   request->add_option("--cacert", flags->cacert, "PEM file of CAs to trust instead of the system's")
@@ -501,13 +569,13 @@ CommandRunner add_request_command(CLI::App& app) {
   request
       ->add_option("--count", flags->count,
                    "requests per worker, one after the other (at most 1000000)")
-      ->check(CLI::Range(1, max_count).description(""))
+      ->check(whole_number_check(1, max_count))
       ->type_name("N")
       ->capture_default_str();
   request
       ->add_option("--parallel", flags->parallel,
                    "workers at once, all through one client (at most 1000)")
-      ->check(CLI::Range(1, max_parallel).description(""))
+      ->check(whole_number_check(1, max_parallel))
       ->type_name("N")
       ->capture_default_str();
   request->add_flag("--json", flags->json, "one JSON object per request per line on stdout");

@@ -3,6 +3,8 @@
 // the JSON report (DESIGN §4), and write the timelines (one SVG per scenario) and Chrome trace.
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include <tunedhttp/harness/report.hpp>
 #include <tunedhttp/harness/runner.hpp>
 #include <tunedhttp/harness/timeline.hpp>
+#include <tunedhttp/http_syntax.hpp>
 
 #include "commands.hpp"
 
@@ -58,7 +61,7 @@ class Progress {
   Progress() : live_(isatty(STDERR_FILENO) != 0) {}
   void starting(std::size_t index, std::size_t total, const std::string& name) {
     if (!live_) return;
-    std::cerr << "\r\033[K[" << index << "/" << total << "] " << name << std::flush;
+    std::cerr << "\r\033[K[" << index << "/" << total << "] " << printable(name) << std::flush;
   }
   void finished(std::size_t index, std::size_t total, const harness::ScenarioResult& result) {
     if (live_) {
@@ -80,21 +83,26 @@ int run(const RunOptions& options) {
   try {
     const auto files = harness::find_scenario_files(
         options.paths.empty() ? std::vector<std::string>{"scenarios"} : options.paths);
-    if (files.empty()) {
-      std::cerr << "tunedhttp run: no scenario files (*.yaml) found\n";
-      return exit_usage;
-    }
     for (const auto& file : files) scenarios.push_back(harness::load_scenario_file(file));
   } catch (const harness::LoadError& e) {
-    std::cerr << "tunedhttp run: " << e.what() << "\n";
+    std::cerr << "tunedhttp run: " << printable(e.what()) << "\n";
     return exit_usage;
+  }
+  if (!options.trace_out.empty()) {
+    // Found now, not after every scenario ran: the file is opened (and left empty) up front.
+    std::ofstream out(options.trace_out, std::ios::binary | std::ios::app);
+    if (!out) {
+      std::cerr << "tunedhttp run: --trace-out " << quote(options.trace_out)
+                << ": cannot write the file: " << std::strerror(errno) << "\n";
+      return exit_usage;
+    }
   }
 
   if (!options.timeline_dir.empty()) {
     std::error_code error;
     std::filesystem::create_directories(options.timeline_dir, error);
     if (error || !std::filesystem::is_directory(options.timeline_dir)) {
-      std::cerr << "tunedhttp run: --timeline " << options.timeline_dir
+      std::cerr << "tunedhttp run: --timeline " << quote(options.timeline_dir)
                 << ": cannot create the directory" << (error ? ": " + error.message() : "") << "\n";
       return exit_usage;
     }

@@ -1,9 +1,9 @@
 // `tunedhttp serve`: the mock server on its own (DESIGN §4), to aim any client at.
 //
 // stdout: line 1 the base URL, line 2 (with --tls) the path of the CA's PEM file; with --events
-// then one JSON object per event as it happens. Each line is flushed. Runs until SIGINT/SIGTERM,
-// then closes every connection, removes the PEM file and exits 0. Bad --listen or --fault: a
-// one-line error on stderr naming it, exit 2.
+// then one JSON object per event as it happens. Each line is flushed. Runs until SIGINT, SIGTERM
+// or SIGHUP (a closed terminal), then closes every connection, removes the PEM file and exits 0.
+// Bad --listen or --fault: a one-line error on stderr naming it, exit 2.
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -19,8 +19,10 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/mockserver/response_template.hpp>
 #include <tunedhttp/mockserver/server.hpp>
+#include <tunedhttp/units.hpp>
 #include <vector>
 
 #include "commands.hpp"
@@ -34,6 +36,7 @@ struct ServeOptions {
   std::vector<std::string> faults;
   bool events = false;
   std::string respond_with = "ok";
+  std::string header_read_timeout = "30s";
 };
 
 struct ListenAddress {
@@ -104,19 +107,20 @@ int run_serve(const ServeOptions& options) {
   namespace mockserver = tunedhttp::mockserver;
   const auto listen = parse_listen(options.listen);
   if (!listen) {
-    std::cerr << "tunedhttp serve: bad --listen address '" << options.listen
-              << "' (expected ADDRESS:PORT such as 127.0.0.1:0 or [::1]:8080)\n";
+    std::cerr << "tunedhttp serve: bad --listen address " << quote(options.listen, 80, '\'')
+              << " (expected ADDRESS:PORT such as 127.0.0.1:0 or [::1]:8080)\n";
     return exit_usage;
   }
   mockserver::ServerOptions server_options;
   server_options.listen_address = listen->address;
   server_options.port = listen->port;
   server_options.tls = options.tls;
+  server_options.header_read_timeout = parse_duration(options.header_read_timeout).value();
   if (auto route = mockserver::response_template(options.respond_with)) {
     server_options.default_route = std::move(*route);
   } else {
-    std::cerr << "tunedhttp serve: unknown --respond-with '" << options.respond_with
-              << "' (expected one of:";
+    std::cerr << "tunedhttp serve: unknown --respond-with " << quote(options.respond_with, 80, '\'')
+              << " (expected one of:";
     for (const auto& name : mockserver::response_template_names()) std::cerr << " " << name;
     std::cerr << ")\n";
     return exit_usage;
@@ -125,28 +129,31 @@ int run_serve(const ServeOptions& options) {
     try {
       server_options.faults.push_back(mockserver::parse_fault_spec(spec));
       if (server_options.faults.back().name == "delay_tls_handshake" && !options.tls) {
-        std::cerr << "tunedhttp serve: --fault '" << spec << "' needs --tls\n";
+        std::cerr << "tunedhttp serve: --fault " << quote(spec, 80, '\'') << " needs --tls\n";
         return exit_usage;
       }
     } catch (const std::invalid_argument& e) {
-      std::cerr << "tunedhttp serve: --fault: " << e.what() << "\n";
+      std::cerr << "tunedhttp serve: --fault: " << printable(e.what()) << "\n";
       return exit_usage;
     }
   }
 
   boost::asio::io_context io;
   // Signals are caught from here on, before anyone can know the URL.
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  // A reader of --events that goes away must end the server through the signal set (which
+  // removes the PEM file), not kill it: writes to a closed pipe fail instead of raising SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   std::optional<mockserver::Server> server;
   try {
     server.emplace(io.get_executor(), std::move(server_options));
     server->start();
   } catch (const std::invalid_argument& e) {
-    std::cerr << "tunedhttp serve: " << e.what() << "\n";
+    std::cerr << "tunedhttp serve: " << printable(e.what()) << "\n";
     return exit_usage;
   } catch (const boost::system::system_error& e) {
-    std::cerr << "tunedhttp serve: cannot listen on '" << options.listen
-              << "': " << e.code().message() << "\n";
+    std::cerr << "tunedhttp serve: cannot listen on " << quote(options.listen, 80, '\'') << ": "
+              << e.code().message() << "\n";
     return exit_usage;
   }
 
@@ -165,6 +172,7 @@ int run_serve(const ServeOptions& options) {
     const auto origin = server->started_at();
     server->events().set_listener([origin](const mockserver::Event& event) {
       std::cout << mockserver::EventLog::to_json_line(event, origin) << std::endl;
+      if (!std::cout) std::raise(SIGTERM);  // nobody reads the events any more: stop cleanly
     });
   }
 
@@ -182,10 +190,10 @@ int run_serve(const ServeOptions& options) {
 
 CommandRunner add_serve_command(CLI::App& app) {
   auto options = std::make_shared<ServeOptions>();
-  auto* serve = app.add_subcommand(
-      "serve",
-      "Run the fault-injecting mock server until SIGINT/SIGTERM. Prints the base URL (and, with "
-      "--tls, the CA's PEM file) on stdout.");
+  auto* serve = app.add_subcommand("serve",
+                                   "Run the fault-injecting mock server until SIGINT, SIGTERM or "
+                                   "SIGHUP. Prints the base URL (and, with "
+                                   "--tls, the CA's PEM file) on stdout.");
   serve->add_option("--listen", options->listen, "ADDRESS:PORT to listen on")
       ->capture_default_str();
   serve->add_flag("--tls", options->tls,
@@ -204,6 +212,19 @@ CommandRunner add_serve_command(CLI::App& app) {
       ->add_option("--respond-with", options->respond_with,
                    "answer every request like: ok (200 \"ok\"), s3 (PutObject: 200 with an "
                    "ETag), lambda (Invoke: 200 with a JSON payload)")
+      ->capture_default_str();
+  serve
+      ->add_option("--header-read-timeout", options->header_read_timeout,
+                   "close a connection whose request head (line and headers) takes longer than "
+                   "this (Go's ReadHeaderTimeout; 0: no limit); faults that hold on purpose are "
+                   "not limited by it")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const auto parsed = parse_duration(text);
+            if (parsed && *parsed >= std::chrono::nanoseconds::zero()) return {};
+            return "bad duration " + quote(text) + " (Go syntax: 250ms, 1.5s, 2m; 0 for none)";
+          },
+          "", "DURATION"))
       ->capture_default_str();
   return [options] { return run_serve(*options); };
 }

@@ -1,11 +1,15 @@
 // The scenario loader: YAML → Scenario, with every key checked (docs/scenarios.md).
+#include <yaml-cpp/depthguard.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <tunedhttp/harness/loader.hpp>
+#include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/mockserver/event_log.hpp>
 #include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/trace.hpp>
+#include <tunedhttp/units.hpp>
 
 #include "yaml_fields.hpp"
 
@@ -66,6 +70,86 @@ std::map<std::string, std::string> read_string_map(const YAML::Node& node, const
   return values;
 }
 
+// Header fields the client sends or the server answers with: the client library's own rules
+// (RFC 9110 token names, values without CR, LF or other controls), so a file cannot inject.
+std::map<std::string, std::string> read_headers(const YAML::Node& node, const std::string& file,
+                                                const std::string& what) {
+  auto headers = read_string_map(node, file, what);
+  for (const auto& entry : node) {
+    const std::string& name = entry.first.Scalar();
+    if (auto problem = field_problem(name, headers[name]); !problem.empty()) {
+      fail_at(field_problem(name, "").empty() ? entry.second : entry.first, file,
+              what + ": " + problem);
+    }
+  }
+  return headers;
+}
+
+// A path the client sends or the server routes: starts with '/', no space or control character.
+std::string read_path(const YAML::Node& node, const std::string& file, const std::string& what) {
+  std::string path = detail::read_string(node, file, what);
+  if (path.empty() || path.front() != '/') {
+    fail_at(node, file, what + ": must start with '/', got " + quote(path));
+  }
+  if (!is_valid_request_target(path)) {
+    fail_at(node, file,
+            what + ": no spaces or control characters (CR, LF, ...) in a path, got " + quote(path));
+  }
+  return path;
+}
+
+// A status line's code: a final status a server may send.
+unsigned read_status(const YAML::Node& node, const std::string& file, const std::string& what) {
+  const auto status = detail::read_integer(node, file, what, 100);
+  if (status > 599) {
+    fail_at(node, file, what + ": an HTTP status is at most 599, got " + node.Scalar());
+  }
+  return static_cast<unsigned>(status);
+}
+
+// A size no larger than `limit` (what the run would otherwise try to allocate or send).
+std::uint64_t read_bounded_size(const YAML::Node& node, const std::string& file,
+                                const std::string& what, std::uint64_t limit,
+                                const std::string& limit_text) {
+  const auto size = detail::read_size(node, file, what);
+  if (size > limit)
+    fail_at(node, file, what + ": at most " + limit_text + ", got " + node.Scalar());
+  return size;
+}
+
+// A duration a step waits for: it must fit in the step deadline, so every step ends.
+std::chrono::nanoseconds read_step_duration(const YAML::Node& node, const std::string& file,
+                                            const std::string& what,
+                                            std::chrono::nanoseconds step_deadline) {
+  const auto duration = detail::read_duration(node, file, what);
+  if (duration < std::chrono::nanoseconds{0}) fail_at(node, file, what + ": must not be negative");
+  if (duration >= step_deadline) {
+    fail_at(node, file,
+            what + ": " + node.Scalar() + " does not fit in the step deadline of " +
+                format_duration(step_deadline) + " (raise 'step_deadline', up to " +
+                format_duration(max_step_deadline) + ")");
+  }
+  return duration;
+}
+
+// yaml-cpp keeps the first of two equal keys and drops the second without a word; a file
+// that says one thing twice is refused instead, wherever the map is.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& file) {
+  if (node.IsSequence()) {
+    for (const auto& item : node) reject_duplicate_keys(item, file);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& entry : node) {
+    if (entry.first.IsScalar() && !seen.insert(entry.first.Scalar()).second) {
+      fail_at(entry.first, file,
+              "duplicate key " + quote(entry.first.Scalar()) + " (each key may appear once)");
+    }
+    reject_duplicate_keys(entry.second, file);
+  }
+}
+
 mockserver::FaultTarget read_target(const YAML::Node& node, const std::string& file) {
   Fields fields(node, file, "target", {"connection", "request", "path"});
   fields.finish();
@@ -76,7 +160,7 @@ mockserver::FaultTarget read_target(const YAML::Node& node, const std::string& f
   if (auto n = fields.get("request")) {
     target.request = detail::read_integer(n, file, "target.request", 1);
   }
-  if (auto n = fields.get("path")) target.path = detail::read_string(n, file, "target.path");
+  if (auto n = fields.get("path")) target.path = read_path(n, file, "target.path");
   return target;
 }
 
@@ -112,12 +196,18 @@ RouteSpec read_route(const YAML::Node& node, const std::string& file, const std:
                 {"status", "body", "body_size", "headers", "chunked", "close"});
   fields.finish();
   RouteSpec route;
-  if (auto n = fields.get("status")) {
-    route.status = static_cast<unsigned>(detail::read_integer(n, file, "status", 100));
+  if (auto n = fields.get("status")) route.status = read_status(n, file, "status");
+  if (route.status < 200) {
+    fail_at(fields.get("status"), file,
+            "status: a route answers with a final status (200 to 599), got " +
+                std::to_string(route.status));
   }
   if (auto n = fields.get("body")) route.body = detail::read_string(n, file, "body");
-  if (auto n = fields.get("body_size")) route.body_size = detail::read_size(n, file, "body_size");
-  if (auto n = fields.get("headers")) route.headers = read_string_map(n, file, "headers");
+  if (auto n = fields.get("body_size")) {
+    route.body_size =
+        read_bounded_size(n, file, "body_size", max_route_body, "16GiB (it is sent as generated)");
+  }
+  if (auto n = fields.get("headers")) route.headers = read_headers(n, file, "headers");
   if (auto n = fields.get("chunked")) route.chunked = detail::read_bool(n, file, "chunked");
   if (auto n = fields.get("close")) route.close = detail::read_bool(n, file, "close");
   return route;
@@ -135,10 +225,7 @@ ServerSpec read_server(const YAML::Node& node, const std::string& file) {
   if (auto n = fields.get("routes")) {
     if (!n.IsMap()) fail_at(n, file, "server.routes: expected a map of path to route");
     for (const auto& entry : n) {
-      const std::string path = detail::read_string(entry.first, file, "route path");
-      if (path.empty() || path.front() != '/') {
-        fail_at(entry.first, file, "server.routes: a path starts with '/', got '" + path + "'");
-      }
+      const std::string path = read_path(entry.first, file, "server.routes");
       server.routes[path] = read_route(entry.second, file, path);
     }
   }
@@ -195,18 +282,17 @@ std::optional<Timer> timer_of_error(const std::string& error) {
   return std::nullopt;
 }
 
-RequestExpectation read_expectation(const YAML::Node& node, const std::string& file) {
+RequestExpectation read_expectation(const YAML::Node& node, const std::string& file,
+                                    std::chrono::nanoseconds step_deadline) {
   Fields fields(node, file, "expect",
                 {"status", "error", "pending_after", "timer", "fires_after", "reused", "connection",
                  "keep_alive", "trace", "no_trace"});
   fields.finish();
   RequestExpectation expect;
-  if (auto n = fields.get("status")) {
-    expect.status = static_cast<unsigned>(detail::read_integer(n, file, "expect.status", 100));
-  }
+  if (auto n = fields.get("status")) expect.status = read_status(n, file, "expect.status");
   if (auto n = fields.get("error")) expect.error = detail::read_string(n, file, "expect.error");
   if (auto n = fields.get("pending_after")) {
-    expect.pending_after = detail::read_duration(n, file, "expect.pending_after");
+    expect.pending_after = read_step_duration(n, file, "expect.pending_after", step_deadline);
   }
   const int outcomes =
       (expect.status ? 1 : 0) + (expect.error ? 1 : 0) + (expect.pending_after ? 1 : 0);
@@ -271,7 +357,7 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
 }
 
 RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
-                         const std::string& file) {
+                         const std::string& file, std::chrono::nanoseconds step_deadline) {
   Fields fields(node, file, "request", {"method", "path", "host", "body", "headers", "parallel"});
   fields.finish();
   RequestStep request;
@@ -285,12 +371,7 @@ RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
           "request.method: unknown method '" + request.method + "' (known: " + join(methods) + ")");
     }
   }
-  if (auto n = fields.get("path")) {
-    request.path = detail::read_string(n, file, "request.path");
-    if (request.path.empty() || request.path.front() != '/') {
-      fail_at(n, file, "request.path: must start with '/', got '" + request.path + "'");
-    }
-  }
+  if (auto n = fields.get("path")) request.path = read_path(n, file, "request.path");
   if (auto n = fields.get("host")) {
     request.host = detail::read_string(n, file, "request.host");
     if (request.host != "localhost" && request.host != "127.0.0.1") {
@@ -299,13 +380,21 @@ RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
                   request.host + "'");
     }
   }
-  if (auto n = fields.get("body")) request.body_size = detail::read_size(n, file, "request.body");
-  if (auto n = fields.get("headers")) request.headers = read_string_map(n, file, "request.headers");
+  if (auto n = fields.get("body")) {
+    request.body_size = read_bounded_size(n, file, "request.body", max_request_body, "64MiB");
+  }
+  if (auto n = fields.get("headers")) request.headers = read_headers(n, file, "request.headers");
   if (auto n = fields.get("parallel")) {
-    request.parallel = static_cast<unsigned>(detail::read_integer(n, file, "request.parallel", 1));
+    const auto parallel = detail::read_integer(n, file, "request.parallel", 1);
+    if (parallel > static_cast<std::int64_t>(max_parallel_requests)) {
+      fail_at(n, file,
+              "request.parallel: at most " + std::to_string(max_parallel_requests) +
+                  " requests at once (as request --parallel), got " + n.Scalar());
+    }
+    request.parallel = static_cast<unsigned>(parallel);
   }
   if (!expect_node.IsDefined()) fail_at(node, file, "request: missing field 'expect'");
-  request.expect = read_expectation(expect_node, file);
+  request.expect = read_expectation(expect_node, file, step_deadline);
   return request;
 }
 
@@ -373,7 +462,8 @@ TimerStep read_timer_step(const YAML::Node& node, const std::string& file) {
   return step;
 }
 
-Step read_step(const YAML::Node& node, const std::string& file) {
+Step read_step(const YAML::Node& node, const std::string& file,
+               std::chrono::nanoseconds step_deadline) {
   Fields fields(node, file, "step",
                 {"request", "expect", "wait", "expect_pool", "expect_server", "expect_timer"});
   fields.finish();
@@ -399,9 +489,9 @@ Step read_step(const YAML::Node& node, const std::string& file) {
     fail_at(fields.get("expect"), file, "step: 'expect' belongs to a request step");
   }
   if (kind == "request") {
-    step.kind = read_request(value, fields.get("expect"), file);
+    step.kind = read_request(value, fields.get("expect"), file, step_deadline);
   } else if (kind == "wait") {
-    step.kind = WaitStep{detail::read_duration(value, file, "wait")};
+    step.kind = WaitStep{read_step_duration(value, file, "wait", step_deadline)};
   } else if (kind == "expect_pool") {
     step.kind = read_pool(value, file);
   } else if (kind == "expect_server") {
@@ -420,13 +510,27 @@ LoadError::LoadError(SourceLocation where, const std::string& problem)
       problem_(problem) {}
 
 Scenario load_scenario_text(const std::string& text, const std::string& file) {
-  YAML::Node root;
+  if (text.size() > max_scenario_file) {
+    throw LoadError({file, 0, 0}, "larger than " + std::to_string(max_scenario_file / 1024) +
+                                      " KiB; a scenario file is a page of YAML");
+  }
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(text);
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::DeepRecursion& e) {
+    throw LoadError(
+        {file, e.mark.line + 1, e.mark.column + 1},
+        "not valid YAML: nested more than " + std::to_string(e.depth() - 1) + " levels deep");
   } catch (const YAML::Exception& e) {
     throw LoadError({file, e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
   }
+  if (documents.size() > 1) {
+    fail_at(documents[1], file,
+            "a second YAML document ('---'): a scenario file holds one scenario");
+  }
+  const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
   if (!root.IsDefined() || root.IsNull()) throw LoadError({file, 1, 1}, "empty scenario file");
+  reject_duplicate_keys(root, file);
   Fields fields(root, file, "scenario",
                 {"name", "about", "tolerance", "step_deadline", "server", "client", "steps"});
   fields.finish();
@@ -439,16 +543,26 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
       scenario.group.empty() ? path.stem().string() : scenario.group + "/" + path.stem().string();
   if (auto n = fields.get("name")) scenario.name = detail::read_string(n, file, "name");
   if (auto n = fields.get("about")) scenario.about = detail::read_string(n, file, "about");
+  if (auto n = fields.get("step_deadline")) {
+    scenario.step_deadline = detail::read_duration(n, file, "step_deadline");
+    if (scenario.step_deadline <= std::chrono::nanoseconds{0}) {
+      fail_at(n, file, "step_deadline: must be positive");
+    }
+    if (scenario.step_deadline > max_step_deadline) {
+      fail_at(n, file,
+              "step_deadline: at most " + format_duration(max_step_deadline) + " (every step " +
+                  "must end), got " + n.Scalar());
+    }
+  }
   if (auto n = fields.get("tolerance")) {
     scenario.tolerance = detail::read_duration(n, file, "tolerance");
     if (*scenario.tolerance <= std::chrono::nanoseconds{0}) {
       fail_at(n, file, "tolerance: must be positive");
     }
-  }
-  if (auto n = fields.get("step_deadline")) {
-    scenario.step_deadline = detail::read_duration(n, file, "step_deadline");
-    if (scenario.step_deadline <= std::chrono::nanoseconds{0}) {
-      fail_at(n, file, "step_deadline: must be positive");
+    if (*scenario.tolerance > scenario.step_deadline) {
+      fail_at(n, file,
+              "tolerance: at most the step deadline (" + format_duration(scenario.step_deadline) +
+                  "), got " + n.Scalar());
     }
   }
   if (auto n = fields.get("server")) scenario.server = read_server(n, file);
@@ -457,16 +571,33 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
   if (!steps.IsSequence() || steps.size() == 0) {
     fail_at(steps, file, "steps: expected a non-empty list of steps");
   }
-  for (const auto& item : steps) scenario.steps.push_back(read_step(item, file));
+  for (const auto& item : steps) {
+    scenario.steps.push_back(read_step(item, file, scenario.step_deadline));
+  }
   return scenario;
 }
 
 Scenario load_scenario_file(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    throw LoadError({path, 0, 0}, "cannot read the file: no such file");
+  }
+  if (!std::filesystem::is_regular_file(path, error)) {
+    throw LoadError({path, 0, 0}, "not a regular file (a scenario is a *.yaml file)");
+  }
+  const auto size = std::filesystem::file_size(path, error);
+  if (!error && size > max_scenario_file) {
+    throw LoadError({path, 0, 0}, "larger than " + std::to_string(max_scenario_file / 1024) +
+                                      " KiB; a scenario file is a page of YAML");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw LoadError({path, 0, 0}, "cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return load_scenario_text(text.str(), path);
+  // Read at most one byte past the limit, whatever the file grew to since its size was taken.
+  std::string text(max_scenario_file + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) throw LoadError({path, 0, 0}, "cannot read the file");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return load_scenario_text(text, path);
 }
 
 }  // namespace tunedhttp::harness

@@ -3,6 +3,7 @@
 #include <array>
 #include <sstream>
 #include <tunedhttp/harness/report.hpp>
+#include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/units.hpp>
 
 namespace tunedhttp::harness {
@@ -33,8 +34,8 @@ std::array<std::string, 3> timing_columns(const ScenarioResult& result) {
 }  // namespace
 
 std::string format_result_line(const ScenarioResult& result) {
-  std::string line =
-      (result.passed ? "PASS " : "FAIL ") + result.name + " (" + format_duration(result.elapsed);
+  std::string line = (result.passed ? "PASS " : "FAIL ") + printable(result.name) + " (" +
+                     format_duration(result.elapsed);
   if (!result.timings.empty()) {
     line += ", " + result.timings.front().timer + " " +
             signed_duration(result.timings.front().lateness()) + " late";
@@ -48,7 +49,8 @@ std::string format_table(const std::vector<ScenarioResult>& results) {
   std::vector<std::array<std::string, 5>> rows;
   for (const auto& result : results) {
     auto timing = timing_columns(result);
-    rows.push_back({result.name, result.passed ? "pass" : "FAIL", timing[0], timing[1], timing[2]});
+    rows.push_back(
+        {printable(result.name), result.passed ? "pass" : "FAIL", timing[0], timing[1], timing[2]});
   }
   std::array<std::size_t, 5> widths{};
   for (std::size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
@@ -73,8 +75,10 @@ std::string format_table(const std::vector<ScenarioResult>& results) {
   for (const auto& result : results) {
     if (result.passed) continue;
     ++failed;
-    out << "\nFAIL " << result.name << " (" << result.file << ")\n";
-    for (const auto& failure : result.failures) out << "  " << failure << '\n';
+    // Names, paths and messages may hold what a file wrote: no control character reaches the
+    // terminal as such.
+    out << "\nFAIL " << printable(result.name) << " (" << printable(result.file) << ")\n";
+    for (const auto& failure : result.failures) out << "  " << printable(failure) << '\n';
   }
   out << '\n'
       << results.size() - failed << " passed, " << failed << " failed, " << results.size()

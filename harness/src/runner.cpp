@@ -436,12 +436,14 @@ class Run {
   void teardown() {
     // Client and server are shut down on the io thread, where their handlers run.
     if (client_ || server_) {
-      std::promise<void> done;
-      auto finished = done.get_future();
-      asio::post(io_, [&] {
+      // The promise is shared: when the wait below gives up, the posted work may still run
+      // (until io_ stops) and must not reach a promise that has gone out of scope.
+      auto done = std::make_shared<std::promise<void>>();
+      auto finished = done->get_future();
+      asio::post(io_, [this, done] {
         client_.reset();
         if (server_) server_->stop();
-        done.set_value();
+        done->set_value();
       });
       if (finished.wait_for(teardown_deadline) != std::future_status::ready) {
         fail({scenario_.file, 1, 1}, "client and server did not shut down within 2s");

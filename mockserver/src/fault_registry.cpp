@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
+#include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/units.hpp>
 
 #include "fault.hpp"
@@ -155,7 +156,7 @@ std::string validate(const FaultConfig& config) {
   if (descriptor == nullptr) {
     std::string known;
     for (const auto& name : fault_names()) known += (known.empty() ? "" : ", ") + name;
-    return "unknown fault '" + config.name + "' (expected one of: " + known + ")";
+    return "unknown fault " + quote(config.name, 80, '\'') + " (expected one of: " + known + ")";
   }
   for (const auto& [name, value] : config.parameters) {
     auto spec =
@@ -163,12 +164,12 @@ std::string validate(const FaultConfig& config) {
                      // (A named capture: clang before 16 cannot capture a binding.)
                      [&, &key = name](const detail::ParameterSpec& p) { return p.name == key; });
     if (spec == descriptor->parameters.end()) {
-      return config.name + ": unknown parameter '" + name +
-             "' (expected: " + detail::join_parameter_names(*descriptor) + ")";
+      return config.name + ": unknown parameter " + quote(name, 80, '\'') +
+             " (expected: " + detail::join_parameter_names(*descriptor) + ")";
     }
     if (!detail::value_is_valid(spec->kind, value)) {
-      return config.name + ": parameter '" + name + "' is '" + value + "', expected " +
-             std::string(detail::expectation(spec->kind));
+      return config.name + ": parameter '" + name + "' is " + quote(value, 80, '\'') +
+             ", expected " + std::string(detail::expectation(spec->kind));
     }
   }
   for (const auto& name : descriptor->required) {
@@ -181,7 +182,7 @@ std::string validate(const FaultConfig& config) {
     return config.name + ": target connection and request are numbered from 1";
   }
   if (target.path && (target.path->empty() || target.path->front() != '/')) {
-    return config.name + ": target path '" + *target.path + "' must start with '/'";
+    return config.name + ": target path " + quote(*target.path, 80, '\'') + " must start with '/'";
   }
   if (descriptor->level != FaultLevel::request && (target.request || target.path)) {
     return config.name + ": acts on connections, so it can target a connection but not a " +

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
+#include <tunedhttp/http_syntax.hpp>
 
 #include "fault.hpp"
 
@@ -11,7 +12,7 @@ namespace tunedhttp::mockserver {
 namespace {
 
 [[noreturn]] void fail(const std::string& spec, const std::string& why) {
-  throw std::invalid_argument("bad fault SPEC '" + spec + "': " + why);
+  throw std::invalid_argument("bad fault SPEC " + quote(spec, 80, '\'') + ": " + why);
 }
 
 std::uint64_t parse_target_number(const std::string& spec, const std::string& key,

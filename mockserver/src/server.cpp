@@ -29,6 +29,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/mockserver/server.hpp>
 #include <variant>
 
@@ -63,6 +64,16 @@ constexpr std::chrono::hours forever{24 * 365};
 // How long a filler connection may take to enter the accept queue (loopback: microseconds).
 constexpr int filler_connect_limit_ms = 200;
 constexpr int max_fillers = 4;
+// A generated body (Route::body_size) is written from this many filler bytes at a time, so its
+// size costs no memory.
+constexpr std::size_t generated_piece = 64 * 1024;
+
+/// Throws std::invalid_argument when a route cannot be sent as it is.
+void check_route(const std::string& where, const Route& route) {
+  if (auto problem = route_problem(route); !problem.empty()) {
+    throw std::invalid_argument(where + ": " + problem);
+  }
+}
 
 std::string endpoint_text(const tcp::endpoint& endpoint) {
   std::ostringstream out;
@@ -104,6 +115,14 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
       if (fault.name == "delay_tls_handshake" && !options.tls) {
         throw std::invalid_argument("delay_tls_handshake: needs a TLS server (tls: true, --tls)");
       }
+    }
+    check_route("the default route", options.default_route);
+    for (const auto& [path, route] : options.routes) {
+      if (!is_valid_request_target(path)) {
+        throw std::invalid_argument("route " + quote(path) +
+                                    ": a path has no spaces or control characters");
+      }
+      check_route("route " + quote(path), route);
     }
     if (options.tls) {
       const auto certificate = detail::make_server_certificate();
@@ -458,6 +477,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (error && !closed_) closed_by_peer(error);
   }
 
+  /// Writes `prefix`, `length` generated body bytes and `suffix`, holding at most one piece of
+  /// filler in memory whatever the length.
+  template <typename Stream>
+  awaitable<void> write_generated(Stream& stream, const std::string& prefix, std::size_t length,
+                                  const char* suffix, bool& ok) {
+    static const std::string filler(generated_piece, 'x');
+    ok = true;
+    if (!prefix.empty()) co_await write_text(stream, prefix, ok);
+    while (ok && length > 0) {
+      const std::size_t n = std::min(length, filler.size());
+      auto [error, written] =
+          co_await asio::async_write(stream, asio::buffer(filler.data(), n), as_tuple_awaitable);
+      (void)written;
+      ok = !error && !closed_;
+      if (error && !closed_) closed_by_peer(error);
+      length -= n;
+    }
+    if (ok && *suffix != '\0') co_await write_text(stream, suffix, ok);
+  }
+
   template <typename Stream>
   awaitable<void> serve_requests(Stream& stream) {
     while (!closed_) {
@@ -474,9 +513,28 @@ class Connection : public std::enable_shared_from_this<Connection> {
       http::request_parser<http::string_body> parser;
       parser.body_limit(request_body_limit);
       parser.header_limit(request_header_limit);
-      auto [read_error, header_bytes] =
-          co_await http::async_read_header(stream, buffer_, parser, as_tuple_awaitable);
-      (void)header_bytes;
+      const bool timed = server_->options.header_read_timeout > Clock::duration::zero();
+      if (timed && responses_ > 0 && buffer_.size() == 0) {
+        // A kept connection may idle: the head's time starts with its first byte (Go's rule).
+        const auto watched = co_await watch_by_reading(stream);
+        if (watched == Watched::closed) {
+          closed_by_peer(last_error_);
+          co_return;
+        }
+      }
+      boost::system::error_code read_error;
+      if (timed) {
+        timer_.expires_after(server_->options.header_read_timeout);
+        auto result = co_await (wait_timer() || read_header(stream, parser));
+        if (closed_) co_return;
+        if (result.index() == 0) {
+          co_await close_gracefully("header_read_timeout");
+          co_return;
+        }
+        read_error = std::get<1>(result);
+      } else {
+        read_error = co_await read_header(stream, parser);
+      }
       if (closed_) co_return;
       if (read_error) {
         co_await reject_request(stream, read_error);
@@ -553,6 +611,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
+  template <typename Stream>
+  awaitable<boost::system::error_code> read_header(
+      Stream& stream, http::request_parser<http::string_body>& parser) {
+    auto [error, n] = co_await http::async_read_header(stream, buffer_, parser, as_tuple_awaitable);
+    (void)n;
+    co_return error;
+  }
+
   /// A read error on a request: EOF or reset is the client closing; a bad request gets a status
   /// and the connection is closed.
   template <typename Stream>
@@ -611,12 +677,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                             request.version()};
     header.set(http::field::server, "tunedhttp-mockserver");
     for (const auto& [name, value] : route.headers) header.set(name, value);
-    const std::string body = route.body_size != 0 ? std::string(route.body_size, 'x') : route.body;
+    const bool generated = route.body_size != 0;
+    const std::uint64_t body_length = generated ? route.body_size : route.body.size();
     const bool chunked = route.chunked && request.version() >= 11;
     if (chunked) {
       header.chunked(true);
     } else {
-      header.content_length(body.size());
+      header.content_length(body_length);
     }
     header.keep_alive(keep_alive);
     std::ostringstream header_stream;
@@ -642,25 +709,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_->record(EventKind::response_headers_sent, number_, info.request,
                     std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
 
-    if (request.method() != http::verb::head && !body.empty()) {
-      const std::size_t piece =
-          plan.drip_chunk ? static_cast<std::size_t>(*plan.drip_chunk) : body.size();
-      for (std::size_t offset = 0; offset < body.size(); offset += piece) {
+    if (request.method() != http::verb::head && body_length != 0) {
+      const std::uint64_t piece = plan.drip_chunk ? *plan.drip_chunk : body_length;
+      for (std::uint64_t offset = 0; offset < body_length; offset += piece) {
         if (offset != 0 && plan.drip_chunk) {
           timer_.expires_after(plan.drip_every);
           co_await wait_timer();
           if (closed_) co_return false;
         }
-        const auto data = std::string_view(body).substr(offset, piece);
-        std::string text;
+        const auto length = static_cast<std::size_t>(std::min(piece, body_length - offset));
+        std::string size_line;
         if (chunked) {
           char size[32];
-          std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-          text = size + std::string(data) + "\r\n";
-        } else {
-          text = data;
+          std::snprintf(size, sizeof size, "%zx\r\n", length);
+          size_line = size;
         }
-        co_await write_text(stream, text, ok);
+        if (generated) {
+          co_await write_generated(stream, size_line, length, chunked ? "\r\n" : "", ok);
+        } else {
+          const auto data = std::string_view(route.body).substr(offset, length);
+          co_await write_text(stream, size_line + std::string(data) + (chunked ? "\r\n" : ""), ok);
+        }
         if (!ok) co_return false;
       }
     }
@@ -733,6 +802,16 @@ void ServerCore::shutdown_now() {
   for (auto& [number, weak] : connections) {
     if (auto connection = weak.lock()) connection->abort("server stopped");
   }
+}
+
+std::string route_problem(const Route& route) {
+  if (route.status < 200 || route.status > 599) {
+    return "status " + std::to_string(route.status) + ": a final status is 200 to 599";
+  }
+  for (const auto& [name, value] : route.headers) {
+    if (auto problem = field_problem(name, value); !problem.empty()) return "header: " + problem;
+  }
+  return {};
 }
 
 struct Server::Impl : ServerCore {

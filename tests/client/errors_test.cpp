@@ -103,9 +103,8 @@ TEST_F(Errors, HeadersOverTheLimit) {
 }
 
 TEST(ErrorCategory, EveryValueHasANameAndAMessage) {
-  for (int value = static_cast<int>(errc::connect_timeout);
-       value <= static_cast<int>(errc::client_closed); ++value) {
-    const auto ec = make_error_code(static_cast<errc>(value));
+  for (const errc value : all_errcs) {
+    const auto ec = make_error_code(value);
     EXPECT_STREQ(ec.category().name(), "tunedhttp");
     EXPECT_FALSE(ec.message().empty());
     EXPECT_NE(ec.message(), "unknown tunedhttp error");

@@ -1,7 +1,9 @@
 // The loader accepts the documented format and rejects broken files with file:line:column and
 // what is wrong.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <tunedhttp/harness/loader.hpp>
 
@@ -137,6 +139,55 @@ const BrokenFile broken_files[] = {
     {"not YAML", "steps: [wait: 1ms\n", 2, 1, "not valid YAML"},
     {"expect_timer for a request timer",
      "steps:\n  - expect_timer: {timer: connect, fires_after: 1s}\n", 2, 27, "only idle_conn"},
+    // Bad input that once crashed, hung or was silently taken (issue 19).
+    {"duplicate top-level key", "name: a\nname: b\nsteps: [wait: 1ms]\n", 2, 1,
+     "duplicate key \"name\""},
+    {"duplicate nested key", "client:\n  connect: 1s\n  connect: 2s\nsteps: [wait: 1ms]\n", 3, 3,
+     "duplicate key \"connect\""},
+    {"second document", "steps: [wait: 1ms]\n---\nsteps: [wait: oops]\n", 3, 1,
+     "a second YAML document"},
+    {"wait past the step deadline", "steps:\n  - wait: 2562047h\n", 2, 11,
+     "does not fit in the step deadline of 5s"},
+    {"pending_after past the step deadline",
+     "steps:\n  - request: {}\n    expect: {pending_after: 2562047h}\n", 3, 29,
+     "does not fit in the step deadline"},
+    {"step deadline past the bound", "step_deadline: 2562047h\nsteps: [wait: 1ms]\n", 1, 16,
+     "step_deadline: at most 10m"},
+    {"tolerance past the step deadline", "tolerance: 1h\nsteps: [wait: 1ms]\n", 1, 12,
+     "tolerance: at most the step deadline"},
+    {"parallel past the cap",
+     "steps:\n  - request: {parallel: 1000000}\n    expect: {status: 200}\n", 2, 25,
+     "at most 1000 requests at once"},
+    {"request body past the cap",
+     "steps:\n  - request: {body: 99999GiB}\n    expect: {status: 200}\n", 2, 21,
+     "request.body: at most 64MiB"},
+    {"route body past the cap",
+     "server:\n  routes:\n    /big: {body_size: 17GiB}\nsteps: [wait: 1ms]\n", 3, 23,
+     "body_size: at most 16GiB"},
+    {"route status past 599", "server:\n  routes:\n    /x: {status: 70000}\nsteps: [wait: 1ms]\n",
+     3, 18, "at most 599"},
+    {"route status not final", "server:\n  routes:\n    /x: {status: 101}\nsteps: [wait: 1ms]\n", 3,
+     18, "final status"},
+    {"expect status past 599", "steps:\n  - request: {}\n    expect: {status: 1000}\n", 3, 22,
+     "at most 599"},
+    {"request path with CR LF",
+     "steps:\n  - request: {path: \"/a\\r\\nInj: 1\"}\n    expect: {status: 200}\n", 2, 21,
+     "control characters"},
+    {"route path with a space", "server:\n  routes:\n    \"/a b\": {}\nsteps: [wait: 1ms]\n", 3, 5,
+     "no spaces or control characters"},
+    {"header name with a space",
+     "steps:\n  - request: {headers: {Bad Name: x}}\n    expect: {status: 200}\n", 2, 25,
+     "invalid header field name \"Bad Name\""},
+    {"header value with CR LF",
+     "steps:\n  - request: {headers: {X: \"a\\r\\nInj: 1\"}}\n    expect: {status: 200}\n", 2, 28,
+     "invalid header field value for \"X\""},
+    {"route header value with LF",
+     "server:\n  routes:\n    /x: {headers: {X: \"a\\nb\"}}\nsteps: [wait: 1ms]\n", 3, 23,
+     "invalid header field value for \"X\""},
+    {"fault target path with CR",
+     "server:\n  faults:\n    - hold_headers: {for: 1s}\n      target: {path: \"/a\\r\"}\n"
+     "steps: [wait: 1ms]\n",
+     4, 22, "control characters"},
 };
 
 class LoaderRejects : public testing::TestWithParam<BrokenFile> {};
@@ -159,6 +210,82 @@ TEST_P(LoaderRejects, WithFileLineColumnAndWhatIsWrong) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BrokenFiles, LoaderRejects, testing::ValuesIn(broken_files));
+
+// A file that is nothing but a field, and where the loader must point for it.
+std::string scenario_with_header(const std::string& name, const std::string& value) {
+  return "steps:\n  - request:\n      headers:\n        " + name + ": " + value +
+         "\n    expect: {status: 200}\n";
+}
+
+TEST(Loader, HeaderLongerThanAFieldHoldsIsAnErrorAtItsLine) {
+  // Beast cannot hold it: this once threw std::length_error at run time (rc 1 at f:1:1).
+  const std::string big(70'000, 'a');
+  try {
+    load_scenario_text(scenario_with_header("X", big), "f.yaml");
+    FAIL() << "got a scenario; want a LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(e.where().line, 4) << e.what();
+    EXPECT_NE(e.problem().find("longer than 65533 bytes"), std::string::npos) << e.what();
+    EXPECT_LT(std::string(e.what()).size(), 300u) << "the message must not repeat the field";
+  }
+  // A name that long is not even a YAML key (at most 1024 characters): still its own line.
+  try {
+    load_scenario_text(scenario_with_header(big, "v"), "f.yaml");
+    FAIL() << "got a scenario; want a LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_EQ(e.where().line, 4) << e.what();
+  }
+}
+
+TEST(Loader, DeepNestingSaysSo) {
+  const std::string text = "steps: " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+  try {
+    load_scenario_text(text, "f.yaml");
+    FAIL() << "got a scenario; want a LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_NE(e.problem().find("levels deep"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Loader, FileLargerThanTheCapIsRefusedBeforeParsing) {
+  const std::string text = "steps: [wait: 1ms]\n# " + std::string(max_scenario_file, 'x') + "\n";
+  try {
+    load_scenario_text(text, "f.yaml");
+    FAIL() << "got a scenario; want a LoadError";
+  } catch (const LoadError& e) {
+    EXPECT_NE(e.problem().find("larger than 256 KiB"), std::string::npos) << e.what();
+  }
+}
+
+// What find_scenario_files says about a path, or "" when it found files.
+std::string find_problem(const std::string& path) {
+  try {
+    find_scenario_files({path});
+    return "";
+  } catch (const LoadError& e) {
+    return e.what();
+  }
+}
+
+TEST(Loader, PathsThatAreNotScenariosAreNamedForWhatTheyAre) {
+  const auto folder =
+      std::filesystem::temp_directory_path() / ("tunedhttp-loader-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder / "empty");
+  std::filesystem::create_symlink(folder / "loop", folder / "loop");
+  EXPECT_NE(find_problem((folder / "loop").string()).find("a loop of symbolic links"),
+            std::string::npos)
+      << find_problem((folder / "loop").string());
+  EXPECT_NE(find_problem("/dev/null").find("not a regular file or a folder"), std::string::npos)
+      << find_problem("/dev/null");
+  const std::string empty = (folder / "empty").string();
+  EXPECT_NE(find_problem(empty).find(empty + ":0:0: no scenario files (*.yaml) in this folder"),
+            std::string::npos)
+      << find_problem(empty);
+  EXPECT_NE(find_problem("/nonexistent/folder").find("no such scenario file or folder"),
+            std::string::npos);
+  std::filesystem::remove_all(folder);
+}
 
 TEST(Loader, UnreadableFileIsAnError) {
   try {

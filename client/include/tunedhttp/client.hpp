@@ -46,6 +46,14 @@ struct ClientOptions {
 Request make_request(boost::beast::http::verb method, const std::string& url,
                      std::string body = {});
 
+/// Why `request` cannot be sent, in Go's words (`net/http: invalid header field value for
+/// "X-Note"`), or empty when it can: its method must be an RFC 9110 token, its target an
+/// absolute http(s) URL without spaces or control characters, and every header field a token
+/// name with a value free of control characters (CR and LF included, so no field can add a
+/// line). async_request makes this check and fails, writing nothing: with errc::invalid_url for
+/// the target (as Go's url.Parse does), errc::invalid_request for the method or a field.
+std::string request_problem(const Request& request);
+
 /// An asynchronous HTTP/1.1 client with Go net/http Transport semantics: one dial per new
 /// connection under `connect`, TLS under `tls_handshake`, an exchange under `expect_continue`
 /// and `response_header`, and an idle pool governed by the three pool settings.
@@ -54,8 +62,13 @@ Request make_request(boost::beast::http::verb method, const std::string& url,
 /// on different threads when the executor runs on several.
 class Client {
  public:
-  /// Makes a client whose connections and timers run on `executor`.
+  /// Makes a client whose connections and timers run on `executor`. Never throws for bad
+  /// options: a CA file or PEM that holds no usable certificate is kept as setup_error(), and
+  /// every https request then fails with errc::invalid_tls_options (http requests still work).
   Client(boost::asio::any_io_executor executor, ClientOptions options);
+  /// As above, and sets `ec` to setup_error(), for callers that want to stop at once.
+  Client(boost::asio::any_io_executor executor, ClientOptions options,
+         boost::system::error_code& ec);
   /// Makes a client with these settings, the system CA store and no trace hook.
   explicit Client(boost::asio::any_io_executor executor, Settings settings = {});
   /// Closes idle connections. Requests in flight keep the internals alive and complete as usual.
@@ -67,6 +80,8 @@ class Client {
   ///
   /// Completes when the response body has been read to the end, or on the first error
   /// (a timeout of one of the settings, a network error, a malformed response). A request
+  /// that breaks RFC 9110 fails at once with errc::invalid_request (request_problem() says
+  /// why), with nothing written. A request
   /// that fails on a reused connection before anything was written, or whose method is
   /// idempotent, is retried once on a new connection; timeouts are never retried.
   ///
@@ -103,6 +118,10 @@ class Client {
 
   /// The settings this client was made with.
   const Settings& settings() const;
+
+  /// Why the TLS options could not be used (OpenSSL's reason, e.g. "no certificate or crl
+  /// found" for a file that is not PEM), or success.
+  boost::system::error_code setup_error() const;
 
  private:
   void start_request(

@@ -20,6 +20,18 @@ enum class errc : int {
   response_too_large,        ///< headers or body exceed the client's defensive limits.
   too_many_informational,    ///< more 1xx responses than a sane server sends.
   client_closed,             ///< the client was shut down while the request was pending.
+  invalid_request,           ///< a method, target, header name or value breaks RFC 9110
+                             ///< (request_problem() says which, in Go's words); nothing sent.
+  invalid_tls_options,       ///< the CA file or PEM in TlsOptions holds no usable certificate
+                             ///< (Client::setup_error() has OpenSSL's reason); https only.
+};
+
+/// Every errc value, in declaration order (for tables and tests that must not miss a new one).
+inline constexpr errc all_errcs[] = {
+    errc::connect_timeout,    errc::tls_handshake_timeout, errc::response_header_timeout,
+    errc::invalid_url,        errc::unsupported_scheme,    errc::server_closed_connection,
+    errc::malformed_response, errc::response_too_large,    errc::too_many_informational,
+    errc::client_closed,      errc::invalid_request,       errc::invalid_tls_options,
 };
 
 /// The category of `errc`, named "tunedhttp".

@@ -15,6 +15,20 @@
 
 namespace tunedhttp::harness {
 
+/// Bounds on what a scenario (or `tunedhttp request`) may ask for, checked when it loads: past
+/// them a run would exhaust descriptors or memory before it told anything about the settings.
+/// Requests sent at once by one step (`parallel`), and by `request --parallel`.
+inline constexpr unsigned max_parallel_requests = 1000;
+/// A request body held in memory (`body:` of a request step).
+inline constexpr std::uint64_t max_request_body = 64ull * 1024 * 1024;
+/// A generated response body (`body_size:` of a route); the mock server writes it in pieces.
+inline constexpr std::uint64_t max_route_body = 16ull * 1024 * 1024 * 1024;
+/// The longest a step may be allowed to take (`step_deadline`): a scenario may raise its
+/// deadline up to this, but not remove it, so `tunedhttp run` always ends.
+inline constexpr std::chrono::nanoseconds max_step_deadline = std::chrono::minutes{10};
+/// The largest scenario file read (a scenario is a page of YAML, not a data set).
+inline constexpr std::uint64_t max_scenario_file = 256 * 1024;
+
 /// A place in a scenario file, 1-based, for messages ("file:line:column").
 struct SourceLocation {
   std::string file;

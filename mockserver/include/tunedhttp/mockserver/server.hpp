@@ -32,7 +32,19 @@ struct ServerOptions {
   std::vector<FaultConfig> faults;           ///< faults, applied in order.
   std::map<std::string, Route> routes;       ///< path → answer; others get `default_route`.
   Route default_route;
+  /// How long a client may take to send a request's head (request line and headers), as Go's
+  /// Server.ReadHeaderTimeout: from the connection's start (after TLS) for its first request,
+  /// and from the first byte for the next ones, so a keep-alive connection may idle between
+  /// requests. On expiry the server closes the connection (event `closed_by_server`, detail
+  /// "header_read_timeout"): a slowloris client cannot hold it forever. Faults that hold on
+  /// purpose act after the head is read and are not limited by it. 0 = no limit.
+  std::chrono::nanoseconds header_read_timeout = std::chrono::seconds{30};
 };
+
+/// What is wrong with `route` (a status outside 200-599, a header name that is not a token, a
+/// header value with CR, LF or another control character), naming the field; empty when the
+/// server can send it. The Server constructor refuses routes for which this is not empty.
+std::string route_problem(const Route& route);
 
 /// A mock server on an executor (in-process), answering HTTP/1.1 with keep-alive, honouring
 /// `Expect: 100-continue`, injecting faults and logging every connection's events.
@@ -40,7 +52,8 @@ struct ServerOptions {
 class Server {
  public:
   /// Prepares a server; nothing is bound until start(). Throws std::invalid_argument when a
-  /// fault config is invalid (the message names the fault and the bad parameter).
+  /// fault config is invalid (the message names the fault and the bad parameter) or a route
+  /// cannot be sent as it is (route_problem(): the message names the path and the field).
   Server(boost::asio::any_io_executor executor, ServerOptions options);
   ~Server();
   Server(const Server&) = delete;
