@@ -77,6 +77,12 @@ std::unique_ptr<asio::ssl::context> make_tls_context_or_error(const TlsOptions& 
 
 }  // namespace
 
+static ClientOptions options_with(const Settings& settings) {
+  ClientOptions options;
+  options.settings = settings;
+  return options;
+}
+
 std::string request_problem(const Request& request) {
   if (auto problem = method_problem(request.method_string()); !problem.empty()) return problem;
   if (!is_valid_request_target(request.target())) {
@@ -120,8 +126,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
 // A new connection of our own, counted as a dial when it succeeds.
 asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Url& url,
                                                             detail::Tracer& tracer) {
-  auto dialed = co_await detail::dial(url, options.settings, options.tls, tls_context.get(),
-                                      next_connection++, tracer);
+  auto dialed = co_await detail::dial(url, options, tls_context.get(), next_connection++, tracer);
   if (!dialed.error) pool->count_dial();
   co_return dialed;
 }
@@ -274,7 +279,7 @@ Client::Client(asio::any_io_executor executor, ClientOptions options, error_code
 }
 
 Client::Client(asio::any_io_executor executor, Settings settings)
-    : Client(std::move(executor), ClientOptions{settings, {}, {}}) {}
+    : Client(std::move(executor), options_with(settings)) {}
 
 Client::~Client() { state_->pool->close_all(CloseReason::client_closed); }
 

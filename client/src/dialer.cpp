@@ -1,10 +1,17 @@
 #include "dialer.hpp"
 
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <cctype>
 #include <vector>
 
+#include "dial_plan.hpp"
 #include "keep_alive.hpp"
 #include "with_timeout.hpp"
 
@@ -14,37 +21,180 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
+using Deadline = std::optional<DialClock::time_point>;
 
-// Resolution (skipped for address literals) and one connect attempt per address, in order.
-asio::awaitable<error_code> connect_socket(tcp::socket& socket, const Url& url, Tracer& tracer) {
+/// Set when a dial is over (won, failed or cancelled): its other attempts then start nothing
+/// and trace nothing (their trace hooks may be gone).
+using Abandoned = std::shared_ptr<bool>;
+
+/// "tcp4 127.0.0.1:80" / "tcp6 [::1]:80": the address and family of an attempt, for the trace.
+std::string attempt_text(const tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  const std::string port = std::to_string(endpoint.port());
+  return address.is_v4() ? "tcp4 " + address.to_string() + ":" + port
+                         : "tcp6 [" + address.to_string() + "]:" + port;
+}
+
+/// The overridden addresses of `url` (ClientOptions::resolve), or nullopt when none apply.
+std::optional<std::vector<std::string>> overridden(const Url& url, const ClientOptions& options) {
+  std::string host = url.host;
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const auto& key : {host + ":" + url.port, host}) {
+    if (auto found = options.resolve.find(key); found != options.resolve.end()) {
+      return found->second;
+    }
+  }
+  return std::nullopt;
+}
+
+/// The addresses to dial: the literal, the override, or what the resolver answers.
+asio::awaitable<error_code> resolve(const Url& url, const ClientOptions& options,
+                                    std::vector<tcp::endpoint>& endpoints, Tracer& tracer) {
   error_code ec;
   const auto port = static_cast<unsigned short>(std::stoul(url.port));
-  std::vector<tcp::endpoint> endpoints;
   if (const auto address = asio::ip::make_address(url.host, ec); !ec) {
     endpoints.emplace_back(address, port);
-  } else {
-    tracer.emit(TracePoint::dns_start, {}, url.host);
-    tcp::resolver resolver(co_await asio::this_coro::executor);
-    auto [resolve_error, results] =
-        co_await resolver.async_resolve(url.host, url.port, asio::as_tuple(asio::use_awaitable));
-    tracer.emit(TracePoint::dns_done, resolve_error, url.host);
-    if (resolve_error) co_return resolve_error;
-    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    co_return error_code{};
   }
-  ec = asio::error::host_not_found;
-  for (const auto& endpoint : endpoints) {
+  tracer.emit(TracePoint::dns_start, {}, url.host);
+  if (auto addresses = overridden(url, options)) {
+    for (const auto& text : *addresses) {
+      const auto address = asio::ip::make_address(text, ec);
+      if (ec) break;
+      endpoints.emplace_back(address, port);
+    }
+    if (ec || endpoints.empty()) ec = asio::error::host_not_found;
+    tracer.emit(TracePoint::dns_done, ec, url.host + " (resolve override)");
+    co_return ec;
+  }
+  tcp::resolver resolver(co_await asio::this_coro::executor);
+  auto [resolve_error, results] =
+      co_await resolver.async_resolve(url.host, url.port, asio::as_tuple(asio::use_awaitable));
+  tracer.emit(TracePoint::dns_done, resolve_error, url.host);
+  if (resolve_error) co_return resolve_error;
+  for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+  co_return error_code{};
+}
+
+asio::awaitable<error_code> connect_one(tcp::socket& socket, const tcp::endpoint& endpoint) {
+  auto [ec] = co_await socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
+  co_return ec;
+}
+
+/// Go's dialSerial: the addresses one after another, each under its share of the time left
+/// (partialDeadline); nothing starts once the deadline has passed or the dial is abandoned.
+/// Returns success with `socket` connected, or the first error.
+asio::awaitable<error_code> dial_serial(tcp::socket& socket,
+                                        const std::vector<tcp::endpoint>& addresses,
+                                        Deadline deadline, Abandoned abandoned, Tracer tracer) {
+  error_code first_error;
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    const auto state = co_await asio::this_coro::cancellation_state;
+    if (*abandoned || state.cancelled() != asio::cancellation_type::none) {
+      co_return asio::error::operation_aborted;
+    }
+    bool expired = false;
+    const auto attempt_deadline =
+        partial_deadline(DialClock::now(), deadline, addresses.size() - i, expired);
+    if (expired) co_return first_error ? first_error : make_error_code(errc::connect_timeout);
     error_code ignored;
     socket.close(ignored);
-    const std::string address = tracer.enabled() ? endpoint.address().to_string() : std::string{};
-    tracer.emit(TracePoint::connect_start, {}, address);
-    auto [connect_error] =
-        co_await socket.async_connect(endpoint, asio::as_tuple(asio::use_awaitable));
-    tracer.emit(TracePoint::connect_done, connect_error, address);
-    if (!connect_error) {
-      socket.set_option(tcp::no_delay(true), ignored);
-      co_return error_code{};
+    const std::string text = tracer.enabled() ? attempt_text(addresses[i]) : std::string{};
+    tracer.emit(TracePoint::connect_start, {}, text);
+    error_code ec;
+    if (attempt_deadline) {
+      auto connected = co_await with_deadline(connect_one(socket, addresses[i]), *attempt_deadline);
+      ec = connected ? *connected : make_error_code(errc::connect_timeout);
+    } else {
+      ec = co_await connect_one(socket, addresses[i]);
     }
-    ec = connect_error;
+    if (!*abandoned) tracer.emit(TracePoint::connect_done, ec, text);
+    if (!ec) co_return error_code{};
+    if (!first_error) first_error = ec;
+  }
+  co_return first_error ? first_error : make_error_code(asio::error::host_not_found);
+}
+
+/// The two attempts of a dual-stack dial and how they report.
+struct Race {
+  explicit Race(const asio::any_io_executor& executor)
+      : sockets{tcp::socket(executor), tcp::socket(executor)},
+        fallback_timer(executor),
+        done(executor, 2) {}
+  tcp::socket sockets[2];  ///< [0] primaries, [1] fallbacks
+  asio::steady_timer fallback_timer;
+  asio::experimental::channel<void(error_code, error_code, int)> done;
+};
+
+/// One side of the race: the fallbacks (`which` 1) wait for the fallback timer first.
+asio::awaitable<void> run_racer(std::shared_ptr<Race> race, int which,
+                                std::vector<tcp::endpoint> addresses, Deadline deadline,
+                                Abandoned abandoned, Tracer tracer) {
+  if (which == 1) co_await race->fallback_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  const auto ec =
+      co_await dial_serial(race->sockets[which], addresses, deadline, abandoned, tracer);
+  race->done.try_send(error_code{}, ec, which);
+}
+
+/// Go's dialParallel: the primaries at once, the fallbacks after the fallback delay (or as soon
+/// as the primaries have all failed); the first connection wins and the other attempt is
+/// closed. When both fail, the primaries' error.
+asio::awaitable<error_code> dial_parallel(tcp::socket& socket, const DialPlan& plan,
+                                          Deadline deadline, Tracer& tracer) {
+  auto abandoned = std::make_shared<bool>(false);
+  if (plan.fallbacks.empty()) {
+    auto ec = co_await dial_serial(socket, plan.primaries, deadline, abandoned, tracer);
+    *abandoned = true;
+    co_return ec;
+  }
+  auto executor = co_await asio::this_coro::executor;
+  auto race = std::make_shared<Race>(executor);
+  race->fallback_timer.expires_after(plan.fallback_delay);
+  // (Coroutine functions, not capturing lambdas: a lambda's captures would die with it.)
+  asio::co_spawn(executor, run_racer(race, 0, plan.primaries, deadline, abandoned, tracer),
+                 asio::detached);
+  asio::co_spawn(executor, run_racer(race, 1, plan.fallbacks, deadline, abandoned, tracer),
+                 asio::detached);
+
+  error_code primary_error;
+  int failed = 0;
+  error_code result = asio::error::operation_aborted;
+  for (;;) {
+    auto [channel_error, ec, which] =
+        co_await race->done.async_receive(asio::as_tuple(asio::use_awaitable));
+    if (channel_error) break;  // cancelled: `connect` expired or the caller gave up
+    if (!ec) {
+      socket = std::move(race->sockets[which]);
+      result = {};
+      break;
+    }
+    if (which == 0) {
+      primary_error = ec;
+      race->fallback_timer.cancel();  // the fallbacks start now
+    }
+    if (++failed == 2) {
+      result = primary_error;
+      break;
+    }
+  }
+  *abandoned = true;
+  error_code ignored;
+  race->fallback_timer.cancel();
+  for (auto& loser : race->sockets) loser.close(ignored);
+  co_return result;
+}
+
+asio::awaitable<error_code> connect_socket(tcp::socket& socket, const Url& url,
+                                           const ClientOptions& options, Deadline deadline,
+                                           Tracer& tracer) {
+  std::vector<tcp::endpoint> endpoints;
+  if (auto ec = co_await resolve(url, options, endpoints, tracer)) co_return ec;
+  const auto plan = plan_dial(endpoints, effective_dual_stack_fallback_delay(options.settings));
+  auto ec = co_await dial_parallel(socket, plan, deadline, tracer);
+  if (!ec) {
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
   }
   co_return ec;
 }
@@ -57,19 +207,25 @@ asio::awaitable<error_code> handshake(asio::ssl::stream<tcp::socket&>& stream) {
 
 }  // namespace
 
-asio::awaitable<DialResult> dial(const Url& url, const Settings& settings,
-                                 const TlsOptions& tls_options, asio::ssl::context* tls_context,
-                                 std::uint64_t id, Tracer& tracer) {
+asio::awaitable<DialResult> dial(const Url& url, const ClientOptions& options,
+                                 asio::ssl::context* tls_context, std::uint64_t id,
+                                 Tracer& tracer) {
+  const Settings& settings = options.settings;
   auto connection = std::make_shared<Connection>(co_await asio::this_coro::executor);
   connection->id = id;
   connection->key = url.key();
   tracer.set_connection(id);
 
   tracer.emit(TracePoint::dial_start, {}, url.key());
-  auto connected =
-      co_await with_timeout(connect_socket(connection->socket, url, tracer), settings.connect);
+  // `connect` covers resolution and every attempt; the attempts share what is left of it.
+  Deadline deadline;
+  if (settings.connect > std::chrono::nanoseconds::zero()) {
+    deadline = DialClock::now() + settings.connect;
+  }
+  auto connected = co_await with_timeout(
+      connect_socket(connection->socket, url, options, deadline, tracer), settings.connect);
   error_code ec = connected ? *connected : make_error_code(errc::connect_timeout);
-  if (!ec) ec = apply_keep_alive(connection->socket, effective_conn_keep_alive(settings));
+  if (!ec) ec = apply_keep_alive(connection->socket, effective_keep_alive(settings));
   if (tracer.enabled()) {
     TraceEvent done;
     done.point = TracePoint::dial_done;
@@ -91,7 +247,7 @@ asio::awaitable<DialResult> dial(const Url& url, const Settings& settings,
     if (asio::ip::make_address(url.host, ignored); ignored) {
       SSL_set_tlsext_host_name(connection->tls->native_handle(), url.host.c_str());
     }
-    if (!tls_options.insecure) {
+    if (!options.tls.insecure) {
       connection->tls->set_verify_callback(asio::ssl::host_name_verification(url.host));
     }
     tracer.emit(TracePoint::tls_handshake_start);

@@ -19,9 +19,10 @@ struct DialResult {
   std::shared_ptr<Connection> connection;
 };
 
-/// Dials `url` as connection number `id`. `tls_context` is used for https URLs.
-boost::asio::awaitable<DialResult> dial(const Url& url, const Settings& settings,
-                                        const TlsOptions& tls_options,
+/// Dials `url` as connection number `id` as Go's net.Dialer does (resolution or the resolve
+/// override, dual-stack fallback, each address's share of `connect`), then TLS with
+/// `tls_context` for https URLs.
+boost::asio::awaitable<DialResult> dial(const Url& url, const ClientOptions& options,
                                         boost::asio::ssl::context* tls_context, std::uint64_t id,
                                         Tracer& tracer);
 

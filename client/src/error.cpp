@@ -123,7 +123,10 @@ std::string error_name(const boost::system::error_code& ec) {
        "address_not_available"},
   };
   for (const auto& entry : known) {
-    if (ec == entry.code) return entry.name;
+    // By condition, so EMFILE is named alike from the system and the generic category.
+    if (ec == entry.code || ec.default_error_condition() == entry.code.default_error_condition()) {
+      return entry.name;
+    }
   }
   if (ec.category() == boost::asio::error::get_ssl_category()) {
     if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {

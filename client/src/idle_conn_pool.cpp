@@ -11,12 +11,18 @@ namespace {
 // A connection that is idle must have nothing to say: EOF means the server closed it, and
 // unsolicited bytes on plain HTTP mean it is out of sync. TLS 1.3 servers send session tickets
 // after the handshake, so for TLS only EOF or an error count as dead.
-bool looks_dead(Connection& connection) {
+// Why an idle connection can no longer be used, or nullopt when it still can.
+std::optional<CloseReason> why_dead(Connection& connection) {
   char byte = 0;
   const auto n = ::recv(connection.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;
-  if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-  return !connection.tls;
+  if (n == 0) return CloseReason::server_closed;
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+    // The kernel gave up on keep-alive probes: the peer is gone without a word.
+    return errno == ETIMEDOUT ? CloseReason::dead_peer : CloseReason::server_closed;
+  }
+  if (connection.tls) return std::nullopt;
+  return CloseReason::server_closed;
 }
 
 // Hands a delivery to the waiter on its own executor. Sending directly could resume the
@@ -98,8 +104,8 @@ std::shared_ptr<Connection> IdleConnPool::take_locked(const std::string& key,
                          now - candidate->idle_since >= settings_.idle_conn;
     if (too_old) {
       close_locked(candidate, CloseReason::idle_timeout, closed);
-    } else if (looks_dead(*candidate)) {
-      close_locked(candidate, CloseReason::server_closed, closed);
+    } else if (const auto dead = why_dead(*candidate)) {
+      close_locked(candidate, *dead, closed);
     } else {
       idle_time = now - candidate->idle_since;
       candidate->reused = true;
@@ -282,9 +288,10 @@ void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& c
   {
     std::lock_guard lock(mutex_);
     if (!connection->idle || connection->idle_generation != generation) return;
-    if (!looks_dead(*connection)) return;
+    const auto dead = why_dead(*connection);
+    if (!dead) return;
     remove_idle_locked(connection);
-    close_locked(connection, CloseReason::server_closed, closed);
+    close_locked(connection, *dead, closed);
   }
   report(closed);
 }

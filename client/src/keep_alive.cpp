@@ -17,16 +17,18 @@ boost::system::error_code set_int_option(int fd, int level, int name, int value)
 }  // namespace
 
 boost::system::error_code apply_keep_alive(boost::asio::ip::tcp::socket& socket,
-                                           std::chrono::nanoseconds period) {
+                                           const EffectiveKeepAlive& keep_alive) {
   const int fd = socket.native_handle();
-  if (period < std::chrono::nanoseconds::zero()) {
-    return set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
-  }
-  const auto seconds = std::chrono::ceil<std::chrono::seconds>(period).count();
-  const int whole_seconds = static_cast<int>(std::max<long long>(1, seconds));
+  if (!keep_alive.enabled) return set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 0);
   if (auto ec = set_int_option(fd, SOL_SOCKET, SO_KEEPALIVE, 1)) return ec;
-  if (auto ec = set_int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE, whole_seconds)) return ec;
-  return set_int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL, whole_seconds);
+  const std::pair<int, int> options[] = {{TCP_KEEPIDLE, keep_alive.idle_seconds},
+                                         {TCP_KEEPINTVL, keep_alive.interval_seconds},
+                                         {TCP_KEEPCNT, keep_alive.count}};
+  for (const auto& [name, value] : options) {
+    if (value == 0) continue;
+    if (auto ec = set_int_option(fd, IPPROTO_TCP, name, value)) return ec;
+  }
+  return {};
 }
 
 }  // namespace tunedhttp::detail

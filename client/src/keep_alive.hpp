@@ -3,12 +3,13 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <tunedhttp/settings.hpp>
 
 namespace tunedhttp::detail {
 
-/// Negative `period`: SO_KEEPALIVE off. Otherwise SO_KEEPALIVE on with TCP_KEEPIDLE =
-/// TCP_KEEPINTVL = ceil(period) seconds (at least 1), like Go before 1.23.
+/// SO_KEEPALIVE off, or on with TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT as given (each
+/// left at the OS default when 0): see effective_keep_alive() for Go's rules.
 boost::system::error_code apply_keep_alive(boost::asio::ip::tcp::socket& socket,
-                                           std::chrono::nanoseconds period);
+                                           const EffectiveKeepAlive& keep_alive);
 
 }  // namespace tunedhttp::detail

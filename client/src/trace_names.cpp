@@ -65,6 +65,8 @@ const char* close_reason_name(CloseReason reason) {
       return "error";
     case CloseReason::client_closed:
       return "client_closed";
+    case CloseReason::dead_peer:
+      return "dead_peer";
   }
   return "unknown";
 }

@@ -28,4 +28,16 @@ boost::asio::awaitable<std::optional<T>> with_timeout(boost::asio::awaitable<T> 
   co_return std::nullopt;
 }
 
+/// Runs `operation` until `deadline`: as with_timeout, with an absolute time.
+template <class T>
+boost::asio::awaitable<std::optional<T>> with_deadline(
+    boost::asio::awaitable<T> operation, std::chrono::steady_clock::time_point deadline) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, deadline);
+  auto result = co_await (std::move(operation) ||
+                          timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable)));
+  if (result.index() == 0) co_return std::move(std::get<0>(result));
+  co_return std::nullopt;
+}
+
 }  // namespace tunedhttp::detail

@@ -16,6 +16,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
@@ -79,6 +80,11 @@ struct RequestFlags {
   std::string idle_conn = default_text(Settings{}.idle_conn);
   std::string max_idle_conns = std::to_string(Settings{}.max_all_idle_conns);
   std::string max_host_idle_conns = std::to_string(Settings{}.max_host_idle_conns);
+  std::string dual_stack_fallback_delay = "0s";
+  std::string keep_alive_idle;  // any of the three: Go 1.23's KeepAliveConfig
+  std::string keep_alive_interval;
+  std::string keep_alive_count;
+  std::vector<std::string> resolve;  // HOST:PORT:ADDR[,ADDR...]
   std::string cacert;
   bool insecure = false;
   std::string count = "1";
@@ -204,6 +210,46 @@ std::string check_method(std::string& text) {
   return "bad method " + in_quotes(text) + " (expected a token such as GET, PUT, PATCH)";
 }
 
+/// curl's --resolve HOST:PORT:ADDR[,ADDR...] (IPv6 addresses may be bracketed).
+struct ResolveEntry {
+  std::string key;  ///< "host:port", as ClientOptions::resolve takes it
+  std::vector<std::string> addresses;
+};
+
+std::optional<ResolveEntry> parse_resolve(const std::string& text) {
+  const auto first = text.find(':');
+  if (first == std::string::npos || first == 0) return std::nullopt;
+  const auto second = text.find(':', first + 1);
+  if (second == std::string::npos) return std::nullopt;
+  const std::string host = text.substr(0, first);
+  const std::string port = text.substr(first + 1, second - first - 1);
+  if (!whole_number(port, 1, 65535)) return std::nullopt;
+  ResolveEntry entry;
+  std::string lower = host;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  entry.key = lower + ":" + port;
+  std::stringstream list(text.substr(second + 1));
+  for (std::string address; std::getline(list, address, ',');) {
+    if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+      address = address.substr(1, address.size() - 2);
+    }
+    boost::system::error_code error;
+    boost::asio::ip::make_address(address, error);
+    if (error) return std::nullopt;
+    entry.addresses.push_back(address);
+  }
+  if (entry.addresses.empty()) return std::nullopt;
+  return entry;
+}
+
+std::string check_resolve(std::string& text) {
+  if (parse_resolve(text)) return {};
+  return "bad --resolve " + in_quotes(text) +
+         " (expected HOST:PORT:ADDRESS[,ADDRESS...] with numeric addresses, e.g. "
+         "dual.test:8080:[::1],127.0.0.1)";
+}
+
 /// Everything a run needs, checked: the request every worker sends and the client's options.
 struct RequestPlan {
   Request request;
@@ -299,6 +345,23 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
   settings.expect_continue = duration_of(flags.expect_continue);
   settings.response_header = duration_of(flags.response_header);
   settings.idle_conn = duration_of(flags.idle_conn);
+  settings.dual_stack_fallback_delay = duration_of(flags.dual_stack_fallback_delay);
+  if (!flags.keep_alive_idle.empty() || !flags.keep_alive_interval.empty() ||
+      !flags.keep_alive_count.empty()) {
+    settings.keep_alive.enable = true;
+    if (!flags.keep_alive_idle.empty())
+      settings.keep_alive.idle = duration_of(flags.keep_alive_idle);
+    if (!flags.keep_alive_interval.empty()) {
+      settings.keep_alive.interval = duration_of(flags.keep_alive_interval);
+    }
+    if (!flags.keep_alive_count.empty()) {
+      settings.keep_alive.count = *whole_number(flags.keep_alive_count, -1, 127);
+    }
+  }
+  for (const auto& text : flags.resolve) {
+    auto entry = parse_resolve(text);
+    plan.options.resolve[entry->key] = std::move(entry->addresses);
+  }
   settings.max_all_idle_conns = *whole_number(flags.max_idle_conns, -max_idle_cap, max_idle_cap);
   settings.max_host_idle_conns =
       *whole_number(flags.max_host_idle_conns, -max_idle_cap, max_idle_cap);
@@ -542,7 +605,7 @@ CommandRunner add_request_command(CLI::App& app) {
         ->capture_default_str();
   };
   duration("--connect", flags->connect, "connect: name resolution + TCP connect limit (0: none)");
-  duration("--keep-alive", flags->keep_alive,
+  duration("--conn-keep-alive,--keep-alive", flags->keep_alive,
            "conn_keep_alive: TCP keep-alive period (0: 15s; negative, e.g. --keep-alive=-1s: off)");
   duration("--tls-handshake", flags->tls_handshake, "tls_handshake: TLS handshake limit (0: none)");
   duration("--expect-continue", flags->expect_continue,
@@ -552,7 +615,9 @@ CommandRunner add_request_command(CLI::App& app) {
            "response_header: from the request written to the response headers (0: no limit)");
   duration("--idle-conn", flags->idle_conn,
            "idle_conn: close a connection idle this long (0: never)");
-  request->add_option("--max-idle-conns", flags->max_idle_conns, "max_all_idle_conns (0: no limit)")
+  request
+      ->add_option("--max-all-idle-conns,--max-idle-conns", flags->max_idle_conns,
+                   "max_all_idle_conns (0: no limit)")
       ->check(whole_number_check(-max_idle_cap, max_idle_cap))
       ->type_name("N")
       ->capture_default_str();
@@ -562,6 +627,31 @@ CommandRunner add_request_command(CLI::App& app) {
       ->check(whole_number_check(-max_idle_cap, max_idle_cap))
       ->type_name("N")
       ->capture_default_str();
+  duration("--dual-stack-fallback-delay", flags->dual_stack_fallback_delay,
+           "extension: dual_stack_fallback_delay, Go's Dialer.FallbackDelay: the other address "
+           "family starts this long after the first (0: 300ms; negative: no fallback)");
+  request
+      ->add_option("--keep-alive-idle", flags->keep_alive_idle,
+                   "extension: Go 1.23's KeepAliveConfig.Idle (TCP_KEEPIDLE; 0: 15s; negative: "
+                   "the OS default); any --keep-alive-* replaces --conn-keep-alive")
+      ->check(duration_check)
+      ->type_name("DURATION");
+  request
+      ->add_option("--keep-alive-interval", flags->keep_alive_interval,
+                   "extension: KeepAliveConfig.Interval (TCP_KEEPINTVL; 0: 15s)")
+      ->check(duration_check)
+      ->type_name("DURATION");
+  request
+      ->add_option("--keep-alive-count", flags->keep_alive_count,
+                   "extension: KeepAliveConfig.Count (TCP_KEEPCNT; 0: 9; -1: the OS default)")
+      ->check(whole_number_check(-1, 127))
+      ->type_name("N");
+  request
+      ->add_option("--resolve", flags->resolve,
+                   "HOST:PORT:ADDRESS[,ADDRESS...]: dial these addresses, in order, for HOST:PORT "
+                   "(curl's flag), e.g. dual.test:8080:[::1],127.0.0.1; repeatable")
+      ->check(CLI::Validator(check_resolve, "", "HOST:PORT:ADDR"))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   request->add_option("--cacert", flags->cacert, "PEM file of CAs to trust instead of the system's")
       ->type_name("FILE");
   request->add_flag("-k,--insecure", flags->insecure,

@@ -31,7 +31,7 @@ namespace tunedhttp::program {
 namespace {
 
 struct ServeOptions {
-  std::string listen = "127.0.0.1:0";
+  std::vector<std::string> listen{"127.0.0.1:0"};
   bool tls = false;
   std::vector<std::string> faults;
   bool events = false;
@@ -105,15 +105,25 @@ class TemporaryPemFile {
 
 int run_serve(const ServeOptions& options) {
   namespace mockserver = tunedhttp::mockserver;
-  const auto listen = parse_listen(options.listen);
-  if (!listen) {
-    std::cerr << "tunedhttp serve: bad --listen address " << quote(options.listen, 80, '\'')
-              << " (expected ADDRESS:PORT such as 127.0.0.1:0 or [::1]:8080)\n";
-    return exit_usage;
-  }
+  // Every --listen on one port: the first one's, or one ephemeral port shared by all.
   mockserver::ServerOptions server_options;
-  server_options.listen_address = listen->address;
-  server_options.port = listen->port;
+  for (const auto& text : options.listen) {
+    const auto listen = parse_listen(text);
+    if (!listen) {
+      std::cerr << "tunedhttp serve: bad --listen address " << quote(text, 80, '\'')
+                << " (expected ADDRESS:PORT such as 127.0.0.1:0 or [::1]:8080)\n";
+      return exit_usage;
+    }
+    if (!server_options.listen_addresses.empty() && listen->port != server_options.port) {
+      std::cerr << "tunedhttp serve: --listen " << quote(text, 80, '\'')
+                << ": every --listen takes the same port (or 0 for one ephemeral port)\n";
+      return exit_usage;
+    }
+    server_options.listen_addresses.push_back(listen->address);
+    server_options.port = listen->port;
+  }
+  std::string listen_text;
+  for (const auto& text : options.listen) listen_text += (listen_text.empty() ? "" : ", ") + text;
   server_options.tls = options.tls;
   server_options.header_read_timeout = parse_duration(options.header_read_timeout).value();
   if (auto route = mockserver::response_template(options.respond_with)) {
@@ -152,7 +162,7 @@ int run_serve(const ServeOptions& options) {
     std::cerr << "tunedhttp serve: " << printable(e.what()) << "\n";
     return exit_usage;
   } catch (const boost::system::system_error& e) {
-    std::cerr << "tunedhttp serve: cannot listen on " << quote(options.listen, 80, '\'') << ": "
+    std::cerr << "tunedhttp serve: cannot listen on " << quote(listen_text, 80, '\'') << ": "
               << e.code().message() << "\n";
     return exit_usage;
   }
@@ -194,7 +204,12 @@ CommandRunner add_serve_command(CLI::App& app) {
                                    "Run the fault-injecting mock server until SIGINT, SIGTERM or "
                                    "SIGHUP. Prints the base URL (and, with "
                                    "--tls, the CA's PEM file) on stdout.");
-  serve->add_option("--listen", options->listen, "ADDRESS:PORT to listen on")
+  serve
+      ->add_option("--listen", options->listen,
+                   "ADDRESS:PORT to listen on; repeatable, all on one port (e.g. --listen "
+                   "[::1]:0 --listen 127.0.0.1:0 for a dual-stack host); faults can target one "
+                   "with listener:ADDRESS")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->capture_default_str();
   serve->add_flag("--tls", options->tls,
                   "TLS with a certificate made at start; line 2 of stdout names the CA to trust");
@@ -202,8 +217,9 @@ CommandRunner add_serve_command(CLI::App& app) {
       ->add_option("--fault", options->faults,
                    "a fault SPEC, repeatable: stall-accept[=D], delay-tls-handshake[=D], "
                    "withhold-continue[=D|reply:STATUS], hold-headers[=D], "
-                   "close-after-requests=N, idle-close=D, drip-body=SIZE/D; add ',key:value' "
-                   "for any parameter or a target: connection:N, request:N, path:/p "
+                   "close-after-requests=N, idle-close=D, drip-body=SIZE/D, blackhole"
+                   "[=after-headers|idle:D]; add ',key:value' for any parameter or a target: "
+                   "connection:N, request:N, path:/p, listener:ADDRESS "
                    "(e.g. hold-headers=2s,request:3; see docs/faults.md)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

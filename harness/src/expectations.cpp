@@ -93,6 +93,15 @@ std::vector<std::string> check_outcome(const RequestExpectation& expect,
                                      [&](auto& e) { return trace_point_name(e.point) == name; });
     if (present) failures.push_back("got trace point " + name + "; want none");
   }
+  if (expect.connect_attempts) {
+    const auto attempts = static_cast<std::uint64_t>(
+        std::count_if(outcome.trace.begin(), outcome.trace.end(),
+                      [](auto& e) { return e.point == TracePoint::connect_start; }));
+    if (attempts != *expect.connect_attempts) {
+      failures.push_back("got " + std::to_string(attempts) + " connect attempts; want " +
+                         std::to_string(*expect.connect_attempts));
+    }
+  }
   return failures;
 }
 

@@ -1,6 +1,9 @@
 // The scenario loader: YAML → Scenario, with every key checked (docs/scenarios.md).
+#include <arpa/inet.h>
 #include <yaml-cpp/depthguard.h>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -30,16 +33,14 @@ std::set<std::string> trace_point_names() {
 
 std::set<std::string> close_reason_names() {
   std::set<std::string> names;
-  for (int i = 0; i <= static_cast<int>(CloseReason::client_closed); ++i) {
-    names.emplace(close_reason_name(static_cast<CloseReason>(i)));
-  }
+  for (const auto reason : all_close_reasons) names.emplace(close_reason_name(reason));
   return names;
 }
 
 std::set<std::string> event_kind_names() {
   std::set<std::string> names;
-  for (int i = 0; i <= static_cast<int>(mockserver::EventKind::closed_by_server); ++i) {
-    names.emplace(mockserver::event_kind_name(static_cast<mockserver::EventKind>(i)));
+  for (const auto kind : mockserver::all_event_kinds) {
+    names.emplace(mockserver::event_kind_name(kind));
   }
   return names;
 }
@@ -150,8 +151,33 @@ void reject_duplicate_keys(const YAML::Node& node, const std::string& file) {
   }
 }
 
+// A numeric IP address ("127.0.0.1", "::1"; brackets allowed for IPv6).
+std::string read_address(const YAML::Node& node, const std::string& file, const std::string& what) {
+  std::string text = detail::read_string(node, file, what);
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
+    text = text.substr(1, text.size() - 2);
+  }
+  in6_addr address{};
+  if (::inet_pton(AF_INET, text.c_str(), &address) != 1 &&
+      ::inet_pton(AF_INET6, text.c_str(), &address) != 1) {
+    fail_at(node, file,
+            what + ": expected a numeric IP address such as 127.0.0.1 or ::1, got " + quote(text));
+  }
+  return text;
+}
+
+std::vector<std::string> read_address_list(const YAML::Node& node, const std::string& file,
+                                           const std::string& what) {
+  if (!node.IsSequence() || node.size() == 0) {
+    fail_at(node, file, what + ": expected a non-empty list of numeric IP addresses");
+  }
+  std::vector<std::string> addresses;
+  for (const auto& item : node) addresses.push_back(read_address(item, file, what));
+  return addresses;
+}
+
 mockserver::FaultTarget read_target(const YAML::Node& node, const std::string& file) {
-  Fields fields(node, file, "target", {"connection", "request", "path"});
+  Fields fields(node, file, "target", {"connection", "request", "path", "listener"});
   fields.finish();
   mockserver::FaultTarget target;
   if (auto n = fields.get("connection")) {
@@ -161,6 +187,9 @@ mockserver::FaultTarget read_target(const YAML::Node& node, const std::string& f
     target.request = detail::read_integer(n, file, "target.request", 1);
   }
   if (auto n = fields.get("path")) target.path = read_path(n, file, "target.path");
+  if (auto n = fields.get("listener")) {
+    target.listener = read_address(n, file, "target.listener");
+  }
   return target;
 }
 
@@ -214,10 +243,14 @@ RouteSpec read_route(const YAML::Node& node, const std::string& file, const std:
 }
 
 ServerSpec read_server(const YAML::Node& node, const std::string& file) {
-  Fields fields(node, file, "server", {"tls", "faults", "routes"});
+  Fields fields(node, file, "server", {"tls", "listen", "faults", "routes"});
   fields.finish();
   ServerSpec server;
   if (auto n = fields.get("tls")) server.tls = detail::read_bool(n, file, "server.tls");
+  if (auto n = fields.get("listen")) {
+    server.listen = read_address_list(n, file, "server.listen");
+    if (server.listen.size() > 8) fail_at(n, file, "server.listen: at most 8 addresses");
+  }
   if (auto n = fields.get("faults")) {
     if (!n.IsSequence()) fail_at(n, file, "server.faults: expected a list of faults");
     for (const auto& item : n) server.faults.push_back(read_fault(item, file));
@@ -232,10 +265,57 @@ ServerSpec read_server(const YAML::Node& node, const std::string& file) {
   return server;
 }
 
+// "idle=1s/interval=1s/count=2" for the report's configured column.
+std::string keep_alive_text(const KeepAliveConfig& config) {
+  return "idle=" + format_duration(config.idle) + "/interval=" + format_duration(config.interval) +
+         "/count=" + std::to_string(config.count);
+}
+
+// `keep_alive: {idle: 1s, interval: 1s, count: 2}`: Go 1.23's KeepAliveConfig, enabled.
+KeepAliveConfig read_keep_alive_config(const YAML::Node& node, const std::string& file) {
+  Fields fields(node, file, "client.keep_alive", {"idle", "interval", "count"});
+  fields.finish();
+  KeepAliveConfig config;
+  config.enable = true;
+  if (auto n = fields.get("idle")) {
+    config.idle = detail::read_duration(n, file, "client.keep_alive.idle");
+  }
+  if (auto n = fields.get("interval")) {
+    config.interval = detail::read_duration(n, file, "client.keep_alive.interval");
+  }
+  if (auto n = fields.get("count")) {
+    config.count = static_cast<int>(detail::read_integer(n, file, "client.keep_alive.count", -1));
+    if (config.count > 127) fail_at(n, file, "client.keep_alive.count: at most 127 probes");
+  }
+  return config;
+}
+
+// `resolve: {dual.test: ["::1", 127.0.0.1]}`: names the requests may use, and their addresses.
+std::map<std::string, std::vector<std::string>> read_resolve(const YAML::Node& node,
+                                                             const std::string& file) {
+  if (!node.IsMap())
+    fail_at(node, file, "client.resolve: expected a map of host name to addresses");
+  std::map<std::string, std::vector<std::string>> resolve;
+  for (const auto& entry : node) {
+    const std::string name = detail::read_string(entry.first, file, "client.resolve key");
+    const bool host_name = !name.empty() && name.size() <= 253 &&
+                           std::all_of(name.begin(), name.end(), [](unsigned char c) {
+                             return std::isalnum(c) || c == '-' || c == '.';
+                           });
+    if (!host_name) {
+      fail_at(entry.first, file,
+              "client.resolve: " + quote(name) + " is not a host name (letters, digits, '-', '.')");
+    }
+    resolve[name] = read_address_list(entry.second, file, "client.resolve." + name);
+  }
+  return resolve;
+}
+
 ClientSpec read_client(const YAML::Node& node, const std::string& file) {
   Fields fields(node, file, "client",
                 {"connect", "conn_keep_alive", "tls_handshake", "expect_continue",
-                 "response_header", "idle_conn", "max_all_idle_conns", "max_host_idle_conns"});
+                 "response_header", "idle_conn", "max_all_idle_conns", "max_host_idle_conns",
+                 "dual_stack_fallback_delay", "keep_alive", "resolve"});
   fields.finish();
   ClientSpec client;
   Settings& s = client.settings;
@@ -245,7 +325,8 @@ ClientSpec read_client(const YAML::Node& node, const std::string& file) {
       {"tls_handshake", &s.tls_handshake},
       {"expect_continue", &s.expect_continue},
       {"response_header", &s.response_header},
-      {"idle_conn", &s.idle_conn}};
+      {"idle_conn", &s.idle_conn},
+      {"dual_stack_fallback_delay", &s.dual_stack_fallback_delay}};
   const std::pair<const char*, int*> counts[] = {{"max_all_idle_conns", &s.max_all_idle_conns},
                                                  {"max_host_idle_conns", &s.max_host_idle_conns}};
   // File order for the report's "configured" column.
@@ -263,6 +344,11 @@ ClientSpec read_client(const YAML::Node& node, const std::string& file) {
       client.configured.emplace_back(key, entry.second.Scalar());
     }
   }
+  if (auto n = fields.get("keep_alive")) {
+    s.keep_alive = read_keep_alive_config(n, file);
+    client.configured.emplace_back("keep_alive", keep_alive_text(s.keep_alive));
+  }
+  if (auto n = fields.get("resolve")) client.resolve = read_resolve(n, file);
   return client;
 }
 
@@ -282,11 +368,17 @@ std::optional<Timer> timer_of_error(const std::string& error) {
   return std::nullopt;
 }
 
+// What reading a step needs from the rest of the file.
+struct StepContext {
+  std::chrono::nanoseconds step_deadline;
+  std::set<std::string> host_names;  ///< client.resolve's names
+};
+
 RequestExpectation read_expectation(const YAML::Node& node, const std::string& file,
                                     std::chrono::nanoseconds step_deadline) {
   Fields fields(node, file, "expect",
                 {"status", "error", "pending_after", "timer", "fires_after", "reused", "connection",
-                 "keep_alive", "trace", "no_trace"});
+                 "keep_alive", "trace", "no_trace", "connect_attempts"});
   fields.finish();
   RequestExpectation expect;
   if (auto n = fields.get("status")) expect.status = read_status(n, file, "expect.status");
@@ -334,7 +426,8 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
     if (!expect.timer || *expect.timer == Timer::idle_conn) {
       fail_at(n, file,
               "expect.timer: unknown timer '" + name +
-                  "' (known: connect, tls_handshake, expect_continue, response_header)");
+                  "' (known: connect, tls_handshake, expect_continue, response_header, "
+                  "conn_keep_alive, dual_stack_fallback_delay)");
     }
   }
   if (auto n = fields.get("fires_after")) {
@@ -353,11 +446,14 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
   if (auto n = fields.get("trace")) expect.trace = read_trace_list(n, file, "expect.trace");
   if (auto n = fields.get("no_trace"))
     expect.no_trace = read_trace_list(n, file, "expect.no_trace");
+  if (auto n = fields.get("connect_attempts")) {
+    expect.connect_attempts = detail::read_integer(n, file, "expect.connect_attempts", 0);
+  }
   return expect;
 }
 
 RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
-                         const std::string& file, std::chrono::nanoseconds step_deadline) {
+                         const std::string& file, const StepContext& context) {
   Fields fields(node, file, "request", {"method", "path", "host", "body", "headers", "parallel"});
   fields.finish();
   RequestStep request;
@@ -374,10 +470,12 @@ RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
   if (auto n = fields.get("path")) request.path = read_path(n, file, "request.path");
   if (auto n = fields.get("host")) {
     request.host = detail::read_string(n, file, "request.host");
-    if (request.host != "localhost" && request.host != "127.0.0.1") {
+    if (request.host != "localhost" && request.host != "127.0.0.1" &&
+        context.host_names.count(request.host) == 0) {
       fail_at(n, file,
-              "request.host: the mock server answers as localhost or 127.0.0.1, got '" +
-                  request.host + "'");
+              "request.host: the mock server answers as localhost, 127.0.0.1 or a name of "
+              "client.resolve, got " +
+                  quote(request.host));
     }
   }
   if (auto n = fields.get("body")) {
@@ -394,7 +492,7 @@ RequestStep read_request(const YAML::Node& node, const YAML::Node& expect_node,
     request.parallel = static_cast<unsigned>(parallel);
   }
   if (!expect_node.IsDefined()) fail_at(node, file, "request: missing field 'expect'");
-  request.expect = read_expectation(expect_node, file, step_deadline);
+  request.expect = read_expectation(expect_node, file, context.step_deadline);
   return request;
 }
 
@@ -448,10 +546,13 @@ TimerStep read_timer_step(const YAML::Node& node, const std::string& file) {
   fields.finish();
   TimerStep step;
   const YAML::Node timer = fields.require("timer");
-  if (detail::read_string(timer, file, "expect_timer.timer") != "idle_conn") {
+  const std::string name = detail::read_string(timer, file, "expect_timer.timer");
+  if (name == "conn_keep_alive") {
+    step.timer = Timer::conn_keep_alive;
+  } else if (name != "idle_conn") {
     fail_at(timer, file,
-            "expect_timer.timer: only idle_conn fires without a request (use a request's "
-            "'expect.fires_after' for the others), got '" +
+            "expect_timer.timer: only idle_conn and conn_keep_alive fire without a request (use "
+            "a request's 'expect.fires_after' for the others), got '" +
                 timer.Scalar() + "'");
   }
   step.fires_after =
@@ -462,8 +563,7 @@ TimerStep read_timer_step(const YAML::Node& node, const std::string& file) {
   return step;
 }
 
-Step read_step(const YAML::Node& node, const std::string& file,
-               std::chrono::nanoseconds step_deadline) {
+Step read_step(const YAML::Node& node, const std::string& file, const StepContext& context) {
   Fields fields(node, file, "step",
                 {"request", "expect", "wait", "expect_pool", "expect_server", "expect_timer"});
   fields.finish();
@@ -489,9 +589,9 @@ Step read_step(const YAML::Node& node, const std::string& file,
     fail_at(fields.get("expect"), file, "step: 'expect' belongs to a request step");
   }
   if (kind == "request") {
-    step.kind = read_request(value, fields.get("expect"), file, step_deadline);
+    step.kind = read_request(value, fields.get("expect"), file, context);
   } else if (kind == "wait") {
-    step.kind = WaitStep{read_step_duration(value, file, "wait", step_deadline)};
+    step.kind = WaitStep{read_step_duration(value, file, "wait", context.step_deadline)};
   } else if (kind == "expect_pool") {
     step.kind = read_pool(value, file);
   } else if (kind == "expect_server") {
@@ -571,9 +671,9 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
   if (!steps.IsSequence() || steps.size() == 0) {
     fail_at(steps, file, "steps: expected a non-empty list of steps");
   }
-  for (const auto& item : steps) {
-    scenario.steps.push_back(read_step(item, file, scenario.step_deadline));
-  }
+  StepContext context{scenario.step_deadline, {}};
+  for (const auto& [name, addresses] : scenario.client.resolve) context.host_names.insert(name);
+  for (const auto& item : steps) scenario.steps.push_back(read_step(item, file, context));
   return scenario;
 }
 

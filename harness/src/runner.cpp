@@ -127,6 +127,7 @@ class Run {
     try {
       mockserver::ServerOptions options;
       options.tls = scenario_.server.tls;
+      options.listen_addresses = scenario_.server.listen;
       options.faults = scenario_.server.faults;
       for (const auto& [path, route] : scenario_.server.routes) {
         options.routes[path] = to_route(route);
@@ -138,6 +139,7 @@ class Run {
 
       ClientOptions client_options;
       client_options.settings = scenario_.client.settings;
+      client_options.resolve = scenario_.client.resolve;
       client_options.tls.ca_pem = server_->ca_pem();
       client_options.trace = [recorder = recorder_](const TraceEvent& event) {
         recorder->record(event);
@@ -249,16 +251,16 @@ class Run {
     return true;
   }
 
-  // The server's base URL, under another host name when the step names one.
+  // The server's URL for the step: its first address, or the host name the step names
+  // (localhost, or a name of client.resolve), on the server's port.
   std::string url_for(const RequestStep& request) const {
-    std::string base = base_url_;
-    const std::string numeric = "127.0.0.1";
-    if (!request.host.empty()) {
-      if (auto at = base.find(numeric); at != std::string::npos) {
-        base.replace(at, numeric.size(), request.host);
-      }
+    std::string host = request.host;
+    if (host.empty()) {
+      host = scenario_.server.listen.empty() ? "127.0.0.1" : scenario_.server.listen.front();
+      if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
     }
-    return base + request.path;
+    return std::string(scenario_.server.tls ? "https://" : "http://") + host + ":" +
+           std::to_string(server_->port()) + request.path;
   }
 
   // The firing time of the request's timer, measured from the trace point that starts it.
@@ -269,6 +271,14 @@ class Run {
     const nanoseconds configured = *expect.fires_after;
     if (timer == Timer::expect_continue) {
       measure_expect_continue(configured, outcomes, step_start, where);
+      return;
+    }
+    if (timer == Timer::conn_keep_alive) {
+      measure_dead_peer(configured, outcomes, step_start, where);
+      return;
+    }
+    if (timer == Timer::dual_stack_fallback_delay) {
+      measure_fallback(configured, outcomes, where);
       return;
     }
     const TracePoint start_point = timer == Timer::connect         ? TracePoint::dial_start
@@ -325,6 +335,57 @@ class Run {
       record_timing(detail::judge_timing(Timer::expect_continue, configured, bodies[next++] - start,
                                          tolerance_),
                     where, start, connection);
+    }
+  }
+
+  // conn_keep_alive on a request: from the moment the server's side went dark (its `blackholed`
+  // event; the client's kernel heard from it last just before) to the request's failure.
+  void measure_dead_peer(nanoseconds configured,
+                         const std::vector<detail::RequestOutcome>& outcomes,
+                         Clock::time_point step_start, const SourceLocation& where) {
+    std::optional<Clock::time_point> dark;
+    for (const auto& event : server_->events().snapshot()) {
+      if (event.kind == mockserver::EventKind::blackholed && event.at >= step_start) {
+        dark = event.at;
+        break;
+      }
+    }
+    if (!dark) {
+      fail(where,
+           "the server logged no blackholed event; want the peer to go dark to measure "
+           "conn_keep_alive from");
+      return;
+    }
+    for (const auto& outcome : outcomes) {
+      record_timing(detail::judge_timing(Timer::conn_keep_alive, configured,
+                                         outcome.completed_at - *dark, tolerance_),
+                    where, *dark, 0);
+    }
+  }
+
+  // dual_stack_fallback_delay: from dial_start to the first attempt of the other family.
+  void measure_fallback(nanoseconds configured, const std::vector<detail::RequestOutcome>& outcomes,
+                        const SourceLocation& where) {
+    for (const auto& outcome : outcomes) {
+      const TraceEvent* start = outcome.find(TracePoint::dial_start);
+      const TraceEvent* first = outcome.find(TracePoint::connect_start);
+      const TraceEvent* fallback = nullptr;
+      for (const auto& event : outcome.trace) {
+        if (first && event.point == TracePoint::connect_start &&
+            event.detail.substr(0, 4) != first->detail.substr(0, 4)) {
+          fallback = &event;
+          break;
+        }
+      }
+      if (start == nullptr || fallback == nullptr) {
+        fail(where,
+             "got no connect attempt of the other address family; want one at "
+             "dual_stack_fallback_delay");
+        continue;
+      }
+      record_timing(detail::judge_timing(Timer::dual_stack_fallback_delay, configured,
+                                         fallback->at - start->at, tolerance_),
+                    where, start->at, start->connection);
     }
   }
 
@@ -408,9 +469,18 @@ class Run {
                       format_duration(step.fires_after));
       return true;
     }
-    if (closed.detail != close_reason_name(CloseReason::idle_timeout)) {
+    const auto want_reason = close_reason_name(
+        step.timer == Timer::conn_keep_alive ? CloseReason::dead_peer : CloseReason::idle_timeout);
+    if (closed.detail != want_reason) {
       fail(where, "idle_conn_closed for connection " + std::to_string(client_connection) +
-                      ": got reason '" + closed.detail + "'; want 'idle_timeout'");
+                      ": got reason '" + closed.detail + "'; want '" + want_reason + "'");
+    }
+    if (step.timer == Timer::conn_keep_alive) {
+      // The peer is dark: nothing reaches the server. The client's own close is the firing.
+      record_timing(detail::judge_timing(Timer::conn_keep_alive, step.fires_after,
+                                         closed.at - idle_since, tolerance_),
+                    where, idle_since, client_connection);
+      return true;
     }
     // The server sees the FIN just after the client closes; pair it by time.
     const auto server_deadline = Clock::now() + scaled(std::chrono::seconds{1});

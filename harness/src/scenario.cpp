@@ -18,13 +18,16 @@ const char* timer_name(Timer timer) {
       return "response_header";
     case Timer::idle_conn:
       return "idle_conn";
+    case Timer::conn_keep_alive:
+      return "conn_keep_alive";
+    case Timer::dual_stack_fallback_delay:
+      return "dual_stack_fallback_delay";
   }
   return "?";
 }
 
 std::optional<Timer> parse_timer(const std::string& name) {
-  for (Timer timer : {Timer::connect, Timer::tls_handshake, Timer::expect_continue,
-                      Timer::response_header, Timer::idle_conn}) {
+  for (Timer timer : all_timers) {
     if (name == timer_name(timer)) return timer;
   }
   return std::nullopt;
@@ -42,6 +45,16 @@ std::chrono::nanoseconds configured_duration(Timer timer, const Settings& settin
       return settings.response_header;
     case Timer::idle_conn:
       return settings.idle_conn;
+    case Timer::conn_keep_alive: {
+      // A dead peer is given up on after the idle time and every unanswered probe (Linux's
+      // default count, 9, when the settings leave it to the OS).
+      const auto applied = effective_keep_alive(settings);
+      if (!applied.enabled) return {};
+      const int probes = applied.count > 0 ? applied.count : 9;
+      return std::chrono::seconds{applied.idle_seconds + probes * applied.interval_seconds};
+    }
+    case Timer::dual_stack_fallback_delay:
+      return effective_dual_stack_fallback_delay(settings);
   }
   return {};
 }

@@ -25,6 +25,8 @@ std::string_view event_kind_name(EventKind kind) {
       return "closed_by_peer";
     case EventKind::closed_by_server:
       return "closed_by_server";
+    case EventKind::blackholed:
+      return "blackholed";
   }
   return "unknown";
 }

@@ -29,8 +29,17 @@ struct AcceptPlan {
   std::optional<Wait> stall;  ///< stall the TCP handshake of the next clients for this long.
 };
 
+/// When a black-holed connection goes dark (every packet from the peer dropped from then on).
+enum class GoDark {
+  on_accept,      ///< right after accept: the handshake completed, nothing else ever will.
+  after_request,  ///< once a request's head and body are read: the answer never comes.
+  when_idle,      ///< after `blackhole_idle` between requests: a NAT dropping an idle flow.
+};
+
 /// Decided when a connection is accepted.
 struct ConnectionPlan {
+  std::optional<GoDark> blackhole;
+  Duration blackhole_idle{};  ///< with GoDark::when_idle.
   std::optional<Wait> tls_handshake_delay;
   bool delay_after_client_hello = false;  ///< read the ClientHello first, then delay.
   std::optional<std::uint64_t> close_after_responses;
@@ -56,6 +65,7 @@ struct RequestPlan {
 
 /// What a request looks like to the faults that target it.
 struct RequestInfo {
+  std::string listener;  ///< the address the connection was accepted on
   std::uint64_t connection = 0;
   std::uint64_t request = 0;
   std::string path;
@@ -127,6 +137,7 @@ FaultDescriptor hold_headers_fault();
 FaultDescriptor close_after_requests_fault();
 FaultDescriptor idle_close_fault();
 FaultDescriptor drip_body_fault();
+FaultDescriptor blackhole_fault();
 
 /// A configured fault with its target, as the server holds it.
 struct ActiveFault {

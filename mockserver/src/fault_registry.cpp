@@ -1,4 +1,6 @@
 // The one place faults are registered, and the checks every fault config goes through.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -22,6 +24,12 @@ std::optional<Duration> parse_non_negative_duration(std::string_view text) {
   auto value = parse_duration(text);
   if (!value || value->count() < 0) return std::nullopt;
   return value;
+}
+
+bool is_ip_address(const std::string& text) {
+  in6_addr address{};
+  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), &address) == 1;
 }
 
 std::optional<bool> parse_boolean(std::string_view text) {
@@ -117,9 +125,14 @@ std::optional<unsigned> Parameters::status(const std::string& name) const {
 const std::vector<FaultDescriptor>& fault_descriptors() {
   // Registration: one line per fault.
   static const std::vector<FaultDescriptor> descriptors{
-      stall_accept_fault(), delay_tls_handshake_fault(),  withhold_continue_fault(),
-      hold_headers_fault(), close_after_requests_fault(), idle_close_fault(),
+      stall_accept_fault(),
+      delay_tls_handshake_fault(),
+      withhold_continue_fault(),
+      hold_headers_fault(),
+      close_after_requests_fault(),
+      idle_close_fault(),
       drip_body_fault(),
+      blackhole_fault(),
   };
   return descriptors;
 }
@@ -183,6 +196,10 @@ std::string validate(const FaultConfig& config) {
   }
   if (target.path && (target.path->empty() || target.path->front() != '/')) {
     return config.name + ": target path " + quote(*target.path, 80, '\'') + " must start with '/'";
+  }
+  if (target.listener && !detail::is_ip_address(*target.listener)) {
+    return config.name + ": target listener " + quote(*target.listener, 80, '\'') +
+           " is not an IP address such as 127.0.0.1 or ::1";
   }
   if (descriptor->level != FaultLevel::request && (target.request || target.path)) {
     return config.name + ": acts on connections, so it can target a connection but not a " +

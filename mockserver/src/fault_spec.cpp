@@ -63,6 +63,10 @@ FaultConfig parse_fault_spec(const std::string& spec) {
           config.target.request = parse_target_number(spec, key, value);
         } else if (key == "path") {
           config.target.path = value;
+        } else if (key == "listener") {
+          // "[::1]" or "::1" alike: the brackets only keep the colons apart in a URL.
+          const bool bracketed = value.size() >= 2 && value.front() == '[' && value.back() == ']';
+          config.target.listener = bracketed ? value.substr(1, value.size() - 2) : value;
         } else {
           config.parameters[key] = value;
         }

@@ -1,5 +1,6 @@
 // The mock server: an accept loop and one coroutine per connection, all on one strand, carrying
 // out the plans the faults (src/faults/) shape at each point of a connection's life.
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -24,6 +26,7 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
@@ -81,7 +84,15 @@ std::string endpoint_text(const tcp::endpoint& endpoint) {
   return out.str();
 }
 
+bool listener_matches(const FaultTarget& target, const std::string& listener) {
+  if (!target.listener) return true;
+  boost::system::error_code error;
+  const auto wanted = asio::ip::make_address(*target.listener, error);
+  return !error && wanted.to_string() == listener;
+}
+
 bool target_matches(const FaultTarget& target, const detail::RequestInfo& info) {
+  if (!listener_matches(target, info.listener)) return false;
   if (target.connection && *target.connection != info.connection) return false;
   if (target.request && *target.request != info.request) return false;
   if (target.path && *target.path != info.path) return false;
@@ -101,16 +112,30 @@ bool accept_queue_full(int listener) {
 
 class Connection;
 
+/// One listening address: its acceptor and its own accept-queue stall (stall_accept).
+struct Listener {
+  Listener(const asio::strand<asio::any_io_executor>& strand, std::string address_in,
+           std::size_t fault_count)
+      : address(std::move(address_in)),
+        acceptor(strand),
+        stall_timer(strand),
+        accept_fault_done(fault_count, false) {}
+  std::string address;  ///< numeric, as make_address().to_string() writes it
+  tcp::acceptor acceptor;
+  asio::steady_timer stall_timer;
+  std::optional<detail::Wait> pending_stall;
+  std::vector<tcp::socket> fillers;
+  std::set<unsigned short> filler_ports;  // to recognise the fillers' server sides
+  std::vector<bool> accept_fault_done;
+};
+
 /// The server's state; Server::Impl is this (the name Server::Impl is private).
 
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
   ServerCore(asio::any_io_executor executor, ServerOptions server_options)
       : strand(asio::make_strand(executor)),
         options(std::move(server_options)),
-        faults(detail::make_faults(options.faults)),
-        accept_fault_done(faults.size(), false),
-        acceptor(strand),
-        stall_timer(strand) {
+        faults(detail::make_faults(options.faults)) {
     for (const auto& fault : faults) {
       if (fault.name == "delay_tls_handshake" && !options.tls) {
         throw std::invalid_argument("delay_tls_handshake: needs a TLS server (tls: true, --tls)");
@@ -141,22 +166,25 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   // --- plans: ask the faults that target this point ---
 
-  detail::AcceptPlan plan_accept(std::uint64_t next_connection) {
+  detail::AcceptPlan plan_accept(Listener& listener, std::uint64_t next_connection) {
     detail::AcceptPlan plan;
     for (std::size_t i = 0; i < faults.size(); ++i) {
       const auto& fault = faults[i];
-      if (fault.level != detail::FaultLevel::accept || accept_fault_done[i]) continue;
+      if (fault.level != detail::FaultLevel::accept || listener.accept_fault_done[i]) continue;
+      if (!listener_matches(fault.target, listener.address)) continue;
       if (fault.target.connection && *fault.target.connection != next_connection) continue;
       fault.fault->shape_accept(plan);
-      accept_fault_done[i] = true;  // an accept fault acts once
+      listener.accept_fault_done[i] = true;  // an accept fault acts once per listener
     }
     return plan;
   }
 
-  detail::ConnectionPlan plan_connection(std::uint64_t connection) const {
+  detail::ConnectionPlan plan_connection(std::uint64_t connection,
+                                         const std::string& listener) const {
     detail::ConnectionPlan plan;
     for (const auto& fault : faults) {
       if (fault.level != detail::FaultLevel::connection) continue;
+      if (!listener_matches(fault.target, listener)) continue;
       if (fault.target.connection && *fault.target.connection != connection) continue;
       fault.fault->shape_connection(plan);
     }
@@ -180,36 +208,39 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   // --- accepting ---
 
-  bool has_stall_accept() const {
+  bool has_stall_accept(const Listener& listener) const {
     for (const auto& fault : faults) {
-      if (fault.level == detail::FaultLevel::accept) return true;
+      if (fault.level == detail::FaultLevel::accept &&
+          listener_matches(fault.target, listener.address)) {
+        return true;
+      }
     }
     return false;
   }
 
-  /// Checks the plan for the next connection; when it stalls, fills the accept queue now, before
-  /// the caller lets anything else happen, so that no client can slip in first.
-  void prepare_next_accept() {
-    auto plan = plan_accept(accepted + 1);
+  /// Checks the plan for the listener's next connection; when it stalls, fills the accept queue
+  /// now, before the caller lets anything else happen, so that no client can slip in first.
+  void prepare_next_accept(Listener& listener) {
+    auto plan = plan_accept(listener, accepted + 1);
     if (!plan.stall) return;
-    fill_accept_queue();
-    pending_stall = plan.stall;
+    fill_accept_queue(listener);
+    listener.pending_stall = plan.stall;
   }
 
   /// Connects the server's own filler connections until the kernel's accept queue is full (with
   /// backlog 0, Linux holds one connection), so further SYNs are dropped. Blocks for at most
   /// filler_connect_limit_ms per filler; loopback connects complete in microseconds.
-  void fill_accept_queue() {
+  void fill_accept_queue(Listener& listener) {
     boost::system::error_code ignored;
-    acceptor.listen(0, ignored);
-    auto target = acceptor.local_endpoint();
+    listener.acceptor.listen(0, ignored);
+    auto target = listener.acceptor.local_endpoint();
     if (target.address().is_unspecified()) {
       target.address(target.address().is_v6()
                          ? asio::ip::address(asio::ip::address_v6::loopback())
                          : asio::ip::address(asio::ip::address_v4::loopback()));
     }
-    const int listener = acceptor.native_handle();
-    for (int i = 0; i < max_fillers && !accept_queue_full(listener); ++i) {
+    const int listening = listener.acceptor.native_handle();
+    for (int i = 0; i < max_fillers && !accept_queue_full(listening); ++i) {
       tcp::socket filler(strand);
       boost::system::error_code error;
       filler.open(target.protocol(), error);
@@ -224,22 +255,22 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
         }
       }
       auto local = filler.local_endpoint(error);
-      if (!error) filler_ports.insert(local.port());
-      fillers.push_back(std::move(filler));
+      if (!error) listener.filler_ports.insert(local.port());
+      listener.fillers.push_back(std::move(filler));
     }
   }
 
-  void release_accept_queue() {
-    for (auto& filler : fillers) {
+  void release_accept_queue(Listener& listener) {
+    for (auto& filler : listener.fillers) {
       boost::system::error_code ignored;
       filler.close(ignored);
     }
-    fillers.clear();
+    listener.fillers.clear();
     boost::system::error_code ignored;
-    acceptor.listen(tcp::acceptor::max_listen_connections, ignored);
+    listener.acceptor.listen(tcp::acceptor::max_listen_connections, ignored);
   }
 
-  awaitable<void> accept_loop();
+  awaitable<void> accept_loop(Listener& listener);
 
   void shutdown_now();
 
@@ -253,13 +284,8 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::atomic<bool> stopping{false};
   std::atomic<Clock::rep> started{0};
 
-  // Strand only from here on.
-  std::vector<bool> accept_fault_done;
-  tcp::acceptor acceptor;
-  asio::steady_timer stall_timer;
-  std::optional<detail::Wait> pending_stall;
-  std::vector<tcp::socket> fillers;
-  std::set<unsigned short> filler_ports;  // to recognise the fillers' server sides
+  // Strand only from here on (the listeners are made by start(), before any handler runs).
+  std::vector<std::unique_ptr<Listener>> listeners;
   std::uint64_t accepted = 0;
   std::uint64_t requests = 0;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections;
@@ -268,16 +294,23 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 /// One accepted connection and the coroutine that serves it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<ServerCore> server, std::uint64_t number, tcp::socket socket)
+  Connection(std::shared_ptr<ServerCore> server, std::uint64_t number, tcp::socket socket,
+             std::string listener)
       : server_(std::move(server)),
         number_(number),
+        listener_(std::move(listener)),
         socket_(std::move(socket)),
         timer_(server_->strand),
-        plan_(server_->plan_connection(number)) {}
+        plan_(server_->plan_connection(number, listener_)) {}
 
   awaitable<void> run() {
     server_->record(EventKind::accepted, number_, 0,
                     endpoint_text(socket_.remote_endpoint(ignored_)));
+    if (plan_.blackhole == detail::GoDark::on_accept) {
+      co_await go_dark();
+      close_now();
+      co_return;
+    }
     // (No co_await inside conditions: GCC 12 miscompiles some of those.)
     bool ready = true;
     if (server_->tls_context) ready = co_await tls_handshake();
@@ -398,6 +431,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
     co_return end == StallEnd::elapsed;
   }
 
+  /// The connection goes dark (blackhole): a one-instruction classic BPF filter (`ret #0`) on
+  /// the socket makes the kernel drop every packet from the peer before TCP sees it, so nothing
+  /// is acknowledged and no FIN or RST goes back. Then nothing happens until stop() aborts the
+  /// connection, which still closes and logs it.
+  awaitable<void> go_dark() {
+    sock_filter drop_everything[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+    sock_fprog program{1, drop_everything};
+    if (::setsockopt(lowest().native_handle(), SOL_SOCKET, SO_ATTACH_FILTER, &program,
+                     sizeof program) != 0) {
+      closed_ = true;
+      server_->record(
+          EventKind::closed_by_server, number_, 0,
+          std::string("blackhole: cannot attach the socket filter: ") + std::strerror(errno));
+      co_return;
+    }
+    server_->record(EventKind::blackholed, number_, 0, "");
+    timer_.expires_at(Clock::time_point::max());
+    co_await wait_timer();
+  }
+
   /// Returns false when the connection is over.
   awaitable<bool> tls_handshake() {
     tls_.emplace(std::move(socket_), *server_->tls_context);
@@ -500,7 +553,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<void> serve_requests(Stream& stream) {
     while (!closed_) {
-      // Idle: between requests (or before the first). The server's own idle limit, if any.
+      // Idle: between requests (or before the first). A NAT that drops idle flows, if any.
+      if (plan_.blackhole == detail::GoDark::when_idle && buffer_.size() == 0) {
+        timer_.expires_after(plan_.blackhole_idle);
+        const auto end = co_await stall([&] { return watch_by_reading(stream); });
+        if (end == StallEnd::closed) co_return;
+        if (end == StallEnd::elapsed) {
+          co_await go_dark();
+          co_return;
+        }
+      }
+      // The server's own idle limit, if any.
       if (plan_.idle_close && buffer_.size() == 0) {
         timer_.expires_after(*plan_.idle_close);
         const auto end = co_await stall([&] { return watch_by_reading(stream); });
@@ -542,6 +605,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       }
       const auto& request = parser.get();
       detail::RequestInfo info;
+      info.listener = listener_;
       info.connection = number_;
       info.request = ++server_->requests;
       const std::string_view target = request.target();
@@ -597,6 +661,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
                         std::to_string(parser.get().body().size()) + " bytes");
       }
 
+      if (plan_.blackhole == detail::GoDark::after_request) {
+        co_await go_dark();
+        co_return;
+      }
       const bool keep_alive = co_await respond(stream, info, plan, parser.get());
       if (closed_) co_return;
       ++responses_;
@@ -744,7 +812,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::shared_ptr<ServerCore> server_;
   std::uint64_t number_;
-  tcp::socket socket_;  // moved into tls_ for TLS
+  std::string listener_;  // the address it was accepted on
+  tcp::socket socket_;    // moved into tls_ for TLS
   std::optional<ssl::stream<tcp::socket>> tls_;
   asio::steady_timer timer_;  // the one timer of this connection's current wait
   detail::ConnectionPlan plan_;
@@ -755,36 +824,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::system::error_code ignored_;
 };
 
-awaitable<void> ServerCore::accept_loop() {
+awaitable<void> ServerCore::accept_loop(Listener& listener) {
   auto self = shared_from_this();
   while (!stopping) {
-    if (pending_stall) {
-      stall_timer.expires_after(pending_stall->duration ? *pending_stall->duration
-                                                        : Clock::duration(forever));
-      pending_stall.reset();
-      co_await stall_timer.async_wait(as_tuple_awaitable);
-      release_accept_queue();
+    if (listener.pending_stall) {
+      listener.stall_timer.expires_after(listener.pending_stall->duration
+                                             ? *listener.pending_stall->duration
+                                             : Clock::duration(forever));
+      listener.pending_stall.reset();
+      co_await listener.stall_timer.async_wait(as_tuple_awaitable);
+      release_accept_queue(listener);
       if (stopping) break;
     }
-    auto [error, socket] = co_await acceptor.async_accept(as_tuple_awaitable);
-    if (stopping || error == asio::error::operation_aborted || !acceptor.is_open()) break;
+    auto [error, socket] = co_await listener.acceptor.async_accept(as_tuple_awaitable);
+    if (stopping || error == asio::error::operation_aborted || !listener.acceptor.is_open()) break;
     if (error) {
       // Out of descriptors or an aborted handshake: try again a little later.
-      stall_timer.expires_after(std::chrono::milliseconds(10));
-      co_await stall_timer.async_wait(as_tuple_awaitable);
+      listener.stall_timer.expires_after(std::chrono::milliseconds(10));
+      co_await listener.stall_timer.async_wait(as_tuple_awaitable);
       continue;
     }
     boost::system::error_code endpoint_error;
     const auto remote = socket.remote_endpoint(endpoint_error);
-    if (!endpoint_error && filler_ports.erase(remote.port()) > 0) continue;  // our own filler
+    if (!endpoint_error && listener.filler_ports.erase(remote.port()) > 0) continue;  // a filler
 
     // Responses go out as headers then body: without this, Nagle holds the body until the
     // client's delayed ACK (~40 ms per request on a kept connection).
     socket.set_option(tcp::no_delay(true), endpoint_error);
     const std::uint64_t number = ++accepted;
     // Before the next client can slip in: stall the next accept if a fault says so.
-    prepare_next_accept();
-    auto connection = std::make_shared<Connection>(self, number, std::move(socket));
+    prepare_next_accept(listener);
+    auto connection =
+        std::make_shared<Connection>(self, number, std::move(socket), listener.address);
     connections[number] = connection;
     asio::co_spawn(strand, connection->run(), [self, number, connection](std::exception_ptr) {
       self->connections.erase(number);
@@ -795,10 +866,12 @@ awaitable<void> ServerCore::accept_loop() {
 void ServerCore::shutdown_now() {
   stopping = true;
   boost::system::error_code ignored;
-  acceptor.close(ignored);
-  stall_timer.cancel();
-  for (auto& filler : fillers) filler.close(ignored);
-  fillers.clear();
+  for (auto& listener : listeners) {
+    listener->acceptor.close(ignored);
+    listener->stall_timer.cancel();
+    for (auto& filler : listener->fillers) filler.close(ignored);
+    listener->fillers.clear();
+  }
   for (auto& [number, weak] : connections) {
     if (auto connection = weak.lock()) connection->abort("server stopped");
   }
@@ -823,18 +896,48 @@ Server::Server(boost::asio::any_io_executor executor, ServerOptions options)
 
 Server::~Server() { stop(); }
 
+std::vector<std::string> ServerOptions::addresses() const {
+  return listen_addresses.empty() ? std::vector<std::string>{listen_address} : listen_addresses;
+}
+
 void Server::start() {
   auto& impl = *impl_;
-  const auto address = asio::ip::make_address(impl.options.listen_address);
-  const tcp::endpoint endpoint{address, impl.options.port};
-  impl.acceptor.open(endpoint.protocol());
-  impl.acceptor.set_option(tcp::acceptor::reuse_address(true));
-  impl.acceptor.bind(endpoint);
-  impl.acceptor.listen(impl.has_stall_accept() ? 0 : tcp::acceptor::max_listen_connections);
-  impl.bound_port = impl.acceptor.local_endpoint().port();
+  const auto addresses = impl.options.addresses();
+  // Every listener on one port: the first one's (ephemeral unless given); when another address
+  // has that port taken already, all start again on a new one.
+  constexpr int attempts = 20;
+  for (int attempt = 1;; ++attempt) {
+    impl.listeners.clear();
+    unsigned short port = impl.options.port;
+    boost::system::error_code error;
+    for (const auto& text : addresses) {
+      const auto address = asio::ip::make_address(text);  // throws on a bad address
+      auto listener =
+          std::make_unique<Listener>(impl.strand, address.to_string(), impl.faults.size());
+      const tcp::endpoint endpoint{address, port};
+      listener->acceptor.open(endpoint.protocol());
+      listener->acceptor.set_option(tcp::acceptor::reuse_address(true));
+      if (address.is_v6()) listener->acceptor.set_option(asio::ip::v6_only(true));
+      listener->acceptor.bind(endpoint, error);
+      if (error) break;
+      port = listener->acceptor.local_endpoint().port();
+      impl.listeners.push_back(std::move(listener));
+    }
+    if (!error) break;
+    const bool retry = error == asio::error::address_in_use && impl.options.port == 0 &&
+                       !impl.listeners.empty() && attempt < attempts;
+    if (!retry) throw boost::system::system_error(error, "bind");
+  }
+  for (auto& listener : impl.listeners) {
+    listener->acceptor.listen(
+        impl.has_stall_accept(*listener) ? 0 : tcp::acceptor::max_listen_connections);
+  }
+  impl.bound_port = impl.listeners.front()->acceptor.local_endpoint().port();
   impl.started = Clock::now().time_since_epoch().count();
-  impl.prepare_next_accept();
-  asio::co_spawn(impl.strand, impl.accept_loop(), asio::detached);
+  for (auto& listener : impl.listeners) {
+    impl.prepare_next_accept(*listener);
+    asio::co_spawn(impl.strand, impl.accept_loop(*listener), asio::detached);
+  }
 }
 
 void Server::stop() {
@@ -845,7 +948,7 @@ void Server::stop() {
 unsigned short Server::port() const { return impl_->bound_port; }
 
 std::string Server::base_url() const {
-  std::string host = impl_->options.listen_address;
+  std::string host = impl_->options.addresses().front();
   if (host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";

@@ -115,6 +115,17 @@ TEST(ErrorCategory, EveryValueHasANameAndAMessage) {
   EXPECT_EQ(error_name({}), "");
 }
 
+TEST(ErrorCategory, SystemErrorsUsersMeetHaveNames) {
+  // Out of descriptors was once reported as "system:24".
+  using boost::system::errc::make_error_code;
+  EXPECT_EQ(error_name(make_error_code(boost::system::errc::too_many_files_open)),
+            "too_many_open_files");
+  EXPECT_EQ(error_name(make_error_code(boost::system::errc::too_many_files_open_in_system)),
+            "too_many_open_files");
+  EXPECT_EQ(error_name(make_error_code(boost::system::errc::address_not_available)),
+            "address_not_available");
+}
+
 TEST(ErrorCategory, OnlyTimeoutsAreTimedOut) {
   EXPECT_EQ(make_error_code(errc::connect_timeout), boost::system::errc::timed_out);
   EXPECT_EQ(make_error_code(errc::tls_handshake_timeout), boost::system::errc::timed_out);

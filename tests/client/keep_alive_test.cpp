@@ -90,3 +90,64 @@ TEST(ConnKeepAlive, DefaultIsThirtySeconds) {
 
 }  // namespace
 }  // namespace tunedhttp::testing
+
+namespace tunedhttp::testing {
+namespace {
+
+// Go 1.23's KeepAliveConfig, and the rules of both shapes as plain values (no socket).
+TEST(KeepAliveConfig, GoRulesForEveryField) {
+  Settings settings;
+  settings.conn_keep_alive = 5s;
+  auto applied = effective_keep_alive(settings);
+  EXPECT_TRUE(applied.enabled);
+  EXPECT_EQ(applied.idle_seconds, 5);
+  EXPECT_EQ(applied.interval_seconds, 5);
+  EXPECT_EQ(applied.count, 0) << "Go up to 1.22 leaves the count to the kernel";
+
+  settings.keep_alive.enable = true;  // conn_keep_alive is then ignored, as in Go 1.23
+  applied = effective_keep_alive(settings);
+  EXPECT_EQ(applied.idle_seconds, 15) << "0 = 15s";
+  EXPECT_EQ(applied.interval_seconds, 15) << "0 = 15s";
+  EXPECT_EQ(applied.count, 9) << "0 = 9";
+
+  settings.keep_alive = {true, 1500ms, -1s, -1};
+  applied = effective_keep_alive(settings);
+  EXPECT_EQ(applied.idle_seconds, 2) << "rounded up to whole seconds";
+  EXPECT_EQ(applied.interval_seconds, 0) << "negative = the OS default";
+  EXPECT_EQ(applied.count, 0) << "negative = the OS default";
+
+  settings.keep_alive = {};
+  settings.conn_keep_alive = -1s;
+  EXPECT_FALSE(effective_keep_alive(settings).enabled);
+}
+
+TEST(KeepAliveConfig, SetsIdleIntervalAndCountOnTheSocket) {
+  Settings settings;
+  settings.keep_alive = {true, 2s, 3s, 4};
+  ScriptedServer server([](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write(ok_response("ok"));
+  });
+  ClientFixture fixture(settings);
+  int idle = -1, interval = -1, count = -1;
+  TraceHook hook = [&](const TraceEvent& event) {
+    if (event.point != TracePoint::got_conn || event.socket < 0) return;
+    socklen_t size = sizeof(int);
+    ::getsockopt(event.socket, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &size);
+    size = sizeof(int);
+    ::getsockopt(event.socket, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &size);
+    size = sizeof(int);
+    ::getsockopt(event.socket, IPPROTO_TCP, TCP_KEEPCNT, &count, &size);
+  };
+  std::optional<boost::system::error_code> error;
+  fixture.client().async_request(get(server.url()), hook,
+                                 [&](boost::system::error_code e, Response) { error = e; });
+  fixture.run_until([&] { return error.has_value(); }, 5000ms);
+  ASSERT_TRUE(error && !*error);
+  EXPECT_EQ(idle, 2);
+  EXPECT_EQ(interval, 3);
+  EXPECT_EQ(count, 4);
+}
+
+}  // namespace
+}  // namespace tunedhttp::testing

@@ -80,6 +80,34 @@ steps:
   EXPECT_EQ(std::get<TimerStep>(s.steps[4].kind).fires_after, std::chrono::milliseconds{300});
 }
 
+TEST(Loader, ReadsTheDialAndKeepAliveExtensions) {
+  const Scenario s = load_scenario_text(R"(server:
+  listen: ["::1", 127.0.0.1]
+  faults:
+    - blackhole: {idle: 2s}
+      target: {listener: "[::1]"}
+client:
+  dual_stack_fallback_delay: -1s
+  keep_alive: {idle: 1s, interval: 2s, count: 3}
+  resolve: {dual.test: ["::1", 127.0.0.1]}
+steps:
+  - request: {host: dual.test}
+    expect: {status: 200, connect_attempts: 1}
+  - expect_timer: {timer: conn_keep_alive, fires_after: 10s}
+)",
+                                        "f.yaml");
+  EXPECT_EQ(s.server.listen, (std::vector<std::string>{"::1", "127.0.0.1"}));
+  EXPECT_EQ(s.server.faults.at(0).target.listener, "::1");
+  EXPECT_EQ(s.client.settings.dual_stack_fallback_delay, -std::chrono::seconds{1});
+  EXPECT_TRUE(s.client.settings.keep_alive.enable);
+  EXPECT_EQ(s.client.settings.keep_alive.interval, std::chrono::seconds{2});
+  EXPECT_EQ(s.client.settings.keep_alive.count, 3);
+  EXPECT_EQ(s.client.resolve.at("dual.test").size(), 2u);
+  EXPECT_EQ(std::get<RequestStep>(s.steps[0].kind).host, "dual.test");
+  EXPECT_EQ(std::get<RequestStep>(s.steps[0].kind).expect.connect_attempts, 1u);
+  EXPECT_EQ(std::get<TimerStep>(s.steps[1].kind).timer, Timer::conn_keep_alive);
+}
+
 TEST(Loader, NameDefaultsToFolderAndStem) {
   const Scenario s =
       load_scenario_text("steps:\n  - wait: 1ms\n", "scenarios/idle_conn/fires.yaml");
@@ -184,6 +212,13 @@ const BrokenFile broken_files[] = {
     {"route header value with LF",
      "server:\n  routes:\n    /x: {headers: {X: \"a\\nb\"}}\nsteps: [wait: 1ms]\n", 3, 23,
      "invalid header field value for \"X\""},
+    {"host that no resolve names",
+     "steps:\n  - request: {host: dual.test}\n    expect: {status: 200}\n", 2, 21,
+     "a name of client.resolve"},
+    {"resolve to a name", "client:\n  resolve: {a.test: [example.com]}\nsteps: [wait: 1ms]\n", 2,
+     22, "numeric IP address"},
+    {"listen on a name", "server:\n  listen: [localhost]\nsteps: [wait: 1ms]\n", 2, 12,
+     "numeric IP address"},
     {"fault target path with CR",
      "server:\n  faults:\n    - hold_headers: {for: 1s}\n      target: {path: \"/a\\r\"}\n"
      "steps: [wait: 1ms]\n",

@@ -27,8 +27,8 @@ TEST(FaultConfig, AcceptsValidConfigs) {
   EXPECT_EQ(validate({"withhold_continue", {{"reply", "417"}}, {}}), "");
   EXPECT_EQ(validate({"delay_tls_handshake", {{"after_client_hello", "false"}}, {}}), "");
   EXPECT_EQ(validate({"drip_body", {{"chunk", "1KiB"}, {"every", "100ms"}}, {}}), "");
-  EXPECT_EQ(validate({"close_after_requests", {{"count", "1"}}, {{2}, {}, {}}}), "");
-  EXPECT_EQ(validate({"hold_headers", {}, {{}, {3}, {"/slow"}}}), "");
+  EXPECT_EQ(validate({"close_after_requests", {{"count", "1"}}, {{2}, {}, {}, {}}}), "");
+  EXPECT_EQ(validate({"hold_headers", {}, {{}, {3}, {"/slow"}, {}}}), "");
 }
 
 TEST(FaultConfig, RejectsWithAMessageNamingFaultAndParameter) {
@@ -54,8 +54,9 @@ TEST(FaultConfig, RejectsWithAMessageNamingFaultAndParameter) {
   EXPECT_EQ(
       validate({"hold_header", {}, {}}).rfind("unknown fault 'hold_header' (expected one of: ", 0),
       0u);
-  EXPECT_NE(validate({"stall_accept", {}, {{}, {}, {"/x"}}}).find("not a path"), std::string::npos);
-  EXPECT_NE(validate({"hold_headers", {}, {{0}, {}, {}}}).find("numbered from 1"),
+  EXPECT_NE(validate({"stall_accept", {}, {{}, {}, {"/x"}, {}}}).find("not a path"),
+            std::string::npos);
+  EXPECT_NE(validate({"hold_headers", {}, {{0}, {}, {}, {}}}).find("numbered from 1"),
             std::string::npos);
 }
 
@@ -82,6 +83,20 @@ TEST(FaultSpec, ParsesTheDesignSpecs) {
   EXPECT_EQ(parse_fault_spec("delay-tls-handshake=1s,after_client_hello:true")
                 .parameters.at("after_client_hello"),
             "true");
+}
+
+TEST(FaultSpec, ParsesBlackholesAndListenerTargets) {
+  auto dark = parse_fault_spec("blackhole");
+  EXPECT_EQ(dark.name, "blackhole");
+  EXPECT_TRUE(dark.parameters.empty());
+  EXPECT_EQ(parse_fault_spec("blackhole=after-headers").parameters.at("after_headers"), "true");
+  EXPECT_EQ(parse_fault_spec("blackhole=idle:2s").parameters.at("idle"), "2s");
+  EXPECT_EQ(parse_fault_spec("stall-accept=listener:[::1]").target.listener, "::1");
+  EXPECT_EQ(parse_fault_spec("blackhole=listener:127.0.0.1").target.listener, "127.0.0.1");
+  for (const char* bad : {"blackhole=after-headers,idle:1s", "blackhole=idle:soon",
+                          "stall-accept=listener:localhost", "blackhole=request:1"}) {
+    EXPECT_THROW(parse_fault_spec(bad), std::invalid_argument) << bad;
+  }
 }
 
 TEST(FaultSpec, BadSpecsThrowNamingTheSpec) {
@@ -127,9 +142,8 @@ TEST(EventLog, JsonLine) {
 }
 
 TEST(EventLog, EveryKindHasAName) {
-  for (int kind = 0; kind <= static_cast<int>(EventKind::closed_by_server); ++kind) {
-    EXPECT_NE(event_kind_name(static_cast<EventKind>(kind)), "unknown");
-  }
+  for (const auto kind : all_event_kinds) EXPECT_NE(event_kind_name(kind), "unknown");
+  EXPECT_EQ(std::size(all_event_kinds), static_cast<std::size_t>(EventKind::blackholed) + 1);
 }
 
 }  // namespace

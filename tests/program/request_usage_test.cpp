@@ -55,12 +55,28 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Request, HelpListsEveryFlagWithItsDefault) {
   const auto run = run_request({"--help"}, 10s);
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  for (const char* flag :
-       {"--request", "--data", "--header", "--connect DURATION=30s", "--keep-alive DURATION=30s",
-        "--tls-handshake DURATION=10s", "--expect-continue DURATION=1s",
-        "--response-header DURATION=0s", "--idle-conn DURATION=90s", "--max-idle-conns N=100",
-        "--max-host-idle-conns N=10", "--cacert", "--insecure", "--count N=1", "--parallel N=1",
-        "--json", "--verbose", "--max-time DURATION=0s", "--interval DURATION=0s"}) {
+  for (const char* flag : {"--request",
+                           "--data",
+                           "--header",
+                           "--connect DURATION=30s",
+                           "--conn-keep-alive,--keep-alive DURATION=30s",
+                           "--tls-handshake DURATION=10s",
+                           "--expect-continue DURATION=1s",
+                           "--response-header DURATION=0s",
+                           "--idle-conn DURATION=90s",
+                           "--max-all-idle-conns,--max-idle-conns N=100",
+                           "--resolve",
+                           "--dual-stack-fallback-delay DURATION=0s",
+                           "--keep-alive-count",
+                           "--max-host-idle-conns N=10",
+                           "--cacert",
+                           "--insecure",
+                           "--count N=1",
+                           "--parallel N=1",
+                           "--json",
+                           "--verbose",
+                           "--max-time DURATION=0s",
+                           "--interval DURATION=0s"}) {
     EXPECT_NE(run.out.find(flag), std::string::npos) << "help lacks " << flag << ":\n" << run.out;
   }
 }

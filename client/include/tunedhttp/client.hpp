@@ -7,12 +7,14 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <tunedhttp/error.hpp>
 #include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/settings.hpp>
 #include <tunedhttp/trace.hpp>
+#include <vector>
 
 namespace tunedhttp {
 
@@ -35,6 +37,11 @@ struct ClientOptions {
   Settings settings;  ///< the eight knobs.
   TlsOptions tls;     ///< TLS verification.
   TraceHook trace;    ///< client-wide trace hook (all requests and the pool); may be empty.
+  /// Names that resolve to chosen addresses instead of asking DNS, like curl's --resolve:
+  /// "host" or "host:port" → numeric addresses, in order ("host:port" wins for its port). They
+  /// are dialled as a resolver's answer would be, dual-stack fallback included. An address that
+  /// is not numeric fails the dial with host_not_found.
+  std::map<std::string, std::vector<std::string>> resolve;
   /// Defensive limit on the size of response headers; past it `errc::response_too_large`.
   std::uint32_t header_limit = 1024 * 1024;
   /// Defensive limit on a response body held in memory; past it `errc::response_too_large`.

@@ -16,6 +16,14 @@ enum class CloseReason {
   not_reusable,   ///< the exchange left it out of sync: Connection: close, unread body, ...
   error,          ///< the request failed on it (including timeouts).
   client_closed,  ///< close_idle_connections() or the client's destruction.
+  dead_peer,      ///< TCP keep-alive probes went unanswered while idle (a black-holed peer).
+};
+
+/// Every CloseReason, in declaration order.
+inline constexpr CloseReason all_close_reasons[] = {
+    CloseReason::idle_timeout,  CloseReason::host_cap,     CloseReason::global_cap,
+    CloseReason::server_closed, CloseReason::not_reusable, CloseReason::error,
+    CloseReason::client_closed, CloseReason::dead_peer,
 };
 
 /// Stable snake_case name of a close reason ("host_cap").

@@ -5,6 +5,22 @@
 
 namespace tunedhttp {
 
+/// Go 1.23's net.KeepAliveConfig: TCP keep-alive spelled out. Go 1.23 and later read a bare
+/// Dialer.KeepAlive as idle = period, interval = 15 s, count = 9; Go up to 1.22 (and
+/// `Settings::conn_keep_alive` here, the default) as idle = interval = period with the kernel's
+/// count (9 on Linux). Set `enable` to mirror the newer shape or any other.
+struct KeepAliveConfig {
+  /// Use this block instead of `conn_keep_alive` (which is then ignored, as in Go).
+  bool enable = false;
+  /// TCP_KEEPIDLE: idle time before the first probe. 0 = 15 s; negative = the OS default.
+  std::chrono::nanoseconds idle{0};
+  /// TCP_KEEPINTVL: time between unanswered probes. 0 = 15 s; negative = the OS default.
+  std::chrono::nanoseconds interval{0};
+  /// TCP_KEEPCNT: unanswered probes before the connection is dropped. 0 = 9; negative = the
+  /// OS default.
+  int count = 0;
+};
+
 /// The eight knobs, with the defaults of the AWS SDK for Go V2 BuildableClient.
 /// Semantics follow Go's net/http: each field says which trace point starts its timer, which
 /// ends it, and what zero (or a negative value) means.
@@ -46,7 +62,36 @@ struct Settings {
   /// to a full host list is closed. 0 (or negative) = 2, Go's DefaultMaxIdleConnsPerHost.
   /// Default 10.
   int max_host_idle_conns = 10;
+
+  // Extensions beyond the eight (opt-in; docs/settings.md).
+
+  /// net.Dialer.FallbackDelay: when a name resolves to both IPv6 and IPv4 addresses, the
+  /// addresses of the first one's family are tried first and the other family starts this long
+  /// after (or at once when the first family has failed), the first connection winning (RFC
+  /// 6555 "Happy Eyeballs", Go's dialParallel). 0 = 300 ms; negative = no fallback: every
+  /// address is tried in order. All under `connect`.
+  std::chrono::nanoseconds dual_stack_fallback_delay{0};
+
+  /// Go 1.23's Dialer.KeepAliveConfig; used instead of `conn_keep_alive` when enabled.
+  KeepAliveConfig keep_alive;
 };
+
+/// The fallback delay actually applied: 300 ms for 0, the value itself otherwise (negative =
+/// no fallback).
+std::chrono::nanoseconds effective_dual_stack_fallback_delay(const Settings& settings);
+
+/// TCP keep-alive as it is applied to a new connection.
+struct EffectiveKeepAlive {
+  bool enabled = true;
+  /// TCP_KEEPIDLE, TCP_KEEPINTVL in whole seconds (ceiling, at least 1), TCP_KEEPCNT;
+  /// each 0 = leave the OS default.
+  int idle_seconds = 0;
+  int interval_seconds = 0;
+  int count = 0;
+};
+
+/// Go's rules for `conn_keep_alive` (up to 1.22) or `keep_alive` (1.23's config, when enabled).
+EffectiveKeepAlive effective_keep_alive(const Settings& settings);
 
 /// The keep-alive period actually applied: 15 s for 0, the value itself when positive, and a
 /// negative duration (keep-alive off) when negative.

@@ -52,19 +52,46 @@ struct RouteSpec {
 /// `server:` — the in-process mock server.
 struct ServerSpec {
   bool tls = false;
+  /// Numeric addresses to listen on, all on one port (default: 127.0.0.1 alone). Faults can
+  /// target one (`target: {listener: "::1"}`); the base URL uses the first.
+  std::vector<std::string> listen;
   std::vector<mockserver::FaultConfig> faults;
   std::map<std::string, RouteSpec> routes;  ///< path → answer; other paths get 200 "ok".
 };
 
-/// `client:` — the eight settings (AWS SDK defaults for those not given).
+/// `client:` — the eight settings (AWS SDK defaults for those not given), the extensions, and
+/// names that resolve to chosen addresses.
 struct ClientSpec {
   Settings settings;
+  /// Host name → numeric addresses, in order (ClientOptions::resolve); a request's `host` may
+  /// be one of these names.
+  std::map<std::string, std::vector<std::string>> resolve;
   /// Names of the settings the file sets, in file order, with their text ("200ms", "1").
   std::vector<std::pair<std::string, std::string>> configured;
 };
 
 /// The settings whose timing a scenario can measure, and the trace points that start them.
-enum class Timer { connect, tls_handshake, expect_continue, response_header, idle_conn };
+/// conn_keep_alive: from the server's `blackholed` event (a request step) or the client's
+/// `put_idle_conn` (expect_timer) to the failure the kernel's keep-alive reports.
+/// dual_stack_fallback_delay: from `dial_start` to the first attempt of the other family.
+enum class Timer {
+  connect,
+  tls_handshake,
+  expect_continue,
+  response_header,
+  idle_conn,
+  conn_keep_alive,
+  dual_stack_fallback_delay,
+};
+
+/// Every Timer, in declaration order.
+inline constexpr Timer all_timers[] = {Timer::connect,
+                                       Timer::tls_handshake,
+                                       Timer::expect_continue,
+                                       Timer::response_header,
+                                       Timer::idle_conn,
+                                       Timer::conn_keep_alive,
+                                       Timer::dual_stack_fallback_delay};
 
 /// "response_header".
 const char* timer_name(Timer timer);
@@ -98,6 +125,8 @@ struct RequestExpectation {
   std::optional<bool> reused;         ///< whether the connection came from the idle pool.
   std::vector<std::string> trace;     ///< trace points that must appear.
   std::vector<std::string> no_trace;  ///< trace points that must not appear.
+  /// How many connect attempts (`connect_start`) the request made, over every address.
+  std::optional<std::uint64_t> connect_attempts;
 };
 
 /// `- request:` — send `parallel` identical requests at once and wait for all of them.

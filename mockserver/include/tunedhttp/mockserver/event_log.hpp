@@ -25,6 +25,22 @@ enum class EventKind {
   response_done,          ///< response body written.
   closed_by_peer,         ///< the client closed (EOF or reset).
   closed_by_server,       ///< the server closed (fault, Connection: close, stop()).
+  blackholed,             ///< the connection went dark: every packet from the peer dropped.
+};
+
+/// Every EventKind, in declaration order (for name lists and tests that must not miss one).
+inline constexpr EventKind all_event_kinds[] = {
+    EventKind::accepted,
+    EventKind::tls_done,
+    EventKind::request_headers_read,
+    EventKind::continue_sent,
+    EventKind::body_first_byte,
+    EventKind::body_done,
+    EventKind::response_headers_sent,
+    EventKind::response_done,
+    EventKind::closed_by_peer,
+    EventKind::closed_by_server,
+    EventKind::blackholed,
 };
 
 /// Stable snake_case name ("closed_by_peer").

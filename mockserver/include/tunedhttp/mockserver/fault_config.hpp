@@ -14,6 +14,9 @@ struct FaultTarget {
   std::optional<std::uint64_t> connection;  ///< only the n-th accepted connection (from 1).
   std::optional<std::uint64_t> request;     ///< only the n-th request of the server (from 1).
   std::optional<std::string> path;          ///< only requests for this path.
+  /// Only connections accepted on this listening address ("::1", "127.0.0.1"; a server may
+  /// listen on several, ServerOptions::listen_addresses).
+  std::optional<std::string> listener;
 };
 
 /// A fault by name with its parameters as text, e.g. {"hold_headers", {{"for", "2s"}}}.

@@ -27,10 +27,14 @@ struct Route {
 /// How a server is made.
 struct ServerOptions {
   std::string listen_address = "127.0.0.1";  ///< numeric address to bind.
-  unsigned short port = 0;                   ///< 0 = an ephemeral port.
-  bool tls = false;                          ///< TLS with a certificate made at start.
-  std::vector<FaultConfig> faults;           ///< faults, applied in order.
-  std::map<std::string, Route> routes;       ///< path → answer; others get `default_route`.
+  /// Several numeric addresses to listen on, all on one port (e.g. "::1" and "127.0.0.1", for
+  /// a dual-stack host); when set, it replaces listen_address. Faults can target one of them
+  /// (FaultTarget::listener).
+  std::vector<std::string> listen_addresses;
+  unsigned short port = 0;              ///< 0 = an ephemeral port (the same one for every address).
+  bool tls = false;                     ///< TLS with a certificate made at start.
+  std::vector<FaultConfig> faults;      ///< faults, applied in order.
+  std::map<std::string, Route> routes;  ///< path → answer; others get `default_route`.
   Route default_route;
   /// How long a client may take to send a request's head (request line and headers), as Go's
   /// Server.ReadHeaderTimeout: from the connection's start (after TLS) for its first request,
@@ -39,6 +43,9 @@ struct ServerOptions {
   /// "header_read_timeout"): a slowloris client cannot hold it forever. Faults that hold on
   /// purpose act after the head is read and are not limited by it. 0 = no limit.
   std::chrono::nanoseconds header_read_timeout = std::chrono::seconds{30};
+
+  /// The addresses to listen on: listen_addresses, or listen_address alone.
+  std::vector<std::string> addresses() const;
 };
 
 /// What is wrong with `route` (a status outside 200-599, a header name that is not a token, a
@@ -59,7 +66,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  /// Binds, listens and starts accepting. Throws boost::system::system_error on bind failure.
+  /// Binds every address (on one port), listens and starts accepting. Throws
+  /// boost::system::system_error on a bad address or a bind failure.
   void start();
   /// Stops accepting and closes every connection (logged as closed_by_server, detail
   /// "server stopped"). The closing runs on the server's executor: inline when called from it,
@@ -69,7 +77,7 @@ class Server {
 
   /// The bound port (after start()).
   unsigned short port() const;
-  /// "http://127.0.0.1:PORT/" or "https://127.0.0.1:PORT/".
+  /// "http://127.0.0.1:PORT/" or "https://127.0.0.1:PORT/", for the first address.
   std::string base_url() const;
   /// PEM of the CA that signed the server certificate (TLS only; empty otherwise).
   std::string ca_pem() const;

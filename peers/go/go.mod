@@ -1,0 +1,3 @@
+module tunedhttp/peers/go
+
+go 1.19
