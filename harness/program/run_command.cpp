@@ -3,6 +3,7 @@
 // the JSON report (DESIGN §4), and write the timelines (one SVG per scenario) and Chrome trace.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +24,9 @@ namespace {
 
 struct RunOptions {
   std::vector<std::string> paths;
+  std::string peer = "tunedhttp";  ///< whose client runs the steps: tunedhttp or go
+  std::string compare;             ///< "go": run each scenario with ours and with Go's
+  std::string go_peer;             ///< the Go peer program (default: found)
   bool json = false;
   std::string timeline_dir;  ///< empty: no timelines.
   std::string trace_out;     ///< empty: no Chrome trace.
@@ -78,6 +82,28 @@ class Progress {
   bool live_;
 };
 
+// --compare go: every scenario with our client, then with Go's; one side-by-side report.
+int compare_with_go(const RunOptions& options, const std::vector<harness::Scenario>& scenarios,
+                    harness::RunOptions run_options, Progress& progress) {
+  std::vector<harness::Comparison> comparisons;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    progress.starting(i + 1, scenarios.size(), scenarios[i].name);
+    run_options.peer = harness::Peer::tunedhttp;
+    auto ours = harness::run_scenario(scenarios[i], run_options);
+    run_options.peer = harness::Peer::go;
+    auto go = harness::run_scenario(scenarios[i], run_options);
+    comparisons.push_back(
+        harness::compare_results(std::move(ours), std::move(go), scenarios[i].go_differs));
+    progress.finished(i + 1, scenarios.size(), comparisons.back().ours);
+  }
+  std::cout << (options.json ? harness::format_comparison_json(comparisons)
+                             : harness::format_comparison_table(comparisons))
+            << std::flush;
+  const bool all_ok = std::all_of(comparisons.begin(), comparisons.end(),
+                                  [](const harness::Comparison& c) { return c.ok; });
+  return all_ok ? 0 : 1;
+}
+
 int run(const RunOptions& options) {
   std::vector<harness::Scenario> scenarios;
   try {
@@ -108,11 +134,30 @@ int run(const RunOptions& options) {
     }
   }
 
+  harness::RunOptions run_options;
+  run_options.go_peer_program = options.go_peer;
+  if (!options.compare.empty() || options.peer == "go") {
+    run_options.go_peer_program = harness::find_go_peer(options.go_peer);
+    if (run_options.go_peer_program.empty()) {
+      std::cerr << "tunedhttp run: no Go peer (tunedhttp-go-peer): build it with `cmake --build "
+                   "build --target tunedhttp_go_peer` or name it with --go-peer\n";
+      return exit_usage;
+    }
+  }
   Progress progress;
+  if (!options.compare.empty()) return compare_with_go(options, scenarios, run_options, progress);
+  run_options.peer = options.peer == "go" ? harness::Peer::go : harness::Peer::tunedhttp;
   std::vector<harness::ScenarioResult> results;
   for (std::size_t i = 0; i < scenarios.size(); ++i) {
     progress.starting(i + 1, scenarios.size(), scenarios[i].name);
-    results.push_back(harness::run_scenario(scenarios[i]));
+    results.push_back(harness::run_scenario(scenarios[i], run_options));
+    // A difference the scenario declares is Go's documented behaviour, not a failure.
+    if (run_options.peer == harness::Peer::go && scenarios[i].go_differs &&
+        !results.back().passed) {
+      results.back().passed = true;
+      results.back().failures.clear();
+      results.back().configured += " (Go differs on purpose: " + *scenarios[i].go_differs + ")";
+    }
     progress.finished(i + 1, scenarios.size(), results.back());
   }
   std::cout << (options.json ? harness::format_json(results) : harness::format_table(results))
@@ -136,6 +181,23 @@ CommandRunner add_run_command(CLI::App& app) {
   command->add_option("paths", options->paths,
                       "scenario files (*.yaml) or folders; default: scenarios/");
   command->add_flag("--json", options->json, "print a JSON report instead of the table");
+  command
+      ->add_option("--peer", options->peer,
+                   "whose client runs the steps: tunedhttp (ours) or go (Go's net/http "
+                   "Transport, through the Go peer); server, faults and expectations stay the same")
+      ->check(CLI::IsMember({"tunedhttp", "go"}))
+      ->capture_default_str();
+  command
+      ->add_option("--compare", options->compare,
+                   "go: run every scenario with ours and with Go's client and print them side by "
+                   "side; an undeclared difference fails (a scenario declares one with "
+                   "`go: {differs: why}`)")
+      ->check(CLI::IsMember({"go"}));
+  command
+      ->add_option("--go-peer", options->go_peer,
+                   "the Go peer program (default: build/peers/go/tunedhttp-go-peer beside this "
+                   "program, or tunedhttp-go-peer on PATH)")
+      ->type_name("FILE");
   command
       ->add_option("--timeline", options->timeline_dir,
                    "write one SVG timeline per scenario into DIR (created if missing)")

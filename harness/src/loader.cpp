@@ -632,7 +632,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
   if (!root.IsDefined() || root.IsNull()) throw LoadError({file, 1, 1}, "empty scenario file");
   reject_duplicate_keys(root, file);
   Fields fields(root, file, "scenario",
-                {"name", "about", "tolerance", "step_deadline", "server", "client", "steps"});
+                {"name", "about", "tolerance", "step_deadline", "server", "client", "steps", "go"});
   fields.finish();
 
   Scenario scenario;
@@ -664,6 +664,12 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
               "tolerance: at most the step deadline (" + format_duration(scenario.step_deadline) +
                   "), got " + n.Scalar());
     }
+  }
+  if (auto n = fields.get("go")) {
+    Fields go(n, file, "go", {"differs"});
+    go.finish();
+    scenario.go_differs = detail::read_string(go.require("differs"), file, "go.differs");
+    if (scenario.go_differs->empty()) fail_at(n, file, "go.differs: say why Go differs");
   }
   if (auto n = fields.get("server")) scenario.server = read_server(n, file);
   if (auto n = fields.get("client")) scenario.client = read_client(n, file);

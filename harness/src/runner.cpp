@@ -10,8 +10,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <tunedhttp/client.hpp>
 #include <tunedhttp/harness/runner.hpp>
@@ -19,6 +21,7 @@
 #include <tunedhttp/units.hpp>
 
 #include "expectations.hpp"
+#include "go_peer_client.hpp"
 #include "request_outcome.hpp"
 #include "trace_recorder.hpp"
 
@@ -87,8 +90,9 @@ detail::RequestOutcome::KeepAlive read_keep_alive(int socket) {
 
 class Run {
  public:
-  explicit Run(const Scenario& scenario)
-      : scenario_(scenario), tolerance_(scenario_tolerance(scenario)) {
+  Run(const Scenario& scenario, const RunOptions& options)
+      : scenario_(scenario), options_(options), tolerance_(scenario_tolerance(scenario)) {
+    result_.peer = peer_name(options.peer);
     result_.name = scenario.name;
     result_.file = scenario.file;
     result_.group = scenario.group;
@@ -107,6 +111,7 @@ class Run {
     } catch (const std::exception& e) {
       fail({scenario_.file, 1, 1}, std::string("the runner failed: ") + e.what());
     }
+    record_pool_totals();
     // Kept for timelines and trace export; taken before teardown closes what is left.
     result_.client_trace = recorder_->snapshot();
     if (server_) result_.server_events = server_->events().snapshot();
@@ -134,8 +139,6 @@ class Run {
       }
       server_ = std::make_unique<mockserver::Server>(io_.get_executor(), options);
       server_->start();
-      base_url_ = server_->base_url();
-      if (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 
       ClientOptions client_options;
       client_options.settings = scenario_.client.settings;
@@ -144,6 +147,20 @@ class Run {
       client_options.trace = [recorder = recorder_](const TraceEvent& event) {
         recorder->record(event);
       };
+      if (options_.peer == Peer::go) {
+        const auto program = detail::GoPeerClient::find_program(options_.go_peer_program);
+        if (program.empty()) {
+          throw std::runtime_error(
+              "no Go peer: build it (cmake --build build --target tunedhttp_go_peer) or name it "
+              "with --go-peer");
+        }
+        go_ = std::make_unique<detail::GoPeerClient>(
+            program, scenario_.client, server_->ca_pem(), server_->port(),
+            [this](int id, std::size_t index, detail::RequestOutcome outcome) {
+              deliver_go_result(id, index, std::move(outcome));
+            });
+        return true;
+      }
       client_ = std::make_unique<Client>(io_.get_executor(), std::move(client_options));
       return true;
     } catch (const std::exception& e) {
@@ -160,7 +177,85 @@ class Run {
 
   bool run(const RequestStep& request, const SourceLocation& where) {
     const auto step_start = Clock::now();
-    std::vector<std::shared_ptr<RequestRecord>> records;
+    const auto records = go_ ? send_with_go(request) : send_with_ours(request);
+
+    const auto history_end = Clock::now();
+    if (request.expect.pending_after) {
+      // A limit that does not fire in the scenario's time: check it has not, and move on.
+      const auto until = records.front()->outcome.started + *request.expect.pending_after;
+      if (go_) {
+        go_->pump_until(until, [] { return false; });
+      } else {
+        std::this_thread::sleep_until(until);
+      }
+      // Go reports a request's socket options with its result: none while it is pending.
+      RequestExpectation expect = request.expect;
+      if (go_) expect.keep_alive.reset();
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        std::lock_guard lock(records[i]->mutex);
+        for (const auto& problem : detail::check_outcome(expect, records[i]->outcome)) {
+          fail(where, problem);
+        }
+      }
+      return true;
+    }
+    const auto deadline = step_deadline();
+    if (go_) {
+      go_->pump_until(deadline, [&] {
+        return std::all_of(records.begin(), records.end(), [](const auto& record) {
+          std::lock_guard lock(record->mutex);
+          return record->outcome.completed;
+        });
+      });
+    }
+    bool all_completed = true;
+    std::vector<detail::RequestOutcome> outcomes;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (records[i]->done.get_future().wait_until(deadline) != std::future_status::ready) {
+        fail(where, "request " + std::to_string(i + 1) + " of " + std::to_string(records.size()) +
+                        ": got no completion within " +
+                        format_duration(scaled(scenario_.step_deadline)) +
+                        "; want the request to end (the runner gives up on this scenario)");
+        all_completed = false;
+        continue;
+      }
+      std::lock_guard lock(records[i]->mutex);
+      outcomes.push_back(records[i]->outcome);
+      if (result_.first_error.empty()) result_.first_error = records[i]->outcome.error_name;
+    }
+    if (!all_completed) return false;
+
+    // Timers are measured only on requests that ended as expected: a request that succeeded
+    // where a timeout was expected has no firing time to report.
+    std::vector<detail::RequestOutcome> as_expected;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const std::string prefix =
+          outcomes.size() == 1 ? "" : "request " + std::to_string(i + 1) + ": ";
+      const auto problems = detail::check_outcome(request.expect, outcomes[i]);
+      for (const auto& problem : problems) fail(where, prefix + problem);
+      const bool ended_as_expected =
+          request.expect.error ? outcomes[i].error_name == *request.expect.error
+                               : !outcomes[i].error && outcomes[i].status == *request.expect.status;
+      if (ended_as_expected) as_expected.push_back(outcomes[i]);
+      if (request.expect.connection && !go_) {  // Go does not show which idle one it took
+        auto history = recorder_->snapshot();
+        history.erase(std::remove_if(history.begin(), history.end(),
+                                     [&](const TraceEvent& e) { return e.at > history_end; }),
+                      history.end());
+        for (const auto& problem :
+             detail::check_connection_choice(*request.expect.connection, outcomes[i], history)) {
+          fail(where, prefix + problem);
+        }
+      }
+    }
+    if (request.expect.fires_after) measure(request.expect, as_expected, step_start, where);
+    return true;
+  }
+
+  using Records = std::vector<std::shared_ptr<RequestRecord>>;
+
+  Records send_with_ours(const RequestStep& request) {
+    Records records;
     for (unsigned i = 0; i < request.parallel; ++i) {
       auto record = std::make_shared<RequestRecord>();
       Request message = make_request(boost::beast::http::string_to_verb(request.method),
@@ -193,62 +288,48 @@ class Run {
       });
       records.push_back(std::move(record));
     }
+    return records;
+  }
 
-    const auto history_end = Clock::now();
-    if (request.expect.pending_after) {
-      // A limit that does not fire in the scenario's time: check it has not, and move on.
-      std::this_thread::sleep_until(records.front()->outcome.started +
-                                    *request.expect.pending_after);
-      for (std::size_t i = 0; i < records.size(); ++i) {
-        std::lock_guard lock(records[i]->mutex);
-        for (const auto& problem : detail::check_outcome(request.expect, records[i]->outcome)) {
-          fail(where, problem);
-        }
-      }
-      return true;
+  Records send_with_go(const RequestStep& request) {
+    const int id = next_step_id_++;
+    Records records;
+    std::vector<detail::GoRequest> requests;
+    for (unsigned i = 0; i < request.parallel; ++i) {
+      auto record = std::make_shared<RequestRecord>();
+      record->outcome.started = Clock::now();
+      records.push_back(record);
+      requests.push_back({request.method, url_for(request), request.headers, request.body_size});
     }
-    const auto deadline = step_deadline();
-    bool all_completed = true;
-    std::vector<detail::RequestOutcome> outcomes;
-    for (std::size_t i = 0; i < records.size(); ++i) {
-      if (records[i]->done.get_future().wait_until(deadline) != std::future_status::ready) {
-        fail(where, "request " + std::to_string(i + 1) + " of " + std::to_string(records.size()) +
-                        ": got no completion within " +
-                        format_duration(scaled(scenario_.step_deadline)) +
-                        "; want the request to end (the runner gives up on this scenario)");
-        all_completed = false;
-        continue;
-      }
-      std::lock_guard lock(records[i]->mutex);
-      outcomes.push_back(records[i]->outcome);
-    }
-    if (!all_completed) return false;
+    go_records_[id] = records;
+    go_->start(id, requests);
+    return records;
+  }
 
-    // Timers are measured only on requests that ended as expected: a request that succeeded
-    // where a timeout was expected has no firing time to report.
-    std::vector<detail::RequestOutcome> as_expected;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      const std::string prefix =
-          outcomes.size() == 1 ? "" : "request " + std::to_string(i + 1) + ": ";
-      const auto problems = detail::check_outcome(request.expect, outcomes[i]);
-      for (const auto& problem : problems) fail(where, prefix + problem);
-      const bool ended_as_expected =
-          request.expect.error ? outcomes[i].error_name == *request.expect.error
-                               : !outcomes[i].error && outcomes[i].status == *request.expect.status;
-      if (ended_as_expected) as_expected.push_back(outcomes[i]);
-      if (request.expect.connection) {
-        auto history = recorder_->snapshot();
-        history.erase(std::remove_if(history.begin(), history.end(),
-                                     [&](const TraceEvent& e) { return e.at > history_end; }),
-                      history.end());
-        for (const auto& problem :
-             detail::check_connection_choice(*request.expect.connection, outcomes[i], history)) {
-          fail(where, prefix + problem);
-        }
+  // A Go result: the request's outcome, and its events in the client trace (for timelines).
+  void deliver_go_result(int id, std::size_t index, detail::RequestOutcome outcome) {
+    const auto found = go_records_.find(id);
+    if (found == go_records_.end() || index >= found->second.size()) return;
+    for (const auto& event : outcome.trace) recorder_->record(event);
+    auto& record = found->second[index];
+    std::lock_guard lock(record->mutex);
+    if (record->outcome.completed) return;
+    record->outcome = std::move(outcome);
+    record->done.set_value();
+  }
+
+  // The client's dials and reuses, for reports and comparisons.
+  void record_pool_totals() {
+    if (go_) {
+      if (auto pool = go_->pool(Clock::now() + std::chrono::seconds{2})) {
+        result_.dials = pool->first;
+        result_.reuses = pool->second;
       }
+    } else if (client_) {
+      const auto stats = client_->pool_stats();
+      result_.dials = stats.dials;
+      result_.reuses = stats.reuses;
     }
-    if (request.expect.fires_after) measure(request.expect, as_expected, step_start, where);
-    return true;
   }
 
   // The server's URL for the step: its first address, or the host name the step names
@@ -403,6 +484,7 @@ class Run {
   }
 
   bool run(const PoolExpectation& expect, const SourceLocation& where) {
+    if (go_) return run_pool_with_go(expect, where);
     // Pool counters change on the client's strand just around a completion; wait for them to
     // agree, up to the tolerance, then report what they are.
     const auto deadline = Clock::now() + tolerance_;
@@ -411,6 +493,27 @@ class Run {
       failures = detail::check_pool(expect, client_->pool_stats());
       if (failures.empty() || Clock::now() >= deadline) break;
       std::this_thread::sleep_for(recheck_interval);
+    }
+    for (const auto& problem : failures) fail(where, problem);
+    return true;
+  }
+
+  // Go shows dials and reuses only; the other counters are not checked for it.
+  bool run_pool_with_go(const PoolExpectation& expect, const SourceLocation& where) {
+    PoolExpectation visible;
+    visible.dials = expect.dials;
+    visible.reuses = expect.reuses;
+    const auto deadline = Clock::now() + tolerance_;
+    std::vector<std::string> failures;
+    for (;;) {
+      PoolStats stats;
+      if (auto pool = go_->pool(Clock::now() + std::chrono::seconds{2})) {
+        stats.dials = pool->first;
+        stats.reuses = pool->second;
+      }
+      failures = detail::check_pool(visible, stats);
+      if (failures.empty() || Clock::now() >= deadline) break;
+      go_->pump_until(Clock::now() + recheck_interval, [] { return false; });
     }
     for (const auto& problem : failures) fail(where, problem);
     return true;
@@ -447,6 +550,13 @@ class Run {
     }
     const std::uint64_t client_connection = put->connection;
     const auto idle_since = put->at;
+    if (go_ && step.timer == Timer::conn_keep_alive) {
+      // Go does not show a pooled connection closing by itself: let the same time pass, so the
+      // steps after this one find the pool as ours would.
+      go_->pump_until(idle_since + step.fires_after + tolerance_, [] { return false; });
+      return true;
+    }
+    if (go_) return measure_idle_close_by_server(step, where, idle_since, client_connection);
     // Wait past the tolerance, up to the step deadline, so a late close is measured (and
     // reported with its lateness) rather than only called missing.
     const auto deadline = step_deadline();
@@ -503,7 +613,31 @@ class Run {
     return true;
   }
 
+  // idle_conn with Go: from its put_idle_conn to the server seeing the FIN (its own close of an
+  // idle connection is not shown).
+  bool measure_idle_close_by_server(const TimerStep& step, const SourceLocation& where,
+                                    Clock::time_point idle_since, std::uint64_t connection) {
+    const auto server_deadline = step_deadline();
+    auto event = server_->events().wait_until(
+        [&](const mockserver::Event& e) {
+          return e.kind == mockserver::EventKind::closed_by_peer && e.at >= idle_since;
+        },
+        server_deadline);
+    if (!event) {
+      fail(where,
+           "the server logged no closed_by_peer after put_idle_conn; want the client to "
+           "close the idle connection at " +
+               format_duration(step.fires_after));
+      return true;
+    }
+    record_timing(detail::judge_timing(Timer::idle_conn, step.fires_after, event->at - idle_since,
+                                       tolerance_),
+                  where, idle_since, connection);
+    return true;
+  }
+
   void teardown() {
+    go_.reset();  // closes its stdin: the Go peer exits
     // Client and server are shut down on the io thread, where their handlers run.
     if (client_ || server_) {
       // The promise is shared: when the wait below gives up, the posted work may still run
@@ -527,6 +661,7 @@ class Run {
   }
 
   const Scenario& scenario_;
+  const RunOptions& options_;
   const nanoseconds tolerance_;
   ScenarioResult result_;
   asio::io_context io_{1};
@@ -535,7 +670,9 @@ class Run {
   std::shared_ptr<detail::TraceRecorder> recorder_ = std::make_shared<detail::TraceRecorder>();
   std::unique_ptr<mockserver::Server> server_;
   std::unique_ptr<Client> client_;
-  std::string base_url_;
+  std::unique_ptr<detail::GoPeerClient> go_;
+  int next_step_id_ = 1;
+  std::map<int, Records> go_records_;  ///< Go's requests by step id
 };
 
 }  // namespace
@@ -545,9 +682,15 @@ std::chrono::nanoseconds scenario_tolerance(const Scenario& scenario) {
   return timing_tolerance();
 }
 
-ScenarioResult run_scenario(const Scenario& scenario) {
+const char* peer_name(Peer peer) { return peer == Peer::go ? "go" : "tunedhttp"; }
+
+std::string find_go_peer(const std::string& hint) {
+  return detail::GoPeerClient::find_program(hint);
+}
+
+ScenarioResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   try {
-    return Run(scenario).execute();
+    return Run(scenario, options).execute();
   } catch (const std::exception& e) {
     ScenarioResult result;
     result.name = scenario.name;

@@ -34,6 +34,10 @@ type client struct {
 
 	dials, reuses, requests, failed int64 // atomic
 
+	// session mode: each request also reads CLOCK_MONOTONIC at its start and the keep-alive
+	// socket options at GotConn.
+	session bool
+
 	connMu sync.Mutex
 	conns  map[net.Conn]int // our number for each connection (1, 2, ...)
 }
@@ -161,16 +165,30 @@ func (c *client) connNumber(conn net.Conn) int {
 
 // do sends one request, reads its body to the end and prints its line.
 func (c *client) do(specIndex, worker, seq int, r *requestSpec) {
+	rec, result := c.run(r)
+	c.writeLine(rec.line(result, func(field func(name, value string)) {
+		field("spec", strconv.Itoa(specIndex))
+		field("worker", strconv.Itoa(worker))
+		field("seq", strconv.Itoa(seq))
+	}, nil))
+}
+
+// run sends one request and reads its body to the end.
+func (c *client) run(r *requestSpec) (*recorder, *outcome) {
 	atomic.AddInt64(&c.requests, 1)
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if r.deadline > 0 {
 		ctx, cancel = context.WithTimeout(ctx, r.deadline)
 	}
 	defer cancel()
-	rec := &recorder{client: c, ctx: ctx, start: time.Now(), points: map[string]*point{}}
+	rec := &recorder{client: c, ctx: ctx, points: map[string]*point{}}
+	if c.session {
+		rec.monoStart = monotonicNow() // just before start: the same instant, on the C++ clock
+	}
+	rec.start = time.Now()
 	ctx = httptrace.WithClientTrace(ctx, rec.hooks())
 
-	result := outcome{}
+	result := &outcome{}
 	req, err := newRequest(ctx, r)
 	var resp *http.Response
 	if err == nil {
@@ -209,7 +227,7 @@ func (c *client) do(specIndex, worker, seq int, r *requestSpec) {
 		result.message = f.text
 		atomic.AddInt64(&c.failed, 1)
 	}
-	c.writeLine(rec.line(specIndex, worker, seq, &result))
+	return rec, result
 }
 
 type outcome struct {
@@ -278,12 +296,14 @@ func (f *filler) Read(p []byte) (int, error) {
 func (f *filler) Close() error { return nil }
 
 // recorder holds one request's trace: each trace point's time in ms since the request began
-// (a point seen twice keeps its later time, except dial_start: the first connect_start), the
+// (a point seen twice keeps its later time, except dial_start: the first dns_start or
+// connect_start), the
 // connect attempts, and what GotConn said.
 type recorder struct {
-	client *client
-	ctx    context.Context // the request's context before tracing (its deadline)
-	start  time.Time
+	client    *client
+	ctx       context.Context // the request's context before tracing (its deadline)
+	start     time.Time
+	monoStart int64 // session mode: CLOCK_MONOTONIC in ns at start
 
 	mu        sync.Mutex
 	points    map[string]*point
@@ -294,6 +314,7 @@ type recorder struct {
 	reused    bool
 	idle      time.Duration
 	conn      int
+	keepAlive *keepAliveState // session mode: the options of the connection at GotConn
 }
 
 type point struct {
@@ -331,7 +352,7 @@ func (r *recorder) hooks() *httptrace.ClientTrace {
 	mark := func(name string) func() { return func() { r.mark(name) } }
 	return &httptrace.ClientTrace{
 		GetConn:              func(string) { r.mark("get_conn") },
-		DNSStart:             func(httptrace.DNSStartInfo) { r.mark("dns_start") },
+		DNSStart:             r.dnsStart,
 		DNSDone:              func(httptrace.DNSDoneInfo) { r.mark("dns_done") },
 		ConnectStart:         r.connectStart,
 		ConnectDone:          r.connectDone,
@@ -353,6 +374,18 @@ func (r *recorder) hooks() *httptrace.ClientTrace {
 			}
 		},
 	}
+}
+
+// dnsStart also starts the dial: Go's Dialer.Timeout (connect) covers the name's resolution, so
+// dial_start is the earlier of the first DNSStart and the first ConnectStart.
+func (r *recorder) dnsStart(httptrace.DNSStartInfo) {
+	ms := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.points["dial_start"] == nil {
+		r.markLocked("dial_start", ms)
+	}
+	r.markLocked("dns_start", ms)
 }
 
 func (r *recorder) connectStart(network, address string) {
@@ -402,6 +435,10 @@ func (r *recorder) connectDone(network, address string, err error) {
 func (r *recorder) gotConn(info httptrace.GotConnInfo) {
 	ms := r.now()
 	number := r.client.connNumber(info.Conn)
+	var keepAlive *keepAliveState
+	if r.client.session {
+		keepAlive = readKeepAlive(info.Conn)
+	}
 	if info.Reused {
 		atomic.AddInt64(&r.client.reuses, 1)
 	} else {
@@ -412,14 +449,16 @@ func (r *recorder) gotConn(info httptrace.GotConnInfo) {
 	r.markLocked("got_conn", ms)
 	r.gotConns++
 	r.reused, r.conn = info.Reused, number
+	r.keepAlive = keepAlive
 	r.idle = 0
 	if info.WasIdle {
 		r.idle = info.IdleTime
 	}
 }
 
-// line is the request's JSON line, keys in a fixed order, trace points in time order.
-func (r *recorder) line(specIndex, worker, seq int, o *outcome) []byte {
+// line is the request's JSON line, keys in a fixed order, trace points in time order: the keys
+// head writes, the request's own keys, then the keys tail writes (head and tail may be nil).
+func (r *recorder) line(o *outcome, head, tail func(field func(name, value string))) []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var b bytes.Buffer
@@ -432,9 +471,9 @@ func (r *recorder) line(specIndex, worker, seq int, o *outcome) []byte {
 		b.WriteString(`"` + name + `":`)
 		b.WriteString(value)
 	}
-	field("spec", strconv.Itoa(specIndex))
-	field("worker", strconv.Itoa(worker))
-	field("seq", strconv.Itoa(seq))
+	if head != nil {
+		head(field)
+	}
 	if o.status != 0 {
 		field("status", strconv.Itoa(o.status))
 	} else {
@@ -498,6 +537,9 @@ func (r *recorder) line(specIndex, worker, seq int, o *outcome) []byte {
 	}
 	connects.WriteByte(']')
 	field("connects", connects.String())
+	if tail != nil {
+		tail(field)
+	}
 	b.WriteByte('}')
 	return b.Bytes()
 }

@@ -3,9 +3,12 @@
 package main
 
 import (
+	"crypto/tls"
+	"net"
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Go 1.23's net.KeepAliveConfig emulated on Go 1.19: a Dialer.Control that sets the socket
@@ -67,4 +70,48 @@ func applyKeepAlive(fd int, k keepAliveConfig) error {
 		}
 	}
 	return nil
+}
+
+// readKeepAlive reads the keep-alive socket options of a connection (for a TLS connection, of
+// the TCP connection under it), or nil when they cannot be read.
+func readKeepAlive(conn net.Conn) *keepAliveState {
+	if t, ok := conn.(*tls.Conn); ok {
+		conn = t.NetConn()
+	}
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var state keepAliveState
+	var getErr error
+	err = raw.Control(func(fd uintptr) {
+		get := func(level, option int) int {
+			value, err := syscall.GetsockoptInt(int(fd), level, option)
+			if err != nil && getErr == nil {
+				getErr = err
+			}
+			return value
+		}
+		state.enabled = get(syscall.SOL_SOCKET, syscall.SO_KEEPALIVE) != 0
+		state.idle = get(syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE)
+		state.interval = get(syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL)
+		state.count = get(syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT)
+	})
+	if err != nil || getErr != nil {
+		return nil
+	}
+	return &state
+}
+
+// monotonicNow is CLOCK_MONOTONIC in nanoseconds: the clock of the C++ side's
+// std::chrono::steady_clock (Go's own monotonic reading has a hidden, per-process origin).
+func monotonicNow() int64 {
+	var ts syscall.Timespec
+	const clockMonotonic = 1
+	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, clockMonotonic, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
 }

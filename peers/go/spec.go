@@ -17,11 +17,18 @@ import (
 // The input document of `client` mode, as read from JSON. Every key but `requests` is optional;
 // durations are strings in Go syntax (time.ParseDuration). Unknown keys are refused.
 type specDoc struct {
+	configDoc
+	Requests []requestDoc `json:"requests"`
+}
+
+// configDoc is the client's configuration: `client` mode's document without `requests`, and
+// line 1 of `session` mode.
+type configDoc struct {
 	Settings *settingsDoc        `json:"settings"`
 	Resolve  map[string][]string `json:"resolve"`
 	CAFile   *string             `json:"ca_file"`
+	CAPEM    *string             `json:"ca_pem"`
 	Insecure bool                `json:"insecure"`
-	Requests []requestDoc        `json:"requests"`
 }
 
 type settingsDoc struct {
@@ -144,7 +151,7 @@ func readSpec(r io.Reader) (*spec, error) {
 	decoder.DisallowUnknownFields()
 	var doc specDoc
 	if err := decoder.Decode(&doc); err != nil {
-		return nil, jsonError(data, err)
+		return nil, jsonError("on stdin", err)
 	}
 	var extra json.RawMessage
 	if err := decoder.Decode(&extra); err != io.EOF {
@@ -153,24 +160,28 @@ func readSpec(r io.Reader) (*spec, error) {
 	return validate(&doc)
 }
 
-func jsonError(data []byte, err error) error {
+// jsonError names a decoding error; where says where the JSON came from ("on stdin").
+func jsonError(where string, err error) error {
+	bad := "bad JSON"
+	if where != "" {
+		bad += " " + where
+	}
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syntax):
-		return &inputError{fmt.Sprintf("bad JSON on stdin at byte %d: %v", syntax.Offset, err)}
+		return &inputError{fmt.Sprintf("%s at byte %d: %v", bad, syntax.Offset, err)}
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "the document"
+		if typeErr.Field == "" {
+			return &inputError{fmt.Sprintf("%s: expected a JSON object, got JSON %s", bad, typeErr.Value)}
 		}
-		return badField(field, "expected %s, got JSON %s", typeErr.Type, typeErr.Value)
+		return badField(typeErr.Field, "expected %s, got JSON %s", typeErr.Type, typeErr.Value)
 	case err == io.EOF:
-		return &inputError{"bad JSON on stdin: empty input (expected one JSON object)"}
+		return &inputError{bad + ": empty input (expected one JSON object)"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return &inputError{"bad JSON on stdin: " + strings.TrimPrefix(err.Error(), "json: ")}
+		return &inputError{bad + ": " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
-	return &inputError{"bad JSON on stdin: " + err.Error()}
+	return &inputError{bad + ": " + err.Error()}
 }
 
 func parseDuration(field string, text *string, into *time.Duration) error {
@@ -186,10 +197,26 @@ func parseDuration(field string, text *string, into *time.Duration) error {
 }
 
 func validate(doc *specDoc) (*spec, error) {
-	out := &spec{settings: defaultSettings(), insecure: doc.Insecure}
 	if doc.Requests == nil {
 		return nil, &inputError{"requests: missing (a list of request specs)"}
 	}
+	out, err := validateConfig(&doc.configDoc)
+	if err != nil {
+		return nil, err
+	}
+	for i := range doc.Requests {
+		request, err := validateRequest(i, &doc.Requests[i])
+		if err != nil {
+			return nil, err
+		}
+		out.requests = append(out.requests, request)
+	}
+	return out, nil
+}
+
+// validateConfig checks everything but the requests.
+func validateConfig(doc *configDoc) (*spec, error) {
+	out := &spec{settings: defaultSettings(), insecure: doc.Insecure}
 	if s := doc.Settings; s != nil {
 		o := &out.settings
 		for _, d := range []struct {
@@ -257,6 +284,9 @@ func validate(doc *specDoc) (*spec, error) {
 			out.resolve[resolveKey(host, port)] = ips
 		}
 	}
+	if doc.CAFile != nil && doc.CAPEM != nil {
+		return nil, badField("ca_file", "give ca_file or ca_pem, not both")
+	}
 	if doc.CAFile != nil {
 		pem, err := os.ReadFile(*doc.CAFile)
 		if err != nil {
@@ -268,12 +298,12 @@ func validate(doc *specDoc) (*spec, error) {
 		}
 		out.roots = pool
 	}
-	for i := range doc.Requests {
-		request, err := validateRequest(i, &doc.Requests[i])
-		if err != nil {
-			return nil, err
+	if doc.CAPEM != nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(*doc.CAPEM)) {
+			return nil, badField("ca_pem", "holds no PEM certificate")
 		}
-		out.requests = append(out.requests, request)
+		out.roots = pool
 	}
 	return out, nil
 }

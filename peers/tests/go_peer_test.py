@@ -1,5 +1,5 @@
-"""Tests of the Go peer (peers/go, docs/go-peer.md): `tunedhttp-go-peer server` and `client`
-against each other, and the Go client against `tunedhttp serve` when that program is given.
+"""Tests of the Go peer (peers/go, docs/go-peer.md): `tunedhttp-go-peer server` against `client`
+and `session`, and the Go client against `tunedhttp serve` when that program is given.
 
     python3 go_peer_test.py PATH/tunedhttp-go-peer [PATH/tunedhttp]
 
@@ -232,6 +232,190 @@ def case_bad_input(peer, _):
               f"{text!r}: stderr should be one line naming {field!r}: {stderr!r}")
 
 
+class Session:
+    """`peer session`: JSON lines to its stdin, its stdout lines read by a thread."""
+
+    def __init__(self, peer):
+        self.command = [peer, "session"]
+        self.process = None
+        self._lines = queue.Queue()
+
+    def __enter__(self):
+        print("$ " + " ".join(self.command))
+        self.process = subprocess.Popen(self.command, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        threading.Thread(target=self._read, daemon=True).start()
+        return self
+
+    def _read(self):
+        for raw in self.process.stdout:
+            self._lines.put(raw.decode())
+        self._lines.put(None)
+
+    def send(self, message):
+        """Writes one JSON line; returns time.monotonic_ns() just before the write."""
+        text = message if isinstance(message, str) else json.dumps(message)
+        print("  > " + text[:200])
+        sent = time.monotonic_ns()
+        self.process.stdin.write(text.encode() + b"\n")
+        self.process.stdin.flush()
+        return sent
+
+    def receive(self, timeout=10):
+        """The next stdout line as an object, within `timeout` seconds."""
+        try:
+            raw = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise Failure(f"session printed nothing within {timeout} s")
+        if raw is None:
+            raise Failure(f"session closed its stdout (exit {self.process.poll()})")
+        check(raw.endswith("\n"), f"a line without its newline: {raw!r}")
+        print("  < " + raw.strip()[:400])
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise Failure(f"not one JSON object per line: {raw!r}")
+
+    def results(self, command_id, count, timeout=10):
+        """The `count` result lines of request command `command_id`, by index."""
+        by_index = {}
+        deadline = time.monotonic() + timeout
+        while len(by_index) < count:
+            line = self.receive(max(0.0, deadline - time.monotonic()))
+            check(line.get("op") == "result" and line.get("id") == command_id,
+                  f"expected a result of command {command_id}: {line}")
+            check(line["index"] not in by_index, f"index {line['index']} twice")
+            by_index[line["index"]] = line
+        check(sorted(by_index) == list(range(count)), f"indexes {sorted(by_index)}")
+        return [by_index[i] for i in range(count)]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+    def __exit__(self, *exc):
+        try:
+            self.stop()
+        finally:
+            for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+                try:
+                    stream.close()
+                except OSError:
+                    pass  # stdin of a killed child
+        return False
+
+
+def check_started(result, sent_ns):
+    """mono_start_ns is CLOCK_MONOTONIC, Python's time.monotonic_ns(): after the send, soon."""
+    start = result["mono_start_ns"]
+    check(sent_ns <= start <= sent_ns + 1_000_000_000,
+          f"mono_start_ns {start} is not within 1 s after the send ({sent_ns})")
+
+
+def case_session(peer, tunedhttp):
+    with Server([peer, "server"]) as server, Session(peer) as session, \
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        # A listener that never accepts or answers: the pending request when tunedhttp is absent.
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        hold = None
+        if tunedhttp:
+            hold = Server([tunedhttp, "serve", "--fault", "hold-headers=1s"]).__enter__()
+        try:
+            session.send({"settings": {"keep_alive": {"idle": "2s", "interval": "3s",
+                                                      "count": 4}}})
+            check(session.receive() == {"op": "ready"}, "expected {\"op\": \"ready\"} first")
+
+            sent = session.send({"op": "requests", "id": 1,
+                                 "requests": [{"url": server.url}] * 3})
+            first = session.results(1, 3)
+            for result in first:
+                check(result["status"] == 200 and result["error"] is None, f"result {result}")
+                check_started(result, sent)
+                check(result["keep_alive"] == {"enabled": True, "idle_s": 2, "interval_s": 3,
+                                               "count": 4},
+                      f"keep_alive {result['keep_alive']}: the keep_alive setting, read back")
+                check(all(c["family"] == "tcp4" for c in result["connects"]), "families")
+                check("put_idle_conn" in result["trace"], "put_idle_conn missing")
+
+            sent = session.send({"op": "requests", "id": 2, "requests": [
+                {"method": "GET", "url": server.url, "deadline": "0s"}]})
+            (second,) = session.results(2, 1)
+            check(second["status"] == 200 and second["reused"] is True,
+                  f"the request after the first three should reuse a connection: {second}")
+            check_started(second, sent)
+
+            session.send({"op": "pool", "id": 3})
+            pool = session.receive()
+            check(pool.get("op") == "pool" and pool.get("id") == 3, f"pool reply {pool}")
+            check(pool["dials"] <= 3 and pool["reuses"] >= 1 and pool["requests"] == 4,
+                  f"pool {pool}: expected dials <= 3, reuses >= 1, requests 4")
+
+            session.send({"op": "nothing", "id": 4})
+            reply = session.receive()
+            check(reply.get("op") == "error" and reply.get("id") == 4, f"unknown op: {reply}")
+            session.send("{not json")
+            reply = session.receive()
+            check(reply.get("op") == "error" and reply.get("id") is None, f"bad JSON: {reply}")
+            session.send({"op": "close_idle", "id": 5})
+            check(session.receive() == {"op": "done", "id": 5}, "close_idle: expected done")
+
+            # A request held pending by the server; the next command is answered meanwhile.
+            held_url = hold.url if hold else f"http://127.0.0.1:{silent.getsockname()[1]}/"
+            session.send({"op": "requests", "id": 6, "requests": [{"url": held_url}]})
+            time.sleep(0.2)  # the request is under way (well within the 1 s hold)
+            asked = time.monotonic()
+            session.send({"op": "pool", "id": 7})
+            # The next line must be the pool reply, not the result (due 1 s after the send).
+            pool = session.receive(timeout=0.5 * SCALE)
+            waited = time.monotonic() - asked
+            check(pool.get("op") == "pool" and pool.get("id") == 7,
+                  f"expected the pool reply before the pending request's result: {pool}")
+            check(pool["requests"] == 5, f"pool {pool}: the pending request should count")
+            print(f"  pool answered in {waited * 1000:.1f} ms while a request was pending")
+
+            # EOF: exit 0 at once, abandoning the pending request (no result line for it).
+            closed = time.monotonic()
+            session.process.stdin.close()
+            try:
+                code = session.process.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                raise Failure("session did not exit within 1 s of EOF on stdin")
+            print(f"  exit {code} {(time.monotonic() - closed) * 1000:.1f} ms after EOF")
+            check(code == 0, f"exit {code} at EOF, expected 0")
+            leftover = []
+            while True:
+                try:
+                    line = session._lines.get(timeout=5)
+                except queue.Empty:
+                    raise Failure("stdout stayed open after the exit")
+                if line is None:
+                    break
+                leftover.append(line)
+            check(not leftover, f"lines after EOF (the pending request should be abandoned): "
+                                f"{leftover}")
+            stderr = session.process.stderr.read().decode()
+            check(not stderr.strip(), f"stderr: {stderr!r}")
+        finally:
+            if hold:
+                hold.__exit__(None, None, None)
+
+
+def case_session_bad_config(peer, _):
+    for text, field in (("", "empty"), ('{"requests": []}', "requests"),
+                        ('{"settings": {"connect": "1q"}}', "settings.connect"),
+                        ('{"ca_pem": "no certificate"}', "ca_pem")):
+        result = subprocess.run([peer, "session"], input=(text + "\n").encode(),
+                                capture_output=True, timeout=10, env=ENV)
+        stderr = result.stderr.decode()
+        print(f"  {text!r}: exit {result.returncode}, {stderr.strip()}")
+        check(result.returncode == 2, f"{text!r}: exit {result.returncode}, expected 2")
+        check(not result.stdout, f"{text!r}: printed {result.stdout!r}")
+        check(len(stderr.strip().splitlines()) == 1 and field in stderr,
+              f"{text!r}: stderr should be one line naming {field!r}: {stderr!r}")
+
+
 def case_tunedhttp_hold_headers(peer, tunedhttp):
     if not tunedhttp:
         print("  no tunedhttp program given: case skipped")
@@ -258,6 +442,8 @@ CASES = [
     ("TLS server, ca_file, 100-continue", case_tls),
     ("bad input: exit 2", case_bad_input),
     ("tunedhttp serve hold-headers: response_header_timeout", case_tunedhttp_hold_headers),
+    ("session: parallel requests, reuse, pool, a pending request, EOF", case_session),
+    ("session: bad config: exit 2", case_session_bad_config),
 ]
 
 

@@ -41,6 +41,13 @@ struct ScenarioResult {
   /// and the mock server's event log, in recording order.
   std::vector<TraceEvent> client_trace;
   std::vector<mockserver::Event> server_events;
+  /// Whose client ran: "tunedhttp" or "go".
+  std::string peer = "tunedhttp";
+  /// The client's new connections and reuses over the scenario (as its pool counted them).
+  std::uint64_t dials = 0;
+  std::uint64_t reuses = 0;
+  /// The first error a request step ended with ("" when none), for comparisons.
+  std::string first_error;
 };
 
 }  // namespace tunedhttp::harness

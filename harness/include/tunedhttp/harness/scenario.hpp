@@ -197,6 +197,9 @@ struct Scenario {
   ServerSpec server;
   ClientSpec client;
   std::vector<Step> steps;
+  /// `go: {differs: "why"}`: Go's client is known to behave otherwise here, on purpose; a run
+  /// with the Go peer reports the difference instead of failing.
+  std::optional<std::string> go_differs;
 };
 
 }  // namespace tunedhttp::harness
