@@ -14,7 +14,6 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,13 +44,11 @@ type client struct {
 func runClient(stdin io.Reader, stdout io.Writer) int {
 	s, err := readSpec(stdin)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
-		return exitUsage
+		return badInput(err)
 	}
 	c, err := newClient(s, stdout)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
-		return exitUsage
+		return badInput(err)
 	}
 	for i := range s.requests {
 		r := &s.requests[i]

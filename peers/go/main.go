@@ -71,3 +71,10 @@ func usageError(message string) {
 	fmt.Fprintf(os.Stderr, "%s: %s\n", program, message)
 	os.Exit(exitUsage)
 }
+
+// badInput reports bad input on one stderr line and gives the usage exit code (for callers
+// that return it rather than exit).
+func badInput(err error) int {
+	fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
+	return exitUsage
+}

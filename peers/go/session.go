@@ -57,13 +57,11 @@ func runSession(stdin io.Reader, stdout io.Writer) int {
 	}
 	s, err := readConfig(line)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
-		return exitUsage
+		return badInput(err)
 	}
 	c, err := newClient(s, stdout)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
-		return exitUsage
+		return badInput(err)
 	}
 	c.session = true
 	c.writeLine([]byte(`{"op":"ready"}`))

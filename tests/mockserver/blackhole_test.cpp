@@ -65,13 +65,11 @@ TEST(Blackhole, IdleGoesDarkAfterTheIdleTimeOnly) {
   client.send_request("GET", "/");
   const auto head = client.read_head(Clock::now() + 2s);
   ASSERT_TRUE(head && !head->error);
-  const auto answered = head->at;
+  const auto answered = server.wait_for(EventKind::response_done, 1);
   const auto dark = server.wait_for(EventKind::blackholed, 1, 2s);
-  ASSERT_TRUE(dark);
-  // Idle from the response on: never before 200 ms of it (the server's clock starts after
-  // it wrote the response, before the client read it).
-  EXPECT_GE(dark->at - answered, 200ms - tolerance());
-  EXPECT_LE(dark->at - answered, 200ms + tolerance());
+  ASSERT_TRUE(answered && dark);
+  // Idle from the response on (the server's idle wait starts after it logged response_done).
+  expect_elapsed(dark->at - answered->at, 200ms, "idle before going dark");
 }
 
 TEST(Blackhole, ADarkConnectionIsClosedAndCountedWhenTheServerStops) {

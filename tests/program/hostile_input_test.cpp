@@ -13,19 +13,6 @@
 namespace tunedhttp::program::testing {
 namespace {
 
-/// Runs `tunedhttp ARGS...` to its end (killed after `limit`).
-RequestRun run_program(std::vector<std::string> args, Clock::duration limit = 15s) {
-  args.insert(args.begin(), TUNEDHTTP_BINARY);
-  const auto start = Clock::now();
-  Process process{args};
-  RequestRun run;
-  run.exit_code = process.wait(start + limit);
-  run.wall = Clock::now() - start;
-  run.out = process.out();
-  run.err = process.err();
-  return run;
-}
-
 struct HostileCase {
   std::string name;
   std::vector<std::string> args;  ///< after the program; "$DIR" becomes a temporary folder
@@ -75,7 +62,7 @@ std::vector<std::string> with_directory(std::vector<std::string> args, const std
 
 TEST_P(HostileArguments, ExitTwoWithOneLineAndNoCrash) {
   HostileFiles files;
-  const auto run = run_program(with_directory(GetParam().args, files.directory.path()));
+  const auto run = run_program(with_directory(GetParam().args, files.directory.path()), 15s);
   EXPECT_EQ(run.exit_code, 2) << "stderr: " << run.err.substr(0, 2000);
   EXPECT_LT(run.wall, 10s) << "took " << std::chrono::duration<double>(run.wall).count() << " s";
   EXPECT_NE(run.err.find(with_directory({GetParam().named}, files.directory.path())[0]),

@@ -34,7 +34,12 @@ std::string read_file(const std::string& path) {
 // tunedhttp request
 
 RequestRun run_request(std::vector<std::string> args, Clock::duration limit) {
-  args.insert(args.begin(), {TUNEDHTTP_BINARY, "request"});
+  args.insert(args.begin(), "request");
+  return run_program(std::move(args), limit);
+}
+
+RequestRun run_program(std::vector<std::string> args, Clock::duration limit) {
+  args.insert(args.begin(), TUNEDHTTP_BINARY);
   const auto start = Clock::now();
   Process process{args};
   RequestRun run;

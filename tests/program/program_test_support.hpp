@@ -28,6 +28,9 @@ struct RequestRun {
   Clock::duration wall{};             ///< from spawn to exit
 };
 
+/// Runs `tunedhttp ARGS...` (any subcommand) to its end (killed after `limit`).
+RequestRun run_program(std::vector<std::string> args, Clock::duration limit = 20s);
+
 /// Runs `tunedhttp request ARGS...` to its end (killed after `limit`), parsing stdout as JSON
 /// lines when it starts with '{'.
 RequestRun run_request(std::vector<std::string> args, Clock::duration limit = 20s);
