@@ -338,6 +338,11 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
     plan.request.insert(name, value);
   }
 
+  if (auto problem = request_problem(plan.request); !problem.empty()) {
+    error = problem;  // e.g. a TRACE with --data
+    return false;
+  }
+
   Settings& settings = plan.options.settings;
   settings.connect = duration_of(flags.connect);
   settings.conn_keep_alive = duration_of(flags.keep_alive);

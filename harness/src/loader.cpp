@@ -1,6 +1,7 @@
 // The scenario loader: YAML → Scenario, with every key checked (docs/scenarios.md).
 #include <arpa/inet.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cctype>
@@ -131,6 +132,40 @@ std::chrono::nanoseconds read_step_duration(const YAML::Node& node, const std::s
                 format_duration(max_step_deadline) + ")");
   }
   return duration;
+}
+
+// Notes where each document starts, and nothing else.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// Where a second YAML document starts, if the text has one. Not YAML::LoadAll: yaml-cpp 0.7
+// loops there forever, without consuming anything, on input as small as a stray ','
+// (jbeder/yaml-cpp#1040); here two documents starting at one place mean the parser is stuck,
+// and the count stops at two.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  while (handler.starts.size() < 2 && parser.HandleNextDocument(handler)) {
+    const auto& starts = handler.starts;
+    if (starts.size() == 2 && starts[0].pos == starts[1].pos) return std::nullopt;
+  }
+  if (handler.starts.size() < 2) return std::nullopt;
+  return handler.starts[1];
 }
 
 // yaml-cpp keeps the first of two equal keys and drops the second without a word; a file
@@ -614,9 +649,13 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
     throw LoadError({file, 0, 0}, "larger than " + std::to_string(max_scenario_file / 1024) +
                                       " KiB; a scenario file is a page of YAML");
   }
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(text);
+    root = YAML::Load(text);
+    if (const auto second = second_document(text)) {
+      throw LoadError({file, second->line + 1, second->column + 1},
+                      "a second YAML document ('---'): a scenario file holds one scenario");
+    }
   } catch (const YAML::DeepRecursion& e) {
     throw LoadError(
         {file, e.mark.line + 1, e.mark.column + 1},
@@ -624,12 +663,19 @@ Scenario load_scenario_text(const std::string& text, const std::string& file) {
   } catch (const YAML::Exception& e) {
     throw LoadError({file, e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
   }
-  if (documents.size() > 1) {
-    fail_at(documents[1], file,
-            "a second YAML document ('---'): a scenario file holds one scenario");
+  if (!root.IsDefined() || root.IsNull()) {
+    // Blank lines and comments only: empty. Anything else yaml-cpp could not read as a document.
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      const auto first = line.find_first_not_of(" \t\r");
+      if (first != std::string::npos && line[first] != '#') {
+        throw LoadError({file, 1, 1},
+                        "not valid YAML: no document could be read (a stray character such as "
+                        "',' at the top level?)");
+      }
+    }
+    throw LoadError({file, 1, 1}, "empty scenario file");
   }
-  const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
-  if (!root.IsDefined() || root.IsNull()) throw LoadError({file, 1, 1}, "empty scenario file");
   reject_duplicate_keys(root, file);
   Fields fields(root, file, "scenario",
                 {"name", "about", "tolerance", "step_deadline", "server", "client", "steps", "go"});

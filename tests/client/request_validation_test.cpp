@@ -63,6 +63,12 @@ const BadRequest bad_requests[] = {
      "invalid header field value for \"Host\""},
     {"method with a space", [](Request& r) { r.method_string("G T"); }, "invalid method \"G T\""},
     {"method with CR LF", [](Request& r) { r.method_string("GET\r\nX"); }, "invalid method"},
+    {"TRACE with a body",
+     [](Request& r) {
+       r.method(http::verb::trace);
+       r.body() = "x";
+     },
+     "a TRACE request cannot have a body"},
     {"target with CR LF", [](Request& r) { r.target(std::string(r.target()) + "a\r\nInj: 1"); },
      "invalid request URL", errc::invalid_url},
     {"target with a space", [](Request& r) { r.target(std::string(r.target()) + "a b"); },
@@ -94,6 +100,12 @@ INSTANTIATE_TEST_SUITE_P(Client, InvalidRequest, ::testing::ValuesIn(bad_request
                            }
                            return name;
                          });
+
+TEST(RequestProblem, MakeRequestNeverThrowsForATraceWithABody) {
+  Request request;
+  ASSERT_NO_THROW(request = make_request(http::verb::trace, "http://127.0.0.1:1/", "body"));
+  EXPECT_NE(request_problem(request), "");
+}
 
 TEST(RequestProblem, AValidRequestHasNone) {
   Request request = make_request(http::verb::put, "http://example.com:8080/a?b=c", "body");
