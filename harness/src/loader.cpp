@@ -1,5 +1,4 @@
 // The scenario loader: YAML → Scenario, with every key checked (docs/scenarios.md).
-#include <arpa/inet.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 
@@ -192,9 +191,7 @@ std::string read_address(const YAML::Node& node, const std::string& file, const 
   if (text.size() >= 2 && text.front() == '[' && text.back() == ']') {
     text = text.substr(1, text.size() - 2);
   }
-  in6_addr address{};
-  if (::inet_pton(AF_INET, text.c_str(), &address) != 1 &&
-      ::inet_pton(AF_INET6, text.c_str(), &address) != 1) {
+  if (!is_ip_address(text)) {
     fail_at(node, file,
             what + ": expected a numeric IP address such as 127.0.0.1 or ::1, got " + quote(text));
   }

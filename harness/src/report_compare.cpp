@@ -6,6 +6,8 @@
 #include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/units.hpp>
 
+#include "text_table.hpp"
+
 namespace tunedhttp::harness {
 namespace {
 
@@ -62,21 +64,8 @@ std::string format_comparison_table(const std::vector<Comparison>& comparisons) 
     std::copy(go.begin(), go.end(), row.begin() + 8);
     rows.push_back(row);
   }
-  std::array<std::size_t, 14> widths{};
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    widths[i] = header[i].size();
-    for (const auto& row : rows) widths[i] = std::max(widths[i], row[i].size());
-  }
   std::ostringstream out;
-  const auto print = [&](const Row& row) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      out << row[i];
-      if (i + 1 < row.size()) out << std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    out << '\n';
-  };
-  print(header);
-  for (const auto& row : rows) print(row);
+  out << detail::aligned_columns(header, rows, false);
   std::size_t failed = 0;
   for (const auto& c : comparisons) {
     if (c.declared) {

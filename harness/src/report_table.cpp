@@ -6,6 +6,8 @@
 #include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/units.hpp>
 
+#include "text_table.hpp"
+
 namespace tunedhttp::harness {
 namespace {
 
@@ -52,24 +54,8 @@ std::string format_table(const std::vector<ScenarioResult>& results) {
     rows.push_back(
         {printable(result.name), result.passed ? "pass" : "FAIL", timing[0], timing[1], timing[2]});
   }
-  std::array<std::size_t, 5> widths{};
-  for (std::size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
   std::ostringstream out;
-  auto print = [&](const std::array<std::string, 5>& row) {
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      out << row[c];
-      if (c + 1 < row.size()) out << std::string(widths[c] - row[c].size() + 2, ' ');
-    }
-    out << '\n';
-  };
-  print(header);
-  std::array<std::string, 5> rule;
-  for (std::size_t c = 0; c < rule.size(); ++c) rule[c] = std::string(widths[c], '-');
-  print(rule);
-  for (const auto& row : rows) print(row);
+  out << detail::aligned_columns(header, rows, true);
 
   std::size_t failed = 0;
   for (const auto& result : results) {

@@ -1,6 +1,4 @@
 // The one place faults are registered, and the checks every fault config goes through.
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <stdexcept>
@@ -24,12 +22,6 @@ std::optional<Duration> parse_non_negative_duration(std::string_view text) {
   auto value = parse_duration(text);
   if (!value || value->count() < 0) return std::nullopt;
   return value;
-}
-
-bool is_ip_address(const std::string& text) {
-  in6_addr address{};
-  return ::inet_pton(AF_INET, text.c_str(), &address) == 1 ||
-         ::inet_pton(AF_INET6, text.c_str(), &address) == 1;
 }
 
 std::optional<bool> parse_boolean(std::string_view text) {
@@ -197,7 +189,7 @@ std::string validate(const FaultConfig& config) {
   if (target.path && (target.path->empty() || target.path->front() != '/')) {
     return config.name + ": target path " + quote(*target.path, 80, '\'') + " must start with '/'";
   }
-  if (target.listener && !detail::is_ip_address(*target.listener)) {
+  if (target.listener && !is_ip_address(*target.listener)) {
     return config.name + ": target listener " + quote(*target.listener, 80, '\'') +
            " is not an IP address such as 127.0.0.1 or ::1";
   }

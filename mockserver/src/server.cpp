@@ -84,11 +84,22 @@ std::string endpoint_text(const tcp::endpoint& endpoint) {
   return out.str();
 }
 
+/// `listener` is written as Listener::address is ("::1", not "0:0::1"): the faults' targets are
+/// normalized once, when the server is made (normalize_listeners).
 bool listener_matches(const FaultTarget& target, const std::string& listener) {
-  if (!target.listener) return true;
-  boost::system::error_code error;
-  const auto wanted = asio::ip::make_address(*target.listener, error);
-  return !error && wanted.to_string() == listener;
+  return !target.listener || *target.listener == listener;
+}
+
+/// Writes each fault's listener target as make_address().to_string() does, the way listeners
+/// are named, so that matching is a string comparison on every accept and request.
+std::vector<detail::ActiveFault> normalize_listeners(std::vector<detail::ActiveFault> faults) {
+  for (auto& fault : faults) {
+    if (!fault.target.listener) continue;
+    boost::system::error_code error;
+    const auto address = asio::ip::make_address(*fault.target.listener, error);
+    if (!error) fault.target.listener = address.to_string();  // validate() checked it parses
+  }
+  return faults;
 }
 
 bool target_matches(const FaultTarget& target, const detail::RequestInfo& info) {
@@ -135,7 +146,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   ServerCore(asio::any_io_executor executor, ServerOptions server_options)
       : strand(asio::make_strand(executor)),
         options(std::move(server_options)),
-        faults(detail::make_faults(options.faults)) {
+        faults(normalize_listeners(detail::make_faults(options.faults))) {
     for (const auto& fault : faults) {
       if (fault.name == "delay_tls_handshake" && !options.tls) {
         throw std::invalid_argument("delay_tls_handshake: needs a TLS server (tls: true, --tls)");

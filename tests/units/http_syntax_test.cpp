@@ -47,6 +47,13 @@ TEST(HttpSyntax, ProblemsAreGosWordsNamingTheField) {
   EXPECT_EQ(method_problem("G T"), "net/http: invalid method \"G T\"");
 }
 
+TEST(HttpSyntax, IpAddressesAreNumericOnly) {
+  for (const char* good : {"127.0.0.1", "::1", "2001:db8::2"}) EXPECT_TRUE(is_ip_address(good));
+  for (const char* bad : {"", "localhost", "[::1]", "127.0.0.1:80", "1.2.3"}) {
+    EXPECT_FALSE(is_ip_address(bad)) << bad;
+  }
+}
+
 TEST(HttpSyntax, TargetsHaveNoSpaceOrControl) {
   EXPECT_TRUE(is_valid_request_target("/a?b=c"));
   for (const std::string& bad : {""s, "/a b"s, "/a\r\nX: 1"s, "/\t"s}) {

@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -59,6 +61,13 @@ bool is_valid_field_value(std::string_view value) {
 bool is_valid_request_target(std::string_view target) {
   return !target.empty() && std::none_of(target.begin(), target.end(),
                                          [](unsigned char c) { return c == ' ' || is_control(c); });
+}
+
+bool is_ip_address(std::string_view text) {
+  const std::string terminated(text);
+  in6_addr address{};
+  return ::inet_pton(AF_INET, terminated.c_str(), &address) == 1 ||
+         ::inet_pton(AF_INET6, terminated.c_str(), &address) == 1;
 }
 
 std::string field_problem(std::string_view name, std::string_view value) {

@@ -27,6 +27,9 @@ bool is_valid_field_value(std::string_view value);
 /// A request target in origin form or a path: not empty, no space, no control character.
 bool is_valid_request_target(std::string_view target);
 
+/// A numeric IPv4 or IPv6 address ("127.0.0.1", "::1"; no brackets, no port, no name).
+bool is_ip_address(std::string_view text);
+
 /// What is wrong with the header `name: value`, in Go's words
 /// (`net/http: invalid header field name "Bad Name"`), or empty when the field is valid.
 std::string field_problem(std::string_view name, std::string_view value);
