@@ -13,6 +13,7 @@
 
 #include "dialer.hpp"
 #include "exchange.hpp"
+#include "exchange_rules.hpp"
 #include "idle_conn_pool.hpp"
 #include "tls_context.hpp"
 #include "url.hpp"
@@ -25,28 +26,18 @@ using boost::system::error_code;
 
 namespace {
 
-// Go's Request.isReplayable: methods that may be sent twice, or an idempotency key.
-bool is_idempotent(const Request& request) {
-  switch (request.method()) {
-    case http::verb::get:
-    case http::verb::head:
-    case http::verb::options:
-    case http::verb::trace:
-      return true;
-    default:
-      return request.find("Idempotency-Key") != request.end() ||
-             request.find("X-Idempotency-Key") != request.end();
-  }
-}
-
-// Go's persistConn.shouldRetryRequest: only a failure on a reused connection, before any
-// response byte, and only if nothing was written or the request can be replayed. Timeouts are
-// the settings working as configured, never a reason to try again.
-bool should_retry(const detail::Connection& connection, const detail::ExchangeOutcome& outcome,
-                  const Request& request) {
-  if (!connection.reused || outcome.got_response_bytes) return false;
-  if (outcome.error == boost::system::errc::timed_out) return false;
-  return !outcome.wrote_anything || is_idempotent(request);
+// The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
+detail::AttemptFacts attempt_facts(const detail::Connection& connection,
+                                   const detail::ExchangeOutcome& outcome, const Request& request) {
+  detail::AttemptFacts facts;
+  facts.reused = connection.reused;
+  facts.got_response_bytes = outcome.got_response_bytes;
+  facts.timed_out = outcome.error == boost::system::errc::timed_out;
+  facts.wrote_anything = outcome.wrote_anything;
+  facts.replayable = detail::is_replayable(request.method(),
+                                           request.find("Idempotency-Key") != request.end() ||
+                                               request.find("X-Idempotency-Key") != request.end());
+  return facts;
 }
 
 // What a caller's cancellation must reach, confined to the request's strand. Closing the
@@ -264,7 +255,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     connection->close();
     pool->count_close(CloseReason::error);
     if (cancellation->cancelled) co_return aborted;
-    if (attempt == 0 && should_retry(*connection, outcome, request)) {
+    if (attempt == 0 && detail::should_retry(attempt_facts(*connection, outcome, request))) {
       pool->count_retry();
       continue;
     }

@@ -10,6 +10,7 @@
 #include <boost/beast/http/write.hpp>
 #include <optional>
 
+#include "exchange_rules.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
 
@@ -20,10 +21,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 using ResponseParser = http::response_parser<http::string_body>;
-
-// Go stops after this many 1xx responses to one request ("too many 1xx informational
-// responses"); a server that sends more is broken or hostile.
-constexpr int max_informational_responses = 5;
 
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
@@ -41,11 +38,6 @@ error_code translate_read_error(const error_code& ec) {
     return errc::malformed_response;
   }
   return ec;
-}
-
-bool expects_continue(const Request& request) {
-  const auto expect = request[http::field::expect];
-  return !request.body().empty() && boost::beast::iequals(expect, "100-continue");
 }
 
 // Reads responses until a final (non-1xx) one's headers are in `parser`. Calls `on_continue`
@@ -76,11 +68,12 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
                                                     asio::as_tuple(asio::use_awaitable));
     if (ec) co_return translate_read_error(ec);
     const unsigned status = parser->get().result_int();
-    if (status < 100 || status >= 200 || status == 101) {
+    const StatusKind kind = classify_status(status);
+    if (kind == StatusKind::final) {
       tracer.emit(TracePoint::got_response_headers, {}, std::to_string(status));
       co_return error_code{};
     }
-    if (status == 100) {
+    if (kind == StatusKind::continue_100) {
       tracer.emit(TracePoint::got_100_continue);
       on_continue();
     } else {
@@ -104,7 +97,8 @@ class Exchange {
   asio::awaitable<ExchangeOutcome> run() {
     const auto& settings = options_.settings;
     const bool wait_for_continue =
-        expects_continue(request_) && settings.expect_continue > std::chrono::nanoseconds::zero();
+        waits_for_continue(!request_.body().empty(), request_[http::field::expect],
+                           settings.expect_continue > std::chrono::nanoseconds::zero());
     error_code ec;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (wait_for_continue) {
@@ -261,9 +255,14 @@ class Exchange {
                                                asio::as_tuple(asio::use_awaitable));
       if (ec) co_return translate_read_error(ec);
     }
-    outcome_.reusable = parser_->keep_alive() && request_.keep_alive() && !body_skipped_ &&
-                        !answered_early_ && connection_.buffer.size() == 0 &&
-                        parser_->get().result_int() != 101;
+    ReuseFacts facts;
+    facts.response_keep_alive = parser_->keep_alive();
+    facts.request_keep_alive = request_.keep_alive();
+    facts.body_skipped = body_skipped_;
+    facts.answered_early = answered_early_;
+    facts.bytes_left_over = connection_.buffer.size() != 0;
+    facts.status = parser_->get().result_int();
+    outcome_.reusable = is_reusable(facts);
     outcome_.response = parser_->release();
     co_return error_code{};
   }
