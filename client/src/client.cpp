@@ -3,7 +3,9 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
@@ -54,6 +56,20 @@ struct RequestCancellation {
   std::shared_ptr<detail::Connection> connection;  ///< the one the exchange is using
   std::shared_ptr<detail::ConnWaiter> waiter;      ///< while waiting for a connection
 };
+
+// An executor whose handlers never run at the same time: a strand, or an io_context told it runs
+// on one thread (concurrency hint 1, as BlockingClient's). A request on it needs no strand of its
+// own, which saves the strand's allocation and a dispatch per request.
+bool is_serial(const asio::any_io_executor& executor) {
+  if (executor.target<asio::strand<asio::io_context::executor_type>>() != nullptr ||
+      executor.target<asio::strand<asio::any_io_executor>>() != nullptr) {
+    return true;
+  }
+  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
+    return asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint() == 1;
+  }
+  return false;
+}
 
 // The TLS context, or the reason it cannot be made (kept, never thrown: see Client's constructor).
 std::unique_ptr<asio::ssl::context> make_tls_context_or_error(const TlsOptions& options,
@@ -107,6 +123,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   State(asio::any_io_executor executor_in, ClientOptions options_in)
       : executor(std::move(executor_in)),
         options(std::move(options_in)),
+        serial(is_serial(executor)),
         tls_context(make_tls_context_or_error(options.tls, setup_error)),
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
 
@@ -120,6 +137,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   asio::any_io_executor executor;
   ClientOptions options;
   error_code setup_error;                           ///< why tls_context is null
+  const bool serial;                                ///< is_serial(executor)
   std::unique_ptr<asio::ssl::context> tls_context;  ///< null when the TLS options are bad
   std::shared_ptr<detail::IdleConnPool> pool;
   std::atomic<std::uint64_t> next_request{1};
@@ -299,7 +317,10 @@ error_code Client::setup_error() const { return state_->setup_error; }
 void Client::start_request(Request request, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
   auto state = state_;
-  auto strand = asio::make_strand(state->executor);
+  // Each request's coroutines run one at a time: on the caller's executor when it is serial,
+  // else on a strand of their own.
+  const asio::any_io_executor strand =
+      state->serial ? state->executor : asio::any_io_executor(asio::make_strand(state->executor));
   auto cancellation = std::make_shared<RequestCancellation>();
   cancellation->pool = state->pool;
   // Any cancellation type ends the request for good (terminal): the connection is closed.

@@ -200,6 +200,10 @@ void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& c
   {
     std::lock_guard lock(mutex_);
     dead = machine_.dead_while_idle(connection, spell, why_dead);
+    // A plain connection that woke the watch without being dead (never expected) is watched on.
+    if (!dead && !connection->tls && machine_.idle_in_spell(connection, spell)) {
+      watch_while_idle(connection, spell);
+    }
   }
   if (dead) close_and_report({Closed{connection, *dead}});
 }

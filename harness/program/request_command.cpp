@@ -555,7 +555,7 @@ class RequestRun {
   std::string timeline_;
   std::string trace_out_;
   std::vector<TraceEvent> recorded_;
-  asio::io_context io_;
+  asio::io_context io_{1};  // one thread runs every worker: requests need no strand
   boost::system::error_code setup_error_;
   std::optional<Client> client_;
   int failed_ = 0;
