@@ -10,6 +10,7 @@
 // curl's; it cancels the request, which closes its connection),
 // --interval D (a pause between the requests of a worker, to let idle timers run), -v.
 #include <algorithm>
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -35,6 +36,7 @@
 #include <tunedhttp/harness/scenario.hpp>
 #include <tunedhttp/harness/timeline.hpp>
 #include <tunedhttp/http_syntax.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/units.hpp>
 #include <vector>
 
@@ -54,16 +56,6 @@ using Clock = std::chrono::steady_clock;
 /// requests than this per worker is a benchmark's job.
 constexpr int max_parallel = static_cast<int>(harness::max_parallel_requests);
 constexpr int max_count = 1'000'000;
-/// The idle caps are counts of connections: anything larger is a typo, not a setting.
-constexpr int max_idle_cap = 1'000'000;
-
-/// A default for the help text in Go syntax, whole seconds as such ("90s", "0s", "1s").
-std::string default_text(nanoseconds d) {
-  if (d % std::chrono::seconds{1} == nanoseconds::zero()) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
-  }
-  return format_duration(d);
-}
 
 /// The flags as typed (durations still text, checked by `duration_check` during parsing).
 struct RequestFlags {
@@ -72,18 +64,8 @@ struct RequestFlags {
   std::string data;
   bool has_data = false;
   std::vector<std::string> headers;
-  std::string connect = default_text(Settings{}.connect);
-  std::string keep_alive = default_text(Settings{}.conn_keep_alive);
-  std::string tls_handshake = default_text(Settings{}.tls_handshake);
-  std::string expect_continue = default_text(Settings{}.expect_continue);
-  std::string response_header = default_text(Settings{}.response_header);
-  std::string idle_conn = default_text(Settings{}.idle_conn);
-  std::string max_idle_conns = std::to_string(Settings{}.max_all_idle_conns);
-  std::string max_host_idle_conns = std::to_string(Settings{}.max_host_idle_conns);
-  std::string dual_stack_fallback_delay = "0s";
-  std::string keep_alive_idle;  // any of the three: Go 1.23's KeepAliveConfig
-  std::string keep_alive_interval;
-  std::string keep_alive_count;
+  /// Each row of the settings table's flag, as typed; empty when not given (the default).
+  std::array<std::string, std::size(settings_table)> settings;
   std::vector<std::string> resolve;  // HOST:PORT:ADDR[,ADDR...]
   std::string cacert;
   bool insecure = false;
@@ -343,33 +325,14 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
     return false;
   }
 
-  Settings& settings = plan.options.settings;
-  settings.connect = duration_of(flags.connect);
-  settings.conn_keep_alive = duration_of(flags.keep_alive);
-  settings.tls_handshake = duration_of(flags.tls_handshake);
-  settings.expect_continue = duration_of(flags.expect_continue);
-  settings.response_header = duration_of(flags.response_header);
-  settings.idle_conn = duration_of(flags.idle_conn);
-  settings.dual_stack_fallback_delay = duration_of(flags.dual_stack_fallback_delay);
-  if (!flags.keep_alive_idle.empty() || !flags.keep_alive_interval.empty() ||
-      !flags.keep_alive_count.empty()) {
-    settings.keep_alive.enable = true;
-    if (!flags.keep_alive_idle.empty())
-      settings.keep_alive.idle = duration_of(flags.keep_alive_idle);
-    if (!flags.keep_alive_interval.empty()) {
-      settings.keep_alive.interval = duration_of(flags.keep_alive_interval);
-    }
-    if (!flags.keep_alive_count.empty()) {
-      settings.keep_alive.count = *whole_number(flags.keep_alive_count, -1, 127);
-    }
+  for (const auto& row : settings_table) {
+    const std::string& text = flags.settings[static_cast<std::size_t>(row.id)];
+    if (!text.empty()) set_from_text(plan.options.settings, row, text);  // checked when parsed
   }
   for (const auto& text : flags.resolve) {
     auto entry = parse_resolve(text);
     plan.options.resolve[entry->key] = std::move(entry->addresses);
   }
-  settings.max_all_idle_conns = *whole_number(flags.max_idle_conns, -max_idle_cap, max_idle_cap);
-  settings.max_host_idle_conns =
-      *whole_number(flags.max_host_idle_conns, -max_idle_cap, max_idle_cap);
   plan.options.tls.ca_file = flags.cacert;
   plan.options.tls.insecure = flags.insecure;
 
@@ -581,6 +544,30 @@ int run_request(const RequestFlags& flags) {
   return code;
 }
 
+/// One flag per row of the settings table: its name and aliases, its rules for 0 and negative
+/// values in the help, its default (a block's members show none: the block is off), and the
+/// table's own check of the value.
+void add_setting_flags(CLI::App& request,
+                       std::array<std::string, std::size(settings_table)>& texts) {
+  for (const auto& row : settings_table) {
+    std::string names(row.flag);
+    if (!row.flag_aliases.empty()) names += "," + std::string(row.flag_aliases);
+    const std::string help = std::string(row.extension ? "extension: " : "") +
+                             std::string(row.name) + " (" + std::string(row.go_name) +
+                             "): " + std::string(row.summary) + " (0: " + std::string(row.zero) +
+                             "; negative: " + std::string(row.negative) + ")";
+    auto* option = request.add_option(names, texts[static_cast<std::size_t>(row.id)], help)
+                       ->type_name(row.is_duration() ? "DURATION" : "N")
+                       ->check(CLI::Validator(
+                           [&row](std::string& text) -> std::string {
+                             Settings scratch;
+                             return set_from_text(scratch, row, text);
+                           },
+                           "", row.is_duration() ? "DURATION" : "N"));
+    if (!row.in_keep_alive_block()) option->default_str(default_text(row));
+  }
+}
+
 }  // namespace
 
 CommandRunner add_request_command(CLI::App& app) {
@@ -609,48 +596,7 @@ CommandRunner add_request_command(CLI::App& app) {
         ->type_name("DURATION")
         ->capture_default_str();
   };
-  duration("--connect", flags->connect, "connect: name resolution + TCP connect limit (0: none)");
-  duration("--conn-keep-alive,--keep-alive", flags->keep_alive,
-           "conn_keep_alive: TCP keep-alive period (0: 15s; negative, e.g. --keep-alive=-1s: off)");
-  duration("--tls-handshake", flags->tls_handshake, "tls_handshake: TLS handshake limit (0: none)");
-  duration("--expect-continue", flags->expect_continue,
-           "expect_continue: wait this long for 100 Continue before sending the body anyway, with "
-           "-H 'Expect: 100-continue' (0: send at once)");
-  duration("--response-header", flags->response_header,
-           "response_header: from the request written to the response headers (0: no limit)");
-  duration("--idle-conn", flags->idle_conn,
-           "idle_conn: close a connection idle this long (0: never)");
-  request
-      ->add_option("--max-all-idle-conns,--max-idle-conns", flags->max_idle_conns,
-                   "max_all_idle_conns (0: no limit)")
-      ->check(whole_number_check(-max_idle_cap, max_idle_cap))
-      ->type_name("N")
-      ->capture_default_str();
-  request
-      ->add_option("--max-host-idle-conns", flags->max_host_idle_conns,
-                   "max_host_idle_conns (0: 2)")
-      ->check(whole_number_check(-max_idle_cap, max_idle_cap))
-      ->type_name("N")
-      ->capture_default_str();
-  duration("--dual-stack-fallback-delay", flags->dual_stack_fallback_delay,
-           "extension: dual_stack_fallback_delay, Go's Dialer.FallbackDelay: the other address "
-           "family starts this long after the first (0: 300ms; negative: no fallback)");
-  request
-      ->add_option("--keep-alive-idle", flags->keep_alive_idle,
-                   "extension: Go 1.23's KeepAliveConfig.Idle (TCP_KEEPIDLE; 0: 15s; negative: "
-                   "the OS default); any --keep-alive-* replaces --conn-keep-alive")
-      ->check(duration_check)
-      ->type_name("DURATION");
-  request
-      ->add_option("--keep-alive-interval", flags->keep_alive_interval,
-                   "extension: KeepAliveConfig.Interval (TCP_KEEPINTVL; 0: 15s)")
-      ->check(duration_check)
-      ->type_name("DURATION");
-  request
-      ->add_option("--keep-alive-count", flags->keep_alive_count,
-                   "extension: KeepAliveConfig.Count (TCP_KEEPCNT; 0: 9; -1: the OS default)")
-      ->check(whole_number_check(-1, 127))
-      ->type_name("N");
+  add_setting_flags(*request, flags->settings);
   request
       ->add_option("--resolve", flags->resolve,
                    "HOST:PORT:ADDRESS[,ADDRESS...]: dial these addresses, in order, for HOST:PORT "

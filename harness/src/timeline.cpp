@@ -206,71 +206,38 @@ Timeline timeline_from_result(const ScenarioResult& result) {
   timeline.client = result.client_trace;
   timeline.server = result.server_events;
   for (const auto& timing : result.timings) {
-    timeline.limits.push_back(
-        {timing.timer, timing.connection, timing.started, timing.configured, timing.fired_at});
+    timeline.limits.push_back({std::string(setting_row(timing.setting).name), timing.connection,
+                               timing.started, timing.configured, timing.fired_at});
   }
   return timeline;
 }
 
 std::vector<TimelineLimit> limits_from_trace(const Settings& settings,
                                              const std::vector<TraceEvent>& trace) {
-  // Each timer: its governing trace point, the points that stop it, and how it shows it fired.
-  struct Rule {
-    const char* setting;
-    nanoseconds configured;
-    TracePoint from;
-    std::vector<TracePoint> stops;
-    const char* fired_error;  // the error a stop point carries when the timer fired
-  };
-  const Rule rules[] = {
-      {"connect",
-       settings.connect,
-       TracePoint::dial_start,
-       {TracePoint::dial_done},
-       "connect_timeout"},
-      {"tls_handshake",
-       settings.tls_handshake,
-       TracePoint::tls_handshake_start,
-       {TracePoint::tls_handshake_done},
-       "tls_handshake_timeout"},
-      // The body goes out at expiry without a trace point of its own: no firing is shown.
-      {"expect_continue",
-       settings.expect_continue,
-       TracePoint::wait_100_continue,
-       {TracePoint::got_100_continue, TracePoint::got_response_headers, TracePoint::response_done},
-       ""},
-      {"response_header",
-       settings.response_header,
-       TracePoint::wrote_request,
-       {TracePoint::got_response_headers, TracePoint::response_done},
-       "response_header_timeout"},
-      {"idle_conn",
-       settings.idle_conn,
-       TracePoint::put_idle_conn,
-       {TracePoint::got_conn, TracePoint::idle_conn_closed},
-       ""},
-  };
   const auto placed = detail::placed_client_events(trace);
   std::vector<TimelineLimit> limits;
-  for (const auto& rule : rules) {
-    if (rule.configured <= nanoseconds::zero()) continue;
-    const bool idle = rule.from == TracePoint::put_idle_conn;
+  // Each timer with a start and stop points in the trace; expect_continue's body goes out at
+  // expiry without a trace point of its own, so no firing is shown for it.
+  for (const auto& row : settings_table) {
+    const auto configured = duration_value(settings, row);
+    if (!row.starts || row.stop_count == 0 || !configured) continue;
+    if (*configured <= nanoseconds::zero()) continue;
+    const bool idle = row.scope == TimerScope::idle;
+    const auto stops = row.stop_points();
     for (std::size_t i = 0; i < placed.size(); ++i) {
       const auto& start = placed[i];
-      if (start.point != rule.from) continue;
+      if (start.point != *row.starts) continue;
       if (idle && (start.error || !start.detail.empty())) continue;  // not pooled
-      TimelineLimit limit{rule.setting, start.connection, start.at, rule.configured, std::nullopt};
+      TimelineLimit limit{std::string(row.name), start.connection, start.at, *configured,
+                          std::nullopt};
       for (std::size_t j = i + 1; j < placed.size(); ++j) {
         const auto& end = placed[j];
         if (end.connection != start.connection) continue;
         if (!idle && end.request != start.request) continue;
-        if (std::find(rule.stops.begin(), rule.stops.end(), end.point) == rule.stops.end()) {
-          continue;
-        }
+        if (std::find(stops.begin(), stops.end(), end.point) == stops.end()) continue;
         const bool fired = idle ? end.point == TracePoint::idle_conn_closed &&
                                       end.detail == close_reason_name(CloseReason::idle_timeout)
-                                : *rule.fired_error != '\0' && end.error &&
-                                      error_name(end.error) == rule.fired_error;
+                                : row.timeout && end.error == make_error_code(*row.timeout);
         if (fired) limit.fired_at = end.at - start.at;
         break;
       }

@@ -33,6 +33,7 @@
 #include <thread>
 #include <tunedhttp/client.hpp>
 #include <tunedhttp/mockserver/server.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/units.hpp>
 #include <utility>
 #include <vector>
@@ -57,20 +58,14 @@ struct RequestOutcome {
   }
 };
 
-/// The trace point whose time starts the timer that ends in `error`: `dial_start` for
-/// connect_timeout, `tls_handshake_start` for tls_handshake_timeout, `wrote_request` for
-/// response_header_timeout. nullopt for errors that are not timeouts of a setting.
+/// The trace point whose time starts the timer that ends in `error` (the settings table's row
+/// for that timeout: `dial_start` for connect_timeout, `tls_handshake_start` for
+/// tls_handshake_timeout, `wrote_request` for response_header_timeout). nullopt for errors that
+/// are not timeouts of a setting.
 inline std::optional<TracePoint> governing_trace_point(errc error) {
-  switch (error) {
-    case errc::connect_timeout:
-      return TracePoint::dial_start;
-    case errc::tls_handshake_timeout:
-      return TracePoint::tls_handshake_start;
-    case errc::response_header_timeout:
-      return TracePoint::wrote_request;
-    default:
-      return std::nullopt;
-  }
+  const SettingRow* row = setting_of_timeout(error);
+  if (row == nullptr) return std::nullopt;
+  return row->starts;
 }
 
 /// Whether `outcome` failed with `error` no earlier than `configured` after its governing trace
