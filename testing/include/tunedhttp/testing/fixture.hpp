@@ -72,7 +72,6 @@ inline std::optional<TracePoint> governing_trace_point(errc error) {
 /// point and no later than `configured + timing_tolerance()`. Messages read "got X; want Y".
 inline ::testing::AssertionResult fails_with_timeout(const RequestOutcome& outcome, errc error,
                                                      std::chrono::nanoseconds configured) {
-  using std::chrono::duration_cast;
   using std::chrono::nanoseconds;
   const std::string want = error_name(make_error_code(error));
   if (!outcome.completed) {
@@ -94,19 +93,9 @@ inline ::testing::AssertionResult fails_with_timeout(const RequestOutcome& outco
                                          << " trace point; want " << want << " measured from it";
   }
   const nanoseconds fired = outcome.finished - *start;
-  const nanoseconds tolerance = timing_tolerance();
-  if (fired < configured) {
+  if (auto problem = timing_problem(configured, fired); !problem.empty()) {
     return ::testing::AssertionFailure()
-           << "got " << want << " after " << format_duration(fired) << " from "
-           << trace_point_name(*point) << "; want never before " << format_duration(configured)
-           << " (fired " << format_duration(configured - fired) << " early)";
-  }
-  if (fired > configured + tolerance) {
-    return ::testing::AssertionFailure()
-           << "got " << want << " after " << format_duration(fired) << " from "
-           << trace_point_name(*point) << "; want at most " << format_duration(configured)
-           << " + tolerance " << format_duration(tolerance) << " (late by "
-           << format_duration(fired - configured) << ")";
+           << "got " << want << " from " << trace_point_name(*point) << ": " << problem;
   }
   return ::testing::AssertionSuccess()
          << want << " after " << format_duration(fired) << " (late by "
