@@ -430,15 +430,15 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
     expect.keep_alive = keep_alive;
   }
   if (auto n = fields.get("connection")) {
-    const std::string choice = detail::read_string(n, file, "expect.connection");
-    if (choice == "most_recently_idled") {
-      expect.connection = ConnectionChoice::most_recently_idled;
-    } else if (choice == "least_recently_idled") {
-      expect.connection = ConnectionChoice::least_recently_idled;
-    } else {
-      fail_at(n, file,
-              "expect.connection: unknown choice '" + choice +
-                  "' (known: most_recently_idled, least_recently_idled)");
+    static const std::set<std::string> choices = [] {
+      std::set<std::string> names;
+      for (const auto choice : all_connection_choices)
+        names.emplace(connection_choice_name(choice));
+      return names;
+    }();
+    const std::string name = read_name(n, file, "expect.connection", choices);
+    for (const auto choice : all_connection_choices) {
+      if (name == connection_choice_name(choice)) expect.connection = choice;
     }
   }
   if (auto n = fields.get("timer")) {

@@ -80,6 +80,13 @@ struct KeepAliveExpectation {
 /// Which idle connection a reused request must get (`connection: most_recently_idled`).
 enum class ConnectionChoice { most_recently_idled, least_recently_idled };
 
+/// Every ConnectionChoice, in declaration order.
+inline constexpr ConnectionChoice all_connection_choices[] = {
+    ConnectionChoice::most_recently_idled, ConnectionChoice::least_recently_idled};
+
+/// "most_recently_idled", as a scenario writes it.
+const char* connection_choice_name(ConnectionChoice choice);
+
 /// `expect:` under a request: what each of its (parallel) requests must end with.
 /// Exactly one of `status`, `error` and `pending_after` is set.
 struct RequestExpectation {
