@@ -117,54 +117,14 @@ const CLI::Validator duration_check(
     },
     "", "DURATION");
 
-/// http://HOST[:PORT][/PATH] or https://...: a scheme we speak, a host, a port that fits.
+/// An absolute http:// or https:// URL by the client's own rules (request_problem), which are
+/// Go's url.Parse and Transport: user info is accepted and not sent, an empty port is the
+/// scheme's, port 0 is dialled (and refused by the system, as in Go); a port past 65535, a
+/// missing host, another scheme, spaces and control characters are refused.
 std::string check_url(std::string& text) {
-  const std::string bad = "bad URL " + in_quotes(text) +
-                          " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
-  std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::size_t authority_start = 0;
-  if (lower.rfind("http://", 0) == 0) {
-    authority_start = 7;
-  } else if (lower.rfind("https://", 0) == 0) {
-    authority_start = 8;
-  } else {
-    return bad;
-  }
-  if (std::any_of(text.begin(), text.end(),
-                  [](unsigned char c) { return std::isspace(c) || std::iscntrl(c); })) {
-    return bad;
-  }
-  const auto authority_end = text.find_first_of("/?#", authority_start);
-  std::string authority = text.substr(authority_start, authority_end - authority_start);
-  if (authority.find('@') != std::string::npos) return bad;  // no user info
-  std::string host = authority;
-  std::string port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return bad;
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return bad;
-      port = authority.substr(close + 2);
-      if (port.empty()) return bad;
-    }
-  } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty() || host.find(':') != std::string::npos) return bad;
-  }
-  if (host.empty()) return bad;
-  if (!port.empty()) {
-    if (port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      return bad;
-    }
-    const int number = std::stoi(port);
-    if (number < 1 || number > 65535) return bad;
-  }
-  return {};
+  if (request_problem(make_request(http::verb::get, text)).empty()) return {};
+  return "bad URL " + in_quotes(text) +
+         " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
 }
 
 /// The value of a 'Name: value' header without the spaces and tabs around it.

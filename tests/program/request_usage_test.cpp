@@ -103,6 +103,25 @@ TEST(Request, RefusedConnectionIsAFailedRequestWithTheContractsFields) {
   }
 }
 
+// One URL rule set, the client's (Go's url.Parse and Transport): port 0 is a URL, dialled and
+// refused by the system (exit 1, not a usage error).
+TEST(Request, PortZeroIsDialledAndRefused) {
+  const auto run = run_request({"http://127.0.0.1:0/", "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  EXPECT_EQ(run.lines[0]["error"], "connection_refused") << run.lines[0].dump();
+}
+
+// User info is accepted and not sent (Go's Transport); the request goes to the host after '@'.
+TEST(Request, UserInfoIsAcceptedAndNotSent) {
+  RefusingPort refusing;
+  const auto run = run_request(
+      {"http://user:secret@127.0.0.1:" + std::to_string(refusing.port()) + "/", "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  EXPECT_EQ(run.lines[0]["error"], "connection_refused") << run.lines[0].dump();
+}
+
 TEST(Request, WithoutJsonAnErrorIsOneLineOnStderr) {
   RefusingPort refusing;
   const auto run = run_request({"http://127.0.0.1:" + std::to_string(refusing.port()) + "/"});
