@@ -164,6 +164,9 @@ RefusingPort::~RefusingPort() {
 // nginx
 
 std::string nginx_program() {
+  if (const char* chosen = std::getenv("TUNEDHTTP_NGINX")) {
+    return ::access(chosen, X_OK) == 0 ? chosen : "";
+  }
   for (const char* candidate :
        {"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/bin/nginx", "/usr/local/bin/nginx"}) {
     if (::access(candidate, X_OK) == 0) return candidate;
