@@ -1,4 +1,5 @@
-// `tunedhttp request`: curl-like, with the tuned client (DESIGN §4).
+// `tunedhttp request`: curl-like, with the tuned client (docs/request.md). This file reads and
+// checks the flags into a RequestPlan; request_run.cpp carries the plan out.
 //
 // Sends URL --count times in each of --parallel workers, all through one Client, so connection
 // reuse and the idle caps show. Without --json: each response body on stdout, errors (and with
@@ -6,24 +7,15 @@
 // stdout (request_report.hpp). Exit 0 when every request got a response (whatever its status),
 // 1 when any failed, 2 on a usage error (a one-line message naming the bad value).
 //
-// Extensions to the DESIGN §4 contract: --max-time D (a deadline for each whole request, like
-// curl's; it cancels the request, which closes its connection),
+// Extensions to the command-line contract (docs/architecture.md): --max-time D (a deadline for each
+// whole request, like curl's; it cancels the request, which closes its connection),
 // --interval D (a pause between the requests of a worker, to let idle timers run), -v.
 #include <algorithm>
 #include <array>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -32,24 +24,20 @@
 #include <sstream>
 #include <string>
 #include <tunedhttp/client.hpp>
-#include <tunedhttp/harness/chrome_trace.hpp>
 #include <tunedhttp/harness/scenario.hpp>
-#include <tunedhttp/harness/timeline.hpp>
 #include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/units.hpp>
 #include <vector>
 
 #include "commands.hpp"
-#include "request_report.hpp"
+#include "request_run.hpp"
 
 namespace tunedhttp::program {
 namespace {
 
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using std::chrono::nanoseconds;
-using Clock = std::chrono::steady_clock;
 
 /// Defensive limits: more workers than this would run out of descriptors before telling
 /// anything about the settings (the scenario loader's cap on `parallel` is the same); more
@@ -192,18 +180,6 @@ std::string check_resolve(std::string& text) {
          "dual.test:8080:[::1],127.0.0.1)";
 }
 
-/// Everything a run needs, checked: the request every worker sends and the client's options.
-struct RequestPlan {
-  Request request;
-  ClientOptions options;
-  int count = 1;
-  int parallel = 1;
-  bool json = false;
-  bool verbose = false;
-  nanoseconds max_time{0};
-  nanoseconds interval{0};
-};
-
 /// Reads --data's @FILE (`@-` is stdin); false with `error` set when it cannot be read (a
 /// folder is not a file: reading one would send an empty body).
 bool read_data(const std::string& data, std::string& body, std::string& error) {
@@ -305,187 +281,6 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
   return true;
 }
 
-/// One run: `parallel` workers each sending `count` requests, one after the other, through
-/// one client on one thread (so the reports below never interleave).
-class RequestRun {
- public:
-  RequestRun(RequestPlan plan, std::string timeline, std::string trace_out)
-      : plan_(std::move(plan)), timeline_(std::move(timeline)), trace_out_(std::move(trace_out)) {
-    const bool record = !timeline_.empty() || !trace_out_.empty();
-    const bool verbose = plan_.verbose;
-    if (verbose || record) {
-      // One thread runs every request, so the recording needs no lock.
-      plan_.options.trace = [this, verbose, record](const TraceEvent& event) {
-        if (verbose) log_pool_event(event);
-        if (record) recorded_.push_back(event);
-      };
-    }
-    client_.emplace(io_.get_executor(), plan_.options, setup_error_);
-  }
-
-  /// Why the client's TLS options cannot be used (a --cacert that holds no certificate).
-  const boost::system::error_code& setup_error() const { return setup_error_; }
-
-  /// Writes --timeline and --trace-out from what was recorded; false (with a message) on error.
-  bool write_pictures(const std::string& title) {
-    if (timeline_.empty() && trace_out_.empty()) return true;
-    const auto picture =
-        harness::timeline_from_trace(title, "tunedhttp request", plan_.options.settings, recorded_);
-    const auto write = [](const std::string& path, const std::string& text) {
-      std::ofstream out(path);
-      out << text;
-      if (!out) std::cerr << "tunedhttp request: cannot write '" << path << "'\n";
-      return static_cast<bool>(out);
-    };
-    bool ok = true;
-    if (!timeline_.empty()) ok = write(timeline_, harness::render_timeline_svg(picture)) && ok;
-    if (!trace_out_.empty()) ok = write(trace_out_, harness::chrome_trace_json({picture})) && ok;
-    return ok;
-  }
-
-  /// Runs every request; returns the exit code.
-  int run() {
-    int remaining = plan_.parallel;
-    for (int worker = 1; worker <= plan_.parallel; ++worker) {
-      asio::co_spawn(io_, run_worker(worker), [this, &remaining](std::exception_ptr failure) {
-        if (failure) {
-          ++failed_;
-          try {
-            std::rethrow_exception(failure);
-          } catch (const std::exception& e) {
-            std::cerr << "tunedhttp request: " << e.what() << "\n";
-          }
-        }
-        if (--remaining == 0) finish();
-      });
-    }
-    io_.run();
-    return failed_ == 0 ? 0 : 1;
-  }
-
- private:
-  /// Why the pool let a connection go, with -v: the idle settings at work.
-  static void log_pool_event(const TraceEvent& event) {
-    if (event.point == TracePoint::idle_conn_closed) {
-      std::cerr << "* connection " << event.connection << " closed while idle: " << event.detail
-                << "\n";
-    } else if (event.point == TracePoint::put_idle_conn && !event.detail.empty()) {
-      std::cerr << "* connection " << event.connection << " not kept idle: " << event.detail
-                << "\n";
-    }
-  }
-
-  void finish() {
-    // Idle connections keep timers; a dial raced by a cancelled request may still be pending.
-    client_->close_idle_connections();
-    if (plan_.verbose) {
-      const auto stats = client_->pool_stats();
-      std::cerr << "* pool: " << stats.dials << " dials, " << stats.reuses << " reuses, "
-                << stats.retries << " retries";
-      for (const auto& [reason, closes] : stats.closes_by_reason) {
-        std::cerr << ", " << closes << " closed " << reason;
-      }
-      std::cerr << "\n";
-    }
-    io_.stop();
-  }
-
-  asio::awaitable<void> run_worker(int worker) {
-    for (int seq = 1; seq <= plan_.count; ++seq) {
-      if (seq > 1 && plan_.interval > nanoseconds::zero()) {
-        asio::steady_timer pause(io_, plan_.interval);
-        co_await pause.async_wait(asio::use_awaitable);
-      }
-      co_await send(worker, seq);
-    }
-  }
-
-  /// A request in flight, shared with the client's callbacks.
-  struct Pending {
-    explicit Pending(asio::io_context& io) : wake(io) {}
-    asio::steady_timer wake;           ///< --max-time, cancelled by the completion
-    asio::cancellation_signal cancel;  ///< ends the request when --max-time expires
-    bool done = false;
-    bool cancelled = false;  ///< --max-time expired and the request was cancelled
-    boost::system::error_code error;
-    Response response;
-    Clock::time_point finished;
-    std::vector<TraceEvent> events;
-  };
-
-  /// How long a cancelled request may take to complete before it is abandoned: the client
-  /// completes at once (it closes the connection), so this only guards against a hang.
-  static constexpr auto cancel_grace = std::chrono::seconds{1};
-
-  asio::awaitable<void> send(int worker, int seq) {
-    auto pending = std::make_shared<Pending>(io_);
-    const auto start = Clock::now();
-    pending->wake.expires_at(plan_.max_time > nanoseconds::zero() ? start + plan_.max_time
-                                                                  : Clock::time_point::max());
-    client_->async_request(
-        plan_.request, [pending](const TraceEvent& event) { pending->events.push_back(event); },
-        asio::bind_cancellation_slot(pending->cancel.slot(),
-                                     [pending](boost::system::error_code error, Response response) {
-                                       pending->finished = Clock::now();
-                                       pending->done = true;
-                                       pending->error = error;
-                                       pending->response = std::move(response);
-                                       pending->wake.cancel();
-                                     }));
-    if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!pending->done) {
-      // --max-time: per-operation cancellation ends the request and closes its connection.
-      pending->cancelled = true;
-      pending->cancel.emit(asio::cancellation_type::terminal);
-      pending->wake.expires_after(cancel_grace);
-      if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (!pending->done) pending->finished = Clock::now();  // abandoned: never completed
-    }
-
-    RequestRecord record;
-    record.worker = worker;
-    record.seq = seq;
-    add_trace(record, pending->events, start);
-    record.elapsed = pending->finished - start;
-    if (pending->cancelled && (!pending->done || pending->error)) {
-      record.error = "max_time_exceeded";
-      record.message = "--max-time " + format_duration(plan_.max_time) +
-                       " expired before the whole response was read";
-    } else if (pending->error) {
-      record.error = error_name(pending->error);
-      record.message = pending->error.message();
-    } else {
-      record.status = pending->response.result_int();
-      record.reason = std::string(pending->response.reason());
-      record.message = record.reason;
-      record.body_bytes = pending->response.body().size();
-    }
-    if (!record.status) ++failed_;
-    report(record, pending->response);
-  }
-
-  void report(const RequestRecord& record, const Response& response) {
-    if (plan_.json) {
-      std::cout << json_line(record) << std::endl;  // one flushed line per request
-    } else if (record.status) {
-      std::cout << response.body() << std::flush;
-    } else {
-      std::cerr << "tunedhttp request: " << record.error << ": " << record.message << " (after "
-                << format_duration(record.elapsed) << ")\n";
-    }
-    if (plan_.verbose) std::cerr << summary_line(record) << "\n";
-  }
-
-  RequestPlan plan_;
-  std::string timeline_;
-  std::string trace_out_;
-  std::vector<TraceEvent> recorded_;
-  asio::io_context io_;
-  boost::system::error_code setup_error_;
-  std::optional<Client> client_;
-  int failed_ = 0;
-};
-
 int run_request(const RequestFlags& flags) {
   RequestPlan plan;
   std::string error;
@@ -493,15 +288,10 @@ int run_request(const RequestFlags& flags) {
     std::cerr << "tunedhttp request: " << error << "\n";
     return exit_usage;
   }
-  RequestRun run(std::move(plan), flags.timeline, flags.trace_out);
-  if (run.setup_error()) {
-    std::cerr << "tunedhttp request: --cacert: " << in_quotes(flags.cacert)
-              << " holds no usable CA certificate: " << run.setup_error().message() << "\n";
-    return exit_usage;
-  }
-  const int code = run.run();
-  if (!run.write_pictures(flags.url)) return 1;
-  return code;
+  plan.timeline = flags.timeline;
+  plan.trace_out = flags.trace_out;
+  plan.title = flags.url;
+  return run_plan(std::move(plan));
 }
 
 /// One flag per row of the settings table: its name and aliases, its rules for 0 and negative
