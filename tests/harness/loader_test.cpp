@@ -180,7 +180,7 @@ const BrokenFile broken_files[] = {
      "unknown key 'idel'"},
     {"empty block", "client:\n  keep_alive: {}\nsteps: [wait: 1ms]\n", 2, 15,
      "give at least one of its fields"},
-    // Bad input that once crashed, hung or was silently taken (issue 19).
+    // Bad input that once crashed, hung or was silently taken.
     {"duplicate top-level key", "name: a\nname: b\nsteps: [wait: 1ms]\n", 2, 1,
      "duplicate key \"name\""},
     {"duplicate nested key", "client:\n  connect: 1s\n  connect: 2s\nsteps: [wait: 1ms]\n", 3, 3,

@@ -1,4 +1,4 @@
-// `tunedhttp request` against a server nobody here wrote (issue 7): Debian's nginx, started per
+// `tunedhttp request` against a server nobody here wrote: Debian's nginx, started per
 // test with a generated config on an ephemeral port. Reuse across --count, --idle-conn closing
 // from our side, nginx's own keepalive_timeout survived, a 100-continue PUT, TLS verification.
 #include <set>

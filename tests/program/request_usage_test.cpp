@@ -1,4 +1,4 @@
-// `tunedhttp request` input checks (issue 7): every usage error exits 2 with one line naming
+// `tunedhttp request` input checks: every usage error exits 2 with one line naming
 // the bad value; the help lists every flag with its default; a refused connection is a failed
 // request (exit 1) with the contract's JSON fields.
 #include <algorithm>
