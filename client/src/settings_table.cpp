@@ -9,6 +9,9 @@ template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
 };
+// Clang 14 (the fuzz build) has no aggregate deduction yet.
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
 
 // Go's way for whole seconds ("90s", "0s"), the short way otherwise ("1.5s", "200ms").
 std::string duration_text(std::chrono::nanoseconds d) {
