@@ -104,12 +104,17 @@ RequestOutcome outcome_of(const json& line) {
   return outcome;
 }
 
-// Every setting of the table under its name (a block's members under the block, when it is
-// enabled); durations in nanoseconds, so nothing is rounded on the way.
+// The settings that differ from their defaults (the Go peer starts from the same AWS SDK
+// defaults), under their names, and a block's members under the block when it is enabled;
+// durations in nanoseconds, so nothing is rounded on the way. A setting the Go peer does not
+// know reaches it only when a scenario sets it, and is then refused by name.
 json settings_json(const Settings& s) {
+  const Settings defaults;
   json settings = json::object();
   for (const auto& row : settings_table) {
-    if (row.in_keep_alive_block() && !s.keep_alive.enable) continue;
+    const bool is_default = duration_value(s, row) == duration_value(defaults, row) &&
+                            count_value(s, row) == count_value(defaults, row);
+    if (row.in_keep_alive_block() ? !s.keep_alive.enable : is_default) continue;
     const auto duration = duration_value(s, row);
     const json value = duration ? json(duration_text(*duration)) : json(*count_value(s, row));
     const auto dot = row.name.find('.');
