@@ -1,4 +1,4 @@
-// `tunedhttp serve`: the mock server on its own (DESIGN §4), to aim any client at.
+// `tunedhttp serve`: the mock server on its own (docs/faults.md), to aim any client at.
 //
 // stdout: line 1 the base URL, line 2 (with --tls) the path of the CA's PEM file; with --events
 // then one JSON object per event as it happens. Each line is flushed. Runs until SIGINT, SIGTERM
