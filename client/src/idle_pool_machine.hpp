@@ -127,7 +127,7 @@ class IdlePoolMachine {
     auto& list = host->second;
     if (close_returning_ || list.size() >= limits_.max_host_idle) {
       result.refused = close_returning_ ? CloseReason::client_closed : CloseReason::host_cap;
-      ++counters_.closes_by_reason[close_reason_name(*result.refused)];
+      ++counters_.closes_by_reason[*result.refused];
       return result;
     }
     const auto entry = new_entry(IdleEntry{connection, &host->first, now, ++spells_});
@@ -218,7 +218,7 @@ class IdlePoolMachine {
       return verdict;
     }
     remove_idle(found->second);
-    ++counters_.closes_by_reason[close_reason_name(CloseReason::idle_timeout)];
+    ++counters_.closes_by_reason[CloseReason::idle_timeout];
     verdict.close = true;
     return verdict;
   }
@@ -234,7 +234,7 @@ class IdlePoolMachine {
     const std::optional<CloseReason> dead = why_dead(connection);
     if (!dead) return std::nullopt;
     remove_idle(found->second);
-    ++counters_.closes_by_reason[close_reason_name(*dead)];
+    ++counters_.closes_by_reason[*dead];
     return dead;
   }
 
@@ -261,7 +261,7 @@ class IdlePoolMachine {
   void count_dial() { ++counters_.dials; }
   void count_retry() { ++counters_.retries; }
   /// A connection its request closed (an error, or not reusable).
-  void count_close(CloseReason reason) { ++counters_.closes_by_reason[close_reason_name(reason)]; }
+  void count_close(CloseReason reason) { ++counters_.closes_by_reason[reason]; }
 
   /// The counters and the idle lists' sizes.
   PoolStats stats() const {
@@ -342,7 +342,7 @@ class IdlePoolMachine {
   }
 
   void count_closed(const Conn& connection, CloseReason reason, std::vector<Closed>& closed) {
-    ++counters_.closes_by_reason[close_reason_name(reason)];
+    ++counters_.closes_by_reason[reason];
     closed.push_back(Closed{connection, reason});
   }
 

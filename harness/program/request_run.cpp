@@ -109,7 +109,7 @@ class RequestRun {
       std::cerr << "* pool: " << stats.dials << " dials, " << stats.reuses << " reuses, "
                 << stats.retries << " retries";
       for (const auto& [reason, closes] : stats.closes_by_reason) {
-        std::cerr << ", " << closes << " closed " << reason;
+        std::cerr << ", " << closes << " closed " << close_reason_name(reason);
       }
       std::cerr << "\n";
     }

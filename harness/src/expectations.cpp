@@ -149,9 +149,7 @@ std::vector<std::string> check_pool(const PoolExpectation& expect, const PoolSta
   check("retries", expect.retries, stats.retries);
   check("idle", expect.idle, stats.idle);
   for (const auto& [reason, want] : expect.closes) {
-    auto found = stats.closes_by_reason.find(reason);
-    const std::uint64_t got = found == stats.closes_by_reason.end() ? 0 : found->second;
-    check(("closes " + reason).c_str(), want, got);
+    check((std::string("closes ") + close_reason_name(reason)).c_str(), want, stats.closes(reason));
   }
   return failures;
 }

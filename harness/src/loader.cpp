@@ -535,9 +535,12 @@ PoolExpectation read_pool(const YAML::Node& node, const std::string& file) {
     if (!n.IsMap()) fail_at(n, file, "expect_pool.closes: expected a map of reason to count");
     static const std::set<std::string> reasons = close_reason_names();
     for (const auto& entry : n) {
-      const std::string reason = read_name(entry.first, file, "expect_pool.closes", reasons);
-      pool.closes[reason] =
-          detail::read_integer(entry.second, file, "expect_pool.closes." + reason, 0);
+      const std::string name = read_name(entry.first, file, "expect_pool.closes", reasons);
+      const auto reason =
+          std::find_if(std::begin(all_close_reasons), std::end(all_close_reasons),
+                       [&](CloseReason candidate) { return name == close_reason_name(candidate); });
+      pool.closes[*reason] =
+          detail::read_integer(entry.second, file, "expect_pool.closes." + name, 0);
     }
   }
   return pool;

@@ -30,7 +30,7 @@ TEST(Cancellation, EndsABodyThatNeverEnds) {
     EXPECT_TRUE(client_closed.get_future().get()) << "the connection stayed open";
     auto stats = fixture.client().pool_stats();
     EXPECT_EQ(stats.idle, 0u);
-    EXPECT_EQ(stats.closes_by_reason["error"], 1u);
+    EXPECT_EQ(stats.closes_by_reason[CloseReason::error], 1u);
   }
   EXPECT_EQ(open_fd_count(), fds_before) << "a socket leaked";
 }

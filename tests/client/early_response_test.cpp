@@ -57,7 +57,7 @@ TEST_P(EarlyResponse, AnswerToABodyTheServerNeverReadsIsHandedOverAtOnce) {
     EXPECT_EQ(outcome.response.body(), "big!");
     EXPECT_FALSE(fixture.at(TracePoint::wrote_request).has_value()) << "the body was all sent";
     EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
-    EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["not_reusable"], 1u);
+    EXPECT_EQ(fixture.client().pool_stats().closes_by_reason[CloseReason::not_reusable], 1u);
   }
   EXPECT_EQ(open_fd_count(), fds_before) << "a socket leaked";
 }

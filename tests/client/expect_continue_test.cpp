@@ -89,7 +89,7 @@ TEST(ExpectContinue, FinalStatusInsteadOf100MeansNoBodyAndNoReuse) {
   EXPECT_EQ(outcome.response.result_int(), 417u);
   EXPECT_FALSE(fixture.at(TracePoint::wrote_request).has_value()) << "the body was sent";
   EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
-  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["not_reusable"], 1u);
+  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason[CloseReason::not_reusable], 1u);
   auto received = after_response.get_future();
   ASSERT_EQ(received.wait_for(3s), std::future_status::ready);
   EXPECT_EQ(received.get(), "");

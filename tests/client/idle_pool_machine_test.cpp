@@ -41,9 +41,7 @@ std::optional<int> take(Machine& pool, const std::string& key, TimePoint at) {
 }
 
 std::uint64_t closes(const Machine& pool, CloseReason reason) {
-  const auto stats = pool.stats();
-  const auto found = stats.closes_by_reason.find(close_reason_name(reason));
-  return found == stats.closes_by_reason.end() ? 0 : found->second;
+  return pool.stats().closes(reason);
 }
 
 struct Rule {

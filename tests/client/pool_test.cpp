@@ -69,7 +69,7 @@ TEST(Pool, HostCapClosesTheReturnedConnection) {
   ASSERT_FALSE(outcomes[1].error);
   auto stats = fixture.client().pool_stats();
   EXPECT_EQ(stats.idle, 1u);
-  EXPECT_EQ(stats.closes_by_reason["host_cap"], 1u);
+  EXPECT_EQ(stats.closes_by_reason[CloseReason::host_cap], 1u);
   const auto put = fixture.events(TracePoint::put_idle_conn);
   ASSERT_EQ(put.size(), 2u);
   EXPECT_EQ(put[0].detail, "");
@@ -86,7 +86,7 @@ TEST(Pool, ZeroHostCapMeansTwo) {
   for (const auto& outcome : outcomes) ASSERT_FALSE(outcome.error);
   auto stats = fixture.client().pool_stats();
   EXPECT_EQ(stats.idle, 2u);
-  EXPECT_EQ(stats.closes_by_reason["host_cap"], 1u);
+  EXPECT_EQ(stats.closes_by_reason[CloseReason::host_cap], 1u);
 }
 
 TEST(Pool, GlobalCapEvictsTheLeastRecentlyIdledOfAnyHost) {
@@ -101,7 +101,7 @@ TEST(Pool, GlobalCapEvictsTheLeastRecentlyIdledOfAnyHost) {
   ASSERT_FALSE(fixture.request(get(b.url())).error);
   auto stats = fixture.client().pool_stats();
   EXPECT_EQ(stats.idle, 1u);
-  EXPECT_EQ(stats.closes_by_reason["global_cap"], 1u);
+  EXPECT_EQ(stats.closes_by_reason[CloseReason::global_cap], 1u);
   ASSERT_EQ(stats.idle_per_host.size(), 1u);
   EXPECT_EQ(stats.idle_per_host.begin()->first, "http://127.0.0.1:" + std::to_string(b.port()));
   const auto closed = fixture.events(TracePoint::idle_conn_closed);
@@ -127,7 +127,7 @@ TEST(Pool, IdleTimeoutClosesFromTheClientSide) {
   const auto put = fixture.at(TracePoint::put_idle_conn);
   ASSERT_TRUE(put);
   expect_fired_on_time(*put, future.get(), settings.idle_conn);
-  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["idle_timeout"], 1u);
+  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason[CloseReason::idle_timeout], 1u);
   EXPECT_EQ(fixture.events(TracePoint::idle_conn_closed).size(), 1u);
 }
 
@@ -156,7 +156,7 @@ TEST(Pool, ConnectionCloseIsNotReused) {
   ASSERT_FALSE(fixture.request(get(server.url())).error);
   ASSERT_FALSE(fixture.request(get(server.url())).error);
   EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
-  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["not_reusable"], 2u);
+  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason[CloseReason::not_reusable], 2u);
 }
 
 TEST(Pool, ResponseHeaderTimeoutIsNeverPooled) {
@@ -195,7 +195,7 @@ TEST(Pool, ServerClosedIdleConnectionIsNotHandedOut) {
   ASSERT_FALSE(second.error) << second.error.message();
   auto stats = fixture.client().pool_stats();
   EXPECT_EQ(stats.dials, 2u);
-  EXPECT_EQ(stats.closes_by_reason["server_closed"], 1u);
+  EXPECT_EQ(stats.closes_by_reason[CloseReason::server_closed], 1u);
   EXPECT_EQ(stats.retries, 0u);
 }
 
@@ -271,13 +271,13 @@ TEST(Pool, ManyWorkersThroughOneClient) {
       std::uint64_t closed = 0;
       for (const auto& [reason, count] : stats.closes_by_reason) closed += count;
       EXPECT_EQ(stats.dials, stats.idle + closed);
-      EXPECT_EQ(stats.closes_by_reason["error"], 0u);
+      EXPECT_EQ(stats.closes_by_reason[CloseReason::error], 0u);
       if (host_cap >= workers) {
-        EXPECT_EQ(stats.closes_by_reason["host_cap"], 0u);
+        EXPECT_EQ(stats.closes_by_reason[CloseReason::host_cap], 0u);
         EXPECT_EQ(stats.idle, stats.dials);
       } else {
         EXPECT_EQ(stats.idle, static_cast<std::uint64_t>(host_cap));
-        EXPECT_GT(stats.closes_by_reason["host_cap"], 0u);
+        EXPECT_GT(stats.closes_by_reason[CloseReason::host_cap], 0u);
       }
     }
     EXPECT_EQ(open_fd_count(), fds_before) << "a socket leaked";

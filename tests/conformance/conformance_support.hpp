@@ -65,10 +65,9 @@ bool run_until(ClientFixture& fixture, const std::function<bool()>& done,
 /// The got_conn event of request `request` (numbered from 1), if any.
 std::optional<TraceEvent> got_conn(const ClientFixture& fixture, std::uint64_t request);
 
-/// How many connections the pool closed for `reason` (a close_reason_name).
-inline std::uint64_t closes(const PoolStats& stats, const std::string& reason) {
-  const auto found = stats.closes_by_reason.find(reason);
-  return found == stats.closes_by_reason.end() ? 0 : found->second;
+/// How many connections the pool closed for `reason`.
+inline std::uint64_t closes(const PoolStats& stats, CloseReason reason) {
+  return stats.closes(reason);
 }
 
 /// Keep-alive server script: answers every request with `ok_response(body_of(n))`, where n is

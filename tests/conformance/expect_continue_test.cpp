@@ -114,7 +114,7 @@ void final_status_before_continue(unsigned status) {
   EXPECT_FALSE(fixture.at(TracePoint::wrote_request)) << "the body was sent";
   const auto stats = fixture.client().pool_stats();
   EXPECT_EQ(stats.idle, 0u) << "kept a connection whose request body was never sent";
-  EXPECT_EQ(closes(stats, "not_reusable"), 1u);
+  EXPECT_EQ(closes(stats, CloseReason::not_reusable), 1u);
   const auto after = finish(fixture, test);
   EXPECT_EQ(after.bytes, "") << "Go 1.23+ sends the body here; we do not (on purpose)";
   EXPECT_TRUE(after.closed);

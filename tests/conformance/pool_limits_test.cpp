@@ -56,7 +56,7 @@ TEST(GoTransport, TestTransportMaxIdleConns) {
       EXPECT_EQ(stats.idle_per_host.count(key), 1u) << "recent host " << j << " not idle";
     }
   }
-  EXPECT_EQ(closes(fixture.client().pool_stats(), "global_cap"), 2u);
+  EXPECT_EQ(closes(fixture.client().pool_stats(), CloseReason::global_cap), 2u);
 }
 
 // Go: MaxIdleConnsPerHost = 2 and three requests held by the server at once; as they finish
@@ -98,7 +98,7 @@ TEST(GoTransport, TestTransportMaxPerHostIdleConns) {
     EXPECT_EQ(stats.idle_per_host.size(), 1u);
   }
   for (const auto& outcome : outcomes) EXPECT_FALSE(outcome.error) << outcome.error.message();
-  EXPECT_EQ(closes(fixture.client().pool_stats(), "host_cap"), 1u);
+  EXPECT_EQ(closes(fixture.client().pool_stats(), CloseReason::host_cap), 1u);
 }
 
 // Go: two idle connections; CloseIdleConnections empties the pool; a connection that comes
@@ -122,7 +122,7 @@ TEST(GoTransport, TestTransportCloseIdleConnsThenReturn) {
   EXPECT_EQ(fixture.client().pool_stats().idle, 2u);
   fixture.client().close_idle_connections();
   EXPECT_EQ(fixture.client().pool_stats().idle, 0u) << "after close idle";
-  EXPECT_EQ(closes(fixture.client().pool_stats(), "client_closed"), 2u);
+  EXPECT_EQ(closes(fixture.client().pool_stats(), CloseReason::client_closed), 2u);
 
   // A request in flight across close_idle_connections().
   hold = true;

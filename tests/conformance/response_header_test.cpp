@@ -50,7 +50,7 @@ TEST(GoTransport, TestTransportResponseHeaderTimeout) {
   }
   EXPECT_EQ(server.count(EventKind::closed_by_peer), 2u);
   const auto stats = fixture.client().pool_stats();
-  EXPECT_EQ(closes(stats, "error"), 2u);
+  EXPECT_EQ(closes(stats, CloseReason::error), 2u);
   EXPECT_EQ(stats.idle, 1u);
 }
 

@@ -245,7 +245,7 @@ TEST(GoTransport, TestTransportIgnores408) {
   ASSERT_FALSE(next.error) << next.error.message();
   EXPECT_EQ(next.response.body(), "fresh");
   EXPECT_EQ(fixture.client().pool_stats().retries, 0u);
-  EXPECT_EQ(closes(fixture.client().pool_stats(), "server_closed"), 1u);
+  EXPECT_EQ(closes(fixture.client().pool_stats(), CloseReason::server_closed), 1u);
 }
 
 // Go (golang/go#16465): the error of the read that waits for the first response byte is returned

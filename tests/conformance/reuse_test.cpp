@@ -129,7 +129,7 @@ TEST(GoTransport, TestTransportNoReuseAfterEarlyResponse) {
   EXPECT_FALSE(got_conn(fixture, 2)->reused) << "the early-answered connection was reused";
   EXPECT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(outcome.response.body(), "bar");
-  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason["not_reusable"], 1u);
+  EXPECT_EQ(fixture.client().pool_stats().closes_by_reason[CloseReason::not_reusable], 1u);
 }
 
 // Go: with keep-alives, three requests share one connection; with DisableKeepAlives each
@@ -169,7 +169,8 @@ TEST(GoTransport, TestTransportConnectionCloseOnResponse) {
     }
     const bool bodies_differ = got_conn(fixture, 1)->connection != got_conn(fixture, 2)->connection;
     EXPECT_EQ(bodies_differ, connection_close);
-    EXPECT_EQ(closes(fixture.client().pool_stats(), "not_reusable"), connection_close ? 2u : 0u);
+    EXPECT_EQ(closes(fixture.client().pool_stats(), CloseReason::not_reusable),
+              connection_close ? 2u : 0u);
   }
 }
 

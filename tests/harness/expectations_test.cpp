@@ -75,11 +75,11 @@ TEST(Pool, CountersAndCloseReasons) {
   PoolExpectation expect;
   expect.dials = 1;
   expect.idle = 0;
-  expect.closes = {{"host_cap", 1}, {"global_cap", 0}};
+  expect.closes = {{CloseReason::host_cap, 1}, {CloseReason::global_cap, 0}};
   PoolStats stats;
   stats.dials = 2;
   stats.idle = 0;
-  stats.closes_by_reason = {{"host_cap", 1}};
+  stats.closes_by_reason = {{CloseReason::host_cap, 1}};
   const auto failures = check_pool(expect, stats);
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_EQ(failures[0], "pool dials: got 2; want 1");

@@ -75,7 +75,7 @@ steps:
   EXPECT_EQ(request.expect.reused, false);
   EXPECT_EQ(s.steps[0].where.line, 19);
   EXPECT_EQ(std::get<WaitStep>(s.steps[1].kind).duration, std::chrono::milliseconds{250});
-  EXPECT_EQ(std::get<PoolExpectation>(s.steps[2].kind).closes.at("error"), 1u);
+  EXPECT_EQ(std::get<PoolExpectation>(s.steps[2].kind).closes.at(CloseReason::error), 1u);
   EXPECT_EQ(std::get<ServerEventsStep>(s.steps[3].kind).events.at(0).count, 1u);
   EXPECT_EQ(std::get<TimerStep>(s.steps[4].kind).fires_after, std::chrono::milliseconds{300});
 }

@@ -116,7 +116,7 @@ TEST(Soak, TenThousandRequestsWithFaults) {
                 << "; dials " << stats.dials << ", reuses " << stats.reuses << ", retries "
                 << stats.retries << ", idle " << stats.idle << "\n";
       for (const auto& [reason, count] : stats.closes_by_reason) {
-        std::cout << "soak: closed " << reason << " " << count << "\n";
+        std::cout << "soak: closed " << close_reason_name(reason) << " " << count << "\n";
       }
       for (const auto& [key, count] : outcomes) {
         std::cout << "soak: " << key << " x" << count << "\n";
@@ -154,7 +154,8 @@ TEST(Soak, TenThousandRequestsWithFaults) {
   EXPECT_GE(stats.dials + stats.reuses, static_cast<std::uint64_t>(total_requests) + stats.retries);
   EXPECT_EQ(stats.dials, stats.idle + closed);
   EXPECT_EQ(stats.dials, server_connections) << "every dial reached the server, once";
-  EXPECT_GE(stats.closes_by_reason["error"], static_cast<std::uint64_t>(total_requests / 20))
+  EXPECT_GE(stats.closes_by_reason[CloseReason::error],
+            static_cast<std::uint64_t>(total_requests / 20))
       << "each response_header timeout closes its connection";
   EXPECT_GT(stats.reuses, 0u);
 

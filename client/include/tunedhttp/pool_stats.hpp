@@ -36,7 +36,13 @@ struct PoolStats {
   std::uint64_t retries = 0;  ///< requests retried once on a new connection after a stale one.
   std::uint64_t idle = 0;     ///< idle connections now, over all hosts.
   std::map<std::string, std::uint64_t> idle_per_host;     ///< key "http://127.0.0.1:8080".
-  std::map<std::string, std::uint64_t> closes_by_reason;  ///< close_reason_name → count.
+  std::map<CloseReason, std::uint64_t> closes_by_reason;  ///< closes so far, by reason.
+
+  /// Connections closed for `reason` so far (0 when none).
+  std::uint64_t closes(CloseReason reason) const {
+    const auto found = closes_by_reason.find(reason);
+    return found == closes_by_reason.end() ? 0 : found->second;
+  }
 };
 
 }  // namespace tunedhttp

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <tunedhttp/mockserver/fault_config.hpp>
+#include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/settings.hpp>
 #include <tunedhttp/settings_table.hpp>
 #include <variant>
@@ -133,7 +134,7 @@ struct PoolExpectation {
   std::optional<std::uint64_t> reuses;
   std::optional<std::uint64_t> retries;
   std::optional<std::uint64_t> idle;
-  std::map<std::string, std::uint64_t> closes;  ///< close reason name → count.
+  std::map<CloseReason, std::uint64_t> closes;  ///< close reason → count.
 };
 
 /// One line of `- expect_server:` — how many events of a kind the server logged.
