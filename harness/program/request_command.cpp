@@ -23,6 +23,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tunedhttp/client.hpp>
 #include <tunedhttp/harness/scenario.hpp>
 #include <tunedhttp/http_syntax.hpp>
@@ -43,6 +44,12 @@ using std::chrono::nanoseconds;
 /// anything about the settings (the scenario loader's cap on `parallel` is the same); more
 /// requests than this per worker is a benchmark's job.
 constexpr int max_parallel = static_cast<int>(harness::max_parallel_requests);
+constexpr int max_threads = 256;
+
+/// --threads' default: one per CPU.
+int default_threads() {
+  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 256u));
+}
 constexpr int max_count = 1'000'000;
 
 /// The flags as typed (durations still text, checked by `duration_check` during parsing).
@@ -59,6 +66,7 @@ struct RequestFlags {
   bool insecure = false;
   std::string count = "1";
   std::string parallel = "1";
+  std::string threads = std::to_string(default_threads());
   bool json = false;
   bool verbose = false;
   std::string max_time = "0s";
@@ -274,6 +282,7 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
 
   plan.count = *whole_number(flags.count, 1, max_count);
   plan.parallel = *whole_number(flags.parallel, 1, max_parallel);
+  plan.threads = *whole_number(flags.threads, 1, max_threads);
   plan.json = flags.json;
   plan.verbose = flags.verbose;
   plan.max_time = duration_of(flags.max_time);
@@ -367,6 +376,13 @@ CommandRunner add_request_command(CLI::App& app) {
       ->add_option("--parallel", flags->parallel,
                    "workers at once, all through one client (at most 1000)")
       ->check(whole_number_check(1, max_parallel))
+      ->type_name("N")
+      ->capture_default_str();
+  request
+      ->add_option("--threads", flags->threads,
+                   "threads running the client and the workers (default: the number of CPUs; "
+                   "never more than --parallel; at most 256)")
+      ->check(whole_number_check(1, max_threads))
       ->type_name("N")
       ->capture_default_str();
   request->add_flag("--json", flags->json, "one JSON object per request per line on stdout");

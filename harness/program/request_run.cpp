@@ -1,6 +1,8 @@
 // Carries out a `tunedhttp request` plan (request_run.hpp).
 #include "request_run.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -8,13 +10,17 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tunedhttp/harness/chrome_trace.hpp>
 #include <tunedhttp/harness/timeline.hpp>
 #include <tunedhttp/http_syntax.hpp>
@@ -32,16 +38,21 @@ using std::chrono::nanoseconds;
 using Clock = std::chrono::steady_clock;
 
 /// One run: `parallel` workers each sending `count` requests, one after the other, through
-/// one client on one thread (so the reports below never interleave).
+/// one client. With one thread (the io_context told so) requests need no strand; with more,
+/// each worker runs on a strand of its own and the shared reports take a lock.
 class RequestRun {
  public:
   RequestRun(RequestPlan plan, std::string timeline, std::string trace_out)
-      : plan_(std::move(plan)), timeline_(std::move(timeline)), trace_out_(std::move(trace_out)) {
+      : plan_(std::move(plan)),
+        timeline_(std::move(timeline)),
+        trace_out_(std::move(trace_out)),
+        threads_(std::clamp(plan_.threads, 1, plan_.parallel)),
+        io_(threads_) {
     const bool record = !timeline_.empty() || !trace_out_.empty();
     const bool verbose = plan_.verbose;
     if (verbose || record) {
-      // One thread runs every request, so the recording needs no lock.
       plan_.options.trace = [this, verbose, record](const TraceEvent& event) {
+        std::lock_guard lock(output_mutex_);
         if (verbose) log_pool_event(event);
         if (record) recorded_.push_back(event);
       };
@@ -71,21 +82,28 @@ class RequestRun {
 
   /// Runs every request; returns the exit code.
   int run() {
-    int remaining = plan_.parallel;
+    std::atomic<int> remaining = plan_.parallel;
     for (int worker = 1; worker <= plan_.parallel; ++worker) {
-      asio::co_spawn(io_, run_worker(worker), [this, &remaining](std::exception_ptr failure) {
+      const asio::any_io_executor executor = threads_ == 1
+                                                 ? asio::any_io_executor(io_.get_executor())
+                                                 : asio::any_io_executor(asio::make_strand(io_));
+      asio::co_spawn(executor, run_worker(worker), [this, &remaining](std::exception_ptr failure) {
         if (failure) {
           ++failed_;
           try {
             std::rethrow_exception(failure);
           } catch (const std::exception& e) {
+            std::lock_guard lock(output_mutex_);
             std::cerr << "tunedhttp request: " << e.what() << "\n";
           }
         }
         if (--remaining == 0) finish();
       });
     }
+    std::vector<std::thread> helpers;
+    for (int i = 1; i < threads_; ++i) helpers.emplace_back([this] { io_.run(); });
     io_.run();
+    for (auto& helper : helpers) helper.join();
     return failed_ == 0 ? 0 : 1;
   }
 
@@ -119,7 +137,7 @@ class RequestRun {
   asio::awaitable<void> run_worker(int worker) {
     for (int seq = 1; seq <= plan_.count; ++seq) {
       if (seq > 1 && plan_.interval > nanoseconds::zero()) {
-        asio::steady_timer pause(io_, plan_.interval);
+        asio::steady_timer pause(co_await asio::this_coro::executor, plan_.interval);
         co_await pause.async_wait(asio::use_awaitable);
       }
       co_await send(worker, seq);
@@ -128,7 +146,7 @@ class RequestRun {
 
   /// A request in flight, shared with the client's callbacks.
   struct Pending {
-    explicit Pending(asio::io_context& io) : wake(io) {}
+    explicit Pending(const asio::any_io_executor& executor) : wake(executor) {}
     asio::steady_timer wake;  ///< --max-time, cancelled by the completion
     // (A cancelled request completes at once: the client closes its connection.)
     asio::cancellation_signal cancel;  ///< ends the request when --max-time expires
@@ -141,7 +159,8 @@ class RequestRun {
   };
 
   asio::awaitable<void> send(int worker, int seq) {
-    auto pending = std::make_shared<Pending>(io_);
+    // The --max-time timer runs on this worker's executor, beside the worker's own code.
+    auto pending = std::make_shared<Pending>(co_await asio::this_coro::executor);
     const auto start = Clock::now();
     if (plan_.max_time > nanoseconds::zero()) {
       // --max-time: per-operation cancellation ends the request and closes its connection.
@@ -189,6 +208,7 @@ class RequestRun {
   }
 
   void report(const RequestRecord& record, const Response& response) {
+    std::lock_guard lock(output_mutex_);
     if (plan_.json) {
       std::cout << json_line(record) << std::endl;  // one flushed line per request
     } else if (record.status) {
@@ -204,10 +224,12 @@ class RequestRun {
   std::string timeline_;
   std::string trace_out_;
   std::vector<TraceEvent> recorded_;
-  asio::io_context io_{1};  // one thread runs every worker: requests need no strand
+  const int threads_;
+  asio::io_context io_;      // its concurrency hint is threads_: with 1, requests need no strand
+  std::mutex output_mutex_;  // stdout, stderr and the recorded trace, shared by the workers
   boost::system::error_code setup_error_;
   std::optional<Client> client_;
-  int failed_ = 0;
+  std::atomic<int> failed_ = 0;
 };
 
 }  // namespace

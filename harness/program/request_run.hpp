@@ -14,6 +14,7 @@ struct RequestPlan {
   ClientOptions options;
   int count = 1;
   int parallel = 1;
+  int threads = 1;  ///< threads running the client and the workers; at most `parallel` are used
   bool json = false;
   bool verbose = false;
   std::chrono::nanoseconds max_time{0};  ///< per request; 0: none

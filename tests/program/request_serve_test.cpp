@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
+#include <utility>
 
 #include "program_test_support.hpp"
 
@@ -157,6 +159,43 @@ TEST(RequestServe, TimelineAndTraceOutDrawTheFiredLimit) {
         << event.dump();
   }
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tunedhttp::program::testing
+
+namespace tunedhttp::program::testing {
+namespace {
+
+// --threads: several threads run the workers and one shared client. Every request is reported
+// once, whole (no interleaved lines), and connections are still reused; --max-time still ends
+// stalled requests on every thread.
+TEST(RequestServe, ThreadsShareOneClient) {
+  START_SERVE(serve, false);
+  const auto run = run_request(
+      {serve.url, "--threads", "2", "--parallel", "4", "--count", "25", "--json", "-v"}, 20s);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), 100u) << run.out;
+  std::set<std::pair<int, int>> seen;
+  int reused = 0;
+  for (const auto& line : run.lines) {
+    EXPECT_EQ(line["status"], 200) << line.dump();
+    seen.emplace(line["worker"].get<int>(), line["seq"].get<int>());
+    if (line["reused"].get<bool>()) ++reused;
+  }
+  EXPECT_EQ(seen.size(), 100u) << "a (worker, seq) reported twice";
+  EXPECT_GE(reused, 90) << "connections were not reused across threads";
+  EXPECT_NE(run.err.find("* pool:"), std::string::npos) << run.err;
+
+  START_SERVE(held, false, "--fault", "hold-headers");
+  const auto stalled = run_request(
+      {held.url, "--threads", "2", "--parallel", "2", "--max-time", limit_text(), "--json"}, 10s);
+  EXPECT_EQ(stalled.exit_code, 1) << stalled.err;
+  ASSERT_EQ(stalled.lines.size(), 2u) << stalled.out;
+  for (const auto& line : stalled.lines) {
+    EXPECT_EQ(line["error"], "max_time_exceeded") << line.dump();
+    expect_within_limit(line["elapsed_ms"].get<double>(), limit, "elapsed_ms");
+  }
 }
 
 }  // namespace
