@@ -47,27 +47,24 @@ IdleConnPool::IdleConnPool(const Settings& settings, TraceHook trace)
 
 std::shared_ptr<Connection> IdleConnPool::take(const std::string& key,
                                                std::chrono::nanoseconds& idle_time) {
-  std::vector<Closed> closed;
-  Machine::Taken taken;
-  {
-    std::lock_guard lock(mutex_);
-    taken = machine_.take(key, Clock::now(), closed, why_dead);
-    if (taken.connection) stop_watching(**taken.connection);
-  }
-  close_and_report(closed);
-  if (!taken.connection) return nullptr;
-  idle_time = taken.idle_time;
-  (*taken.connection)->reused = true;
-  return *taken.connection;
+  return take_with(nullptr, key, idle_time);
 }
 
 std::shared_ptr<Connection> IdleConnPool::take_or_wait(const std::shared_ptr<ConnWaiter>& waiter,
                                                        std::chrono::nanoseconds& idle_time) {
+  return take_with(waiter, waiter->key, idle_time);
+}
+
+std::shared_ptr<Connection> IdleConnPool::take_with(const std::shared_ptr<ConnWaiter>& waiter,
+                                                    const std::string& key,
+                                                    std::chrono::nanoseconds& idle_time) {
   std::vector<Closed> closed;
   Machine::Taken taken;
   {
     std::lock_guard lock(mutex_);
-    taken = machine_.take_or_wait(waiter->key, waiter, Clock::now(), closed, why_dead);
+    const auto now = Clock::now();
+    taken = waiter ? machine_.take_or_wait(key, waiter, now, closed, why_dead)
+                   : machine_.take(key, now, closed, why_dead);
     if (taken.connection) stop_watching(**taken.connection);
   }
   close_and_report(closed);

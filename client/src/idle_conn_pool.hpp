@@ -77,6 +77,10 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   using Machine = IdlePoolMachine<std::shared_ptr<Connection>, std::shared_ptr<ConnWaiter>>;
   using Closed = Machine::Closed;
 
+  /// take() when `waiter` is null, else take_or_wait().
+  std::shared_ptr<Connection> take_with(const std::shared_ptr<ConnWaiter>& waiter,
+                                        const std::string& key,
+                                        std::chrono::nanoseconds& idle_time);
   /// Closes what the machine decided to close and reports it (outside the lock).
   void close_and_report(const std::vector<Closed>& closed) const;
   /// Hands `connection` (or a dial's error) to `waiter` on the waiter's own executor: sending
