@@ -70,5 +70,6 @@ class LatencyRecorder {
 /// Registers the benchmarks of each file (called from main, so smoke() is known).
 void register_peer_benchmarks();
 void register_client_benchmarks();
+void register_go_client_benchmarks();
 
 }  // namespace tunedhttp::bench

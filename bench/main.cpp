@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   register_client_benchmarks();
   register_peer_benchmarks();
+  register_go_client_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("smoke", smoke() ? "yes" : "no");

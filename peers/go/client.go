@@ -31,7 +31,8 @@ type client struct {
 	outMu sync.Mutex
 	out   *bufio.Writer
 
-	dials, reuses, requests, failed int64 // atomic
+	dials, reuses, requests, failed int64  // atomic
+	opened                          *int64 // atomic: connections dialled, traced or not
 
 	// session mode: each request also reads CLOCK_MONOTONIC at its start and the keep-alive
 	// socket options at GotConn.
@@ -110,9 +111,18 @@ func newClient(s *spec, stdout io.Writer) (*client, error) {
 			return dialer.DialContext(ctx, network, address)
 		}
 	}
+	// Counts every connection dialled, for `bench`, whose requests carry no httptrace.
+	opened := new(int64)
+	counted := func(ctx context.Context, network, address string) (net.Conn, error) {
+		conn, err := dial(ctx, network, address)
+		if err == nil {
+			atomic.AddInt64(opened, 1)
+		}
+		return conn, err
+	}
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dial,
+		DialContext:           counted,
 		TLSHandshakeTimeout:   st.tlsHandshake,
 		MaxIdleConns:          st.maxAllIdleConns,
 		MaxIdleConnsPerHost:   st.maxHostIdleConns,
@@ -136,8 +146,9 @@ func newClient(s *spec, stdout io.Writer) (*client, error) {
 			Transport:     transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		out:   bufio.NewWriter(stdout),
-		conns: map[net.Conn]int{},
+		out:    bufio.NewWriter(stdout),
+		conns:  map[net.Conn]int{},
+		opened: opened,
 	}, nil
 }
 

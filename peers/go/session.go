@@ -10,7 +10,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // `session` mode: one client (one http.Client and Transport, built as in `client` mode) for a
@@ -20,6 +22,10 @@ import (
 //	{"op":"requests","id":N,"requests":[...]} -> later, one {"op":"result",...} line per request
 //	{"op":"pool","id":N}                      -> {"op":"pool","id":N,"dials":..,"reuses":..,"requests":..}
 //	{"op":"close_idle","id":N}                -> {"op":"done","id":N}
+//	{"op":"bench","id":N,"url":U,"workers":W,"count":C}
+//	                                          -> {"op":"bench","id":N,"elapsed_ns":..,"failed":..,"dials":..}
+//	  C GETs of U from W goroutines, as fast as they go, without httptrace or result lines:
+//	  Go's client for the benchmarks (bench/peers.cpp), timed by Go itself.
 //	anything else                             -> {"op":"error","id":N,"message":"..."}
 //
 // Requests run in their own goroutines while later commands are read. EOF on stdin exits 0 at
@@ -35,6 +41,9 @@ type sessionCommand struct {
 	Op       *string           `json:"op"`
 	ID       *int64            `json:"id"`
 	Requests []json.RawMessage `json:"requests"`
+	URL      *string           `json:"url"`     // bench
+	Workers  *int              `json:"workers"` // bench
+	Count    *int64            `json:"count"`   // bench
 }
 
 // sessionRequestDoc is one request of a `requests` command: a request spec of `client` mode
@@ -153,9 +162,46 @@ func (c *client) command(line []byte) {
 	case "close_idle":
 		c.transport.CloseIdleConnections()
 		c.writeLine([]byte(fmt.Sprintf(`{"op":"done","id":%s}`, id)))
+	case "bench":
+		if cmd.URL == nil || cmd.Workers == nil || cmd.Count == nil {
+			fail(&inputError{"bench: needs url, workers and count"})
+			return
+		}
+		if *cmd.Workers < 1 || *cmd.Workers > maxParallel || *cmd.Count < 1 {
+			fail(&inputError{fmt.Sprintf("bench: workers 1..%d and count >= 1", maxParallel)})
+			return
+		}
+		go c.bench(id, *cmd.URL, *cmd.Workers, *cmd.Count)
 	default:
-		fail(badField("op", "unknown %s (requests, pool or close_idle)", strconv.Quote(*cmd.Op)))
+		fail(badField("op", "unknown %s (requests, pool, close_idle or bench)", strconv.Quote(*cmd.Op)))
 	}
+}
+
+// bench sends `count` GETs of `url` from `workers` goroutines and reports Go's own timing.
+func (c *client) bench(id, url string, workers int, count int64) {
+	var next, failed int64
+	dialsBefore := atomic.LoadInt64(c.opened)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&next, 1) <= count {
+				resp, err := c.http.Get(url)
+				if err != nil {
+					atomic.AddInt64(&failed, 1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	c.writeLine([]byte(fmt.Sprintf(`{"op":"bench","id":%s,"elapsed_ns":%d,"failed":%d,"dials":%d}`,
+		id, elapsed.Nanoseconds(), failed, atomic.LoadInt64(c.opened)-dialsBefore)))
 }
 
 // sessionRequests validates every request of a `requests` command; one bad request refuses
