@@ -78,7 +78,8 @@ bench: configure
 # with -fsanitize=fuzzer-no-link,address,undefined and one fuzzer per target (fuzz/README.md).
 # Each runs for FUZZ_SECONDS on its committed seeds; new inputs and crashers stay in build-fuzz.
 FUZZ_SECONDS ?= 60
-FUZZERS := fuzz_scenario_loader fuzz_fault_spec fuzz_client_response fuzz_request_builder fuzz_request_args
+FUZZERS := fuzz_scenario_loader fuzz_fault_spec fuzz_client_response fuzz_response_reader \
+  fuzz_request_builder fuzz_request_args
 FUZZ_CXX_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=function \
   -fno-sanitize-recover=all -fno-omit-frame-pointer
 
