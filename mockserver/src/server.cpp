@@ -57,8 +57,11 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 // Defensive limits.
 constexpr std::uint64_t request_body_limit = 64 * 1024 * 1024;  // larger bodies get 413
 constexpr std::uint32_t request_header_limit = 64 * 1024;       // larger headers get 431
-constexpr std::size_t read_chunk = 16 * 1024;                   // bytes per read while watching
-constexpr std::size_t tls_record_limit = 16 * 1024 + 2048;      // largest ClientHello record
+constexpr std::size_t read_chunk = 16 * 1024;                   // bytes per read of a body
+// Bytes per read while only watching a connection (held, idle, waiting for a body): small, so
+// that a held connection keeps no bigger buffer than its request needed.
+constexpr std::size_t watch_chunk = 512;
+constexpr std::size_t tls_record_limit = 16 * 1024 + 2048;  // largest ClientHello record
 // After the server closes its sending side it reads (and drops) what the client still sends, so
 // that unread data does not turn the FIN into a reset that destroys the response; at most this
 // long.
@@ -536,7 +539,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<Watched> watch_by_reading(Stream& stream) {
     auto [error, n] =
-        co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
+        co_await stream.async_read_some(buffer_.prepare(watch_chunk), as_tuple_awaitable);
     buffer_.commit(n);
     if (n > 0) co_return Watched::data;
     last_error_ = error;
