@@ -9,12 +9,6 @@
 namespace tunedhttp::mockserver::testing {
 namespace {
 
-std::size_t count_of(const EventLog& log, EventKind kind) {
-  const auto events = log.snapshot();
-  return static_cast<std::size_t>(
-      std::count_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; }));
-}
-
 /// One request on a fresh connection: its status, or 0 when the connection was reset.
 int status_of_one_request(ServerThread& server) {
   RawClient client;

@@ -5,18 +5,6 @@
 namespace tunedhttp::mockserver::testing {
 namespace {
 
-ServerOptions with_fault(const std::string& spec) {
-  ServerOptions options;
-  options.faults.push_back(parse_fault_spec(spec));
-  return options;
-}
-
-std::size_t count_of(const EventLog& log, EventKind kind) {
-  const auto events = log.snapshot();
-  return static_cast<std::size_t>(
-      std::count_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; }));
-}
-
 TEST(Reset, OnAcceptTheClientsFirstReadIsReset) {
   ServerThread server(with_fault("reset=on-accept"));
   RawClient client;
