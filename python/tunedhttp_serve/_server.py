@@ -50,6 +50,7 @@ class Server:
         self.url = None  # "http://127.0.0.1:PORT/"
         self.ca = None  # the CA's PEM file, with tls
         self.admin_url = None  # "http://127.0.0.1:PORT/", the control API
+        self.stderr = ""  # what serve wrote on stderr, once stopped
         try:
             self._read_banner(tls)
         except BaseException:
@@ -66,7 +67,7 @@ class Server:
         reader.join(STARTUP_LIMIT)
         if len(lines) < expected or not all(lines):
             self.stop()
-            raise RuntimeError(f"tunedhttp serve did not start: {self._process.stderr.read()}")
+            raise RuntimeError(f"tunedhttp serve did not start: {self.stderr.strip()}")
         self.url = lines[0]
         if tls:
             self.ca = lines[1]
@@ -76,7 +77,8 @@ class Server:
         self.admin_url = admin[len("admin: "):]
 
     def stop(self):
-        """SIGTERM, then wait (killed after STOP_LIMIT); returns the exit code."""
+        """SIGTERM, then wait (killed after STOP_LIMIT); returns the exit code. What serve wrote
+        on stderr is then in `stderr`."""
         if self._process.poll() is None:
             self._process.terminate()
             try:
@@ -84,9 +86,10 @@ class Server:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        if not self._process.stderr.closed:
+            self.stderr += self._process.stderr.read()
         for stream in (self._process.stdout, self._process.stderr):
-            if stream:
-                stream.close()
+            stream.close()
         return self._process.returncode
 
     # --- the control API ---
