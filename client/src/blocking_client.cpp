@@ -5,7 +5,7 @@ namespace tunedhttp {
 
 struct BlockingClient::Impl {
   explicit Impl(ClientOptions options) : client(context.get_executor(), std::move(options)) {}
-  boost::asio::io_context context;
+  boost::asio::io_context context{1};  // one thread: requests need no strand of their own
   Client client;
 };
 

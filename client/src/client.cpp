@@ -3,7 +3,9 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/detail/scheduler.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
@@ -13,6 +15,7 @@
 
 #include "dialer.hpp"
 #include "exchange.hpp"
+#include "exchange_rules.hpp"
 #include "idle_conn_pool.hpp"
 #include "tls_context.hpp"
 #include "url.hpp"
@@ -25,28 +28,18 @@ using boost::system::error_code;
 
 namespace {
 
-// Go's Request.isReplayable: methods that may be sent twice, or an idempotency key.
-bool is_idempotent(const Request& request) {
-  switch (request.method()) {
-    case http::verb::get:
-    case http::verb::head:
-    case http::verb::options:
-    case http::verb::trace:
-      return true;
-    default:
-      return request.find("Idempotency-Key") != request.end() ||
-             request.find("X-Idempotency-Key") != request.end();
-  }
-}
-
-// Go's persistConn.shouldRetryRequest: only a failure on a reused connection, before any
-// response byte, and only if nothing was written or the request can be replayed. Timeouts are
-// the settings working as configured, never a reason to try again.
-bool should_retry(const detail::Connection& connection, const detail::ExchangeOutcome& outcome,
-                  const Request& request) {
-  if (!connection.reused || outcome.got_response_bytes) return false;
-  if (outcome.error == boost::system::errc::timed_out) return false;
-  return !outcome.wrote_anything || is_idempotent(request);
+// The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
+detail::AttemptFacts attempt_facts(const detail::Connection& connection,
+                                   const detail::ExchangeOutcome& outcome, const Request& request) {
+  detail::AttemptFacts facts;
+  facts.reused = connection.reused;
+  facts.got_response_bytes = outcome.got_response_bytes;
+  facts.timed_out = outcome.error == boost::system::errc::timed_out;
+  facts.wrote_anything = outcome.wrote_anything;
+  facts.replayable = detail::is_replayable(request.method(),
+                                           request.find("Idempotency-Key") != request.end() ||
+                                               request.find("X-Idempotency-Key") != request.end());
+  return facts;
 }
 
 // What a caller's cancellation must reach, confined to the request's strand. Closing the
@@ -63,6 +56,20 @@ struct RequestCancellation {
   std::shared_ptr<detail::Connection> connection;  ///< the one the exchange is using
   std::shared_ptr<detail::ConnWaiter> waiter;      ///< while waiting for a connection
 };
+
+// An executor whose handlers never run at the same time: a strand, or an io_context told it runs
+// on one thread (concurrency hint 1, as BlockingClient's). A request on it needs no strand of its
+// own, which saves the strand's allocation and a dispatch per request.
+bool is_serial(const asio::any_io_executor& executor) {
+  if (executor.target<asio::strand<asio::io_context::executor_type>>() != nullptr ||
+      executor.target<asio::strand<asio::any_io_executor>>() != nullptr) {
+    return true;
+  }
+  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
+    return asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint() == 1;
+  }
+  return false;
+}
 
 // The TLS context, or the reason it cannot be made (kept, never thrown: see Client's constructor).
 std::unique_ptr<asio::ssl::context> make_tls_context_or_error(const TlsOptions& options,
@@ -116,6 +123,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   State(asio::any_io_executor executor_in, ClientOptions options_in)
       : executor(std::move(executor_in)),
         options(std::move(options_in)),
+        serial(is_serial(executor)),
         tls_context(make_tls_context_or_error(options.tls, setup_error)),
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
 
@@ -129,6 +137,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   asio::any_io_executor executor;
   ClientOptions options;
   error_code setup_error;                           ///< why tls_context is null
+  const bool serial;                                ///< is_serial(executor)
   std::unique_ptr<asio::ssl::context> tls_context;  ///< null when the TLS options are bad
   std::shared_ptr<detail::IdleConnPool> pool;
   std::atomic<std::uint64_t> next_request{1};
@@ -264,7 +273,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     connection->close();
     pool->count_close(CloseReason::error);
     if (cancellation->cancelled) co_return aborted;
-    if (attempt == 0 && should_retry(*connection, outcome, request)) {
+    if (attempt == 0 && detail::should_retry(attempt_facts(*connection, outcome, request))) {
       pool->count_retry();
       continue;
     }
@@ -308,7 +317,10 @@ error_code Client::setup_error() const { return state_->setup_error; }
 void Client::start_request(Request request, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
   auto state = state_;
-  auto strand = asio::make_strand(state->executor);
+  // Each request's coroutines run one at a time: on the caller's executor when it is serial,
+  // else on a strand of their own.
+  const asio::any_io_executor strand =
+      state->serial ? state->executor : asio::any_io_executor(asio::make_strand(state->executor));
   auto cancellation = std::make_shared<RequestCancellation>();
   cancellation->pool = state->pool;
   // Any cancellation type ends the request for good (terminal): the connection is closed.

@@ -7,7 +7,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 
@@ -39,16 +38,12 @@ struct Connection {
   /// Bytes read past the last response; must be empty for the connection to be reused.
   boost::beast::flat_buffer buffer;
 
-  // Idle-pool state, guarded by the pool's mutex.
+  /// The idle pool's timer for this connection, guarded by the pool's mutex. It outlives a
+  /// take (its handler ignores a connection in use) and is cancelled only when the connection
+  /// is closed.
   boost::asio::steady_timer idle_timer;
-  std::chrono::steady_clock::time_point idle_since;
-  std::uint64_t idle_generation = 0;  ///< bumped at each put and take; stale watches see it
-  /// The idle timer is pending. It outlives a take (its handler ignores a connection in use)
-  /// and is cancelled only when the connection is closed.
-  bool idle_timer_armed = false;
-  bool idle = false;
-  std::list<std::shared_ptr<Connection>>::iterator lru_position;
-  bool reused = false;  ///< the current request took it from the pool
+  bool idle_timer_armed = false;  ///< the idle timer is pending
+  bool reused = false;            ///< the current request took it from the pool
 };
 
 }  // namespace tunedhttp::detail

@@ -195,6 +195,9 @@ asio::awaitable<error_code> connect_socket(tcp::socket& socket, const Url& url,
   if (!ec) {
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
+    // Synchronous writes then return would_block instead of waiting: the exchange writes a
+    // request in place and goes through the event loop only when the socket is full.
+    socket.non_blocking(true, ignored);
   }
   co_return ec;
 }

@@ -2,6 +2,8 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -9,7 +11,10 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 
+#include "exchange_rules.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
 
@@ -20,10 +25,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 using ResponseParser = http::response_parser<http::string_body>;
-
-// Go stops after this many 1xx responses to one request ("too many 1xx informational
-// responses"); a server that sends more is broken or hostile.
-constexpr int max_informational_responses = 5;
 
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
@@ -43,9 +44,57 @@ error_code translate_read_error(const error_code& ec) {
   return ec;
 }
 
-bool expects_continue(const Request& request) {
-  const auto expect = request[http::field::expect];
-  return !request.body().empty() && boost::beast::iequals(expect, "100-continue");
+// Feeds the bytes already read to `parser` and reads the socket only when it needs more, until
+// `done()`. Beast's parser is sans-I/O; its async_read would go through the event loop even
+// when the buffer already holds what is asked for (it posts its completion), which is the
+// common case here: a small response arrives whole with its first read.
+// Errors are Beast's: end_of_stream, partial_message, header_limit, body_limit...
+template <class Stream, class Done>
+asio::awaitable<error_code> parse_until(Stream& stream, boost::beast::flat_buffer& buffer,
+                                        ResponseParser& parser, Done done) {
+  for (;;) {
+    if (buffer.size() > 0) {
+      error_code ec;
+      const auto used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec && ec != http::error::need_more) co_return ec;
+      if (done()) co_return error_code{};
+      if (!ec && used > 0) continue;  // more of the buffer to parse
+    }
+    const auto size = boost::beast::read_size(buffer, 65536);
+    if (size == 0) co_return http::error::buffer_overflow;
+    auto [ec, n] =
+        co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
+    buffer.commit(n);
+    if (ec == asio::error::eof) {
+      // A close-delimited body ends here; anything else is cut short.
+      if (!parser.got_some()) co_return http::error::end_of_stream;
+      error_code at_eof;
+      parser.put_eof(at_eof);
+      co_return at_eof;
+    }
+    if (ec) co_return ec;
+  }
+}
+
+// Writes the whole request. On a plain socket (non-blocking, see the dialer) it is written in
+// place, and only what the socket cannot take now goes through the event loop.
+template <class Stream>
+asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
+    Stream& stream, http::request_serializer<http::string_body>& serializer) {
+  std::size_t written = 0;
+  if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+    error_code ec;
+    while (!serializer.is_done()) {
+      written += http::write_some(stream, serializer, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) co_return std::tuple{ec, written};
+    }
+    if (serializer.is_done()) co_return std::tuple{error_code{}, written};
+  }
+  auto [ec, rest] =
+      co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
+  co_return std::tuple{ec, written + rest};
 }
 
 // Reads responses until a final (non-1xx) one's headers are in `parser`. Calls `on_continue`
@@ -72,15 +121,17 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
       got_bytes = true;
       tracer.emit(TracePoint::got_first_response_byte);
     }
-    auto [ec, n] = co_await http::async_read_header(stream, connection.buffer, *parser,
-                                                    asio::as_tuple(asio::use_awaitable));
+    auto& reading = *parser;
+    const auto header_done = [&] { return reading.is_header_done(); };
+    const error_code ec = co_await parse_until(stream, connection.buffer, reading, header_done);
     if (ec) co_return translate_read_error(ec);
     const unsigned status = parser->get().result_int();
-    if (status < 100 || status >= 200 || status == 101) {
+    const StatusKind kind = classify_status(status);
+    if (kind == StatusKind::final) {
       tracer.emit(TracePoint::got_response_headers, {}, std::to_string(status));
       co_return error_code{};
     }
-    if (status == 100) {
+    if (kind == StatusKind::continue_100) {
       tracer.emit(TracePoint::got_100_continue);
       on_continue();
     } else {
@@ -104,7 +155,8 @@ class Exchange {
   asio::awaitable<ExchangeOutcome> run() {
     const auto& settings = options_.settings;
     const bool wait_for_continue =
-        expects_continue(request_) && settings.expect_continue > std::chrono::nanoseconds::zero();
+        waits_for_continue(!request_.body().empty(), request_[http::field::expect],
+                           settings.expect_continue > std::chrono::nanoseconds::zero());
     error_code ec;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (wait_for_continue) {
@@ -124,8 +176,7 @@ class Exchange {
  private:
   // The plain order: the whole request, then the response headers under response_header.
   asio::awaitable<error_code> send_then_read_headers() {
-    auto [ec, written] =
-        co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+    auto [ec, written] = co_await write_request(stream_, serializer_);
     outcome_.wrote_anything = written > 0;
     if (ec) co_return ec;
     tracer_.emit(TracePoint::wrote_headers);
@@ -257,13 +308,20 @@ class Exchange {
 
   asio::awaitable<error_code> read_body() {
     if (!parser_->is_done()) {
-      auto [ec, n] = co_await http::async_read(stream_, connection_.buffer, *parser_,
-                                               asio::as_tuple(asio::use_awaitable));
+      auto& reading = *parser_;
+      const auto message_done = [&] { return reading.is_done(); };
+      const error_code ec =
+          co_await parse_until(stream_, connection_.buffer, reading, message_done);
       if (ec) co_return translate_read_error(ec);
     }
-    outcome_.reusable = parser_->keep_alive() && request_.keep_alive() && !body_skipped_ &&
-                        !answered_early_ && connection_.buffer.size() == 0 &&
-                        parser_->get().result_int() != 101;
+    ReuseFacts facts;
+    facts.response_keep_alive = parser_->keep_alive();
+    facts.request_keep_alive = request_.keep_alive();
+    facts.body_skipped = body_skipped_;
+    facts.answered_early = answered_early_;
+    facts.bytes_left_over = connection_.buffer.size() != 0;
+    facts.status = parser_->get().result_int();
+    outcome_.reusable = is_reusable(facts);
     outcome_.response = parser_->release();
     co_return error_code{};
   }

@@ -1,9 +1,7 @@
 #pragma once
-// The idle connection pool: per-host LIFO lists, one LRU over all hosts, a timer per connection.
+// The idle connection pool's driver: IdlePoolMachine's decisions carried out on sockets and timers.
 
 #include <boost/asio/experimental/concurrent_channel.hpp>
-#include <list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "connection.hpp"
+#include "idle_pool_machine.hpp"
 
 namespace tunedhttp::detail {
 
@@ -27,12 +26,12 @@ struct ConnWaiter {
                                                      std::shared_ptr<Connection>)>
       delivery;
   const std::string key;
-  bool satisfied = false;  ///< guarded by the pool's mutex
 };
 
-/// Keeps connections between requests, following Go's Transport (tryPutIdleConn,
-/// queueForIdleConn, closeConnIfStillIdle). Thread-safe: one mutex guards the lists, the
-/// counters and every idle connection's idle fields and timer.
+/// Keeps connections between requests. The decisions are IdlePoolMachine's (Go's rules, no
+/// I/O); this class carries them out: it closes sockets, arms the idle timers, watches idle
+/// sockets, delivers hand-offs on the waiting request's executor and reports trace events.
+/// Thread-safe: one mutex guards the machine and every connection's idle timer.
 class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
  public:
   /// `trace` receives idle_conn_closed events (connection number, reason in `detail`).
@@ -47,21 +46,23 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   std::shared_ptr<Connection> take_or_wait(const std::shared_ptr<ConnWaiter>& waiter,
                                            std::chrono::nanoseconds& idle_time);
 
-  /// Takes a cancelled request's waiter out of the queue (Go's wantConn.cancel), so neither its
-  /// own dial nor a connection another request puts back is handed to it; both are pooled.
+  /// Takes a cancelled request's waiter out of the queue (Go's wantConn.cancel). Neither its own
+  /// dial nor a connection another request puts back is lost: a hand-off already on its way is
+  /// put back into the pool when it arrives.
   void cancel_waiter(const std::shared_ptr<ConnWaiter>& waiter);
 
-  /// Delivers a dial's result to `waiter` unless a put already satisfied it. Returns false when
-  /// it was already satisfied: the caller then offers a dialed connection to put().
+  /// Delivers a dial's result to `waiter` unless a put already satisfied it or it was cancelled.
+  /// Returns false then: the caller offers a dialed connection to put().
   bool deliver_dial(const std::shared_ptr<ConnWaiter>& waiter, boost::system::error_code error,
                     const std::shared_ptr<Connection>& connection);
 
-  /// Offers a connection back after a clean exchange. Returns nullopt when it was pooled, or the
-  /// reason it was closed instead (host cap). May evict another host's LRU connection.
-  /// A waiter for the same host takes it first, as in Go's tryPutIdleConn.
+  /// Offers a connection back after a clean exchange. Returns nullopt when it was pooled or
+  /// handed to a waiting request, or the reason it was closed instead. May evict another
+  /// host's least recently idled connection.
   std::optional<CloseReason> put(const std::shared_ptr<Connection>& connection);
 
-  /// Closes every idle connection, counting each under `reason`.
+  /// Closes every idle connection, counting each under `reason`; connections in use are closed
+  /// when they come back, until a request asks for one (Go's CloseIdleConnections).
   void close_all(CloseReason reason);
 
   void count_dial();
@@ -73,35 +74,26 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   PoolStats stats() const;
 
  private:
-  struct ClosedEvent {
-    std::uint64_t connection;
-    CloseReason reason;
-  };
+  using Machine = IdlePoolMachine<std::shared_ptr<Connection>, std::shared_ptr<ConnWaiter>>;
+  using Closed = Machine::Closed;
 
-  std::shared_ptr<Connection> take_locked(const std::string& key,
-                                          std::chrono::nanoseconds& idle_time,
-                                          std::vector<ClosedEvent>& closed);
-  void remove_idle_locked(const std::shared_ptr<Connection>& connection);
-  void close_locked(const std::shared_ptr<Connection>& connection, CloseReason reason,
-                    std::vector<ClosedEvent>& closed);
-  /// The watch saw the idle socket readable: closes it (server_closed) if it is still the same
-  /// idle spell and the socket is at EOF or out of sync.
-  void close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,
-                                std::uint64_t generation);
+  /// Closes what the machine decided to close and reports it (outside the lock).
+  void close_and_report(const std::vector<Closed>& closed) const;
+  /// Hands `connection` (or a dial's error) to `waiter` on the waiter's own executor: sending
+  /// directly could resume the waiting request inline, on our stack and under our lock.
+  void hand_off(const std::shared_ptr<ConnWaiter>& waiter, boost::system::error_code error,
+                const std::shared_ptr<Connection>& connection);
+  void hand_off_landed(const std::shared_ptr<ConnWaiter>& waiter, boost::system::error_code error,
+                       const std::shared_ptr<Connection>& connection);
   void arm_idle_timer(const std::shared_ptr<Connection>& connection,
                       std::chrono::steady_clock::time_point deadline);
   void idle_timer_fired(const std::shared_ptr<Connection>& connection);
-  void watch_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t generation);
-  void report(const std::vector<ClosedEvent>& closed) const;
+  void watch_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t spell);
+  void close_if_dead_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t spell);
 
-  const Settings settings_;
   const TraceHook trace_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::vector<std::shared_ptr<Connection>>> idle_by_host_;  // MRU at end
-  std::list<std::shared_ptr<Connection>> idle_lru_;  // least recently idled at front
-  std::map<std::string, std::list<std::shared_ptr<ConnWaiter>>> waiters_;  // oldest at front
-  PoolStats counters_;
-  bool close_returning_ = false;  ///< set by close_all(), cleared by the next take
+  Machine machine_;  ///< guarded by mutex_
 };
 
 }  // namespace tunedhttp::detail

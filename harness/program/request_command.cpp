@@ -480,7 +480,8 @@ class RequestRun {
   /// A request in flight, shared with the client's callbacks.
   struct Pending {
     explicit Pending(asio::io_context& io) : wake(io) {}
-    asio::steady_timer wake;           ///< --max-time, cancelled by the completion
+    asio::steady_timer wake;  ///< --max-time, cancelled by the completion
+    // (A cancelled request completes at once: the client closes its connection.)
     asio::cancellation_signal cancel;  ///< ends the request when --max-time expires
     bool done = false;
     bool cancelled = false;  ///< --max-time expired and the request was cancelled
@@ -490,34 +491,31 @@ class RequestRun {
     std::vector<TraceEvent> events;
   };
 
-  /// How long a cancelled request may take to complete before it is abandoned: the client
-  /// completes at once (it closes the connection), so this only guards against a hang.
-  static constexpr auto cancel_grace = std::chrono::seconds{1};
-
   asio::awaitable<void> send(int worker, int seq) {
     auto pending = std::make_shared<Pending>(io_);
     const auto start = Clock::now();
-    pending->wake.expires_at(plan_.max_time > nanoseconds::zero() ? start + plan_.max_time
-                                                                  : Clock::time_point::max());
-    client_->async_request(
-        plan_.request, [pending](const TraceEvent& event) { pending->events.push_back(event); },
-        asio::bind_cancellation_slot(pending->cancel.slot(),
-                                     [pending](boost::system::error_code error, Response response) {
-                                       pending->finished = Clock::now();
-                                       pending->done = true;
-                                       pending->error = error;
-                                       pending->response = std::move(response);
-                                       pending->wake.cancel();
-                                     }));
-    if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-    if (!pending->done) {
+    if (plan_.max_time > nanoseconds::zero()) {
       // --max-time: per-operation cancellation ends the request and closes its connection.
-      pending->cancelled = true;
-      pending->cancel.emit(asio::cancellation_type::terminal);
-      pending->wake.expires_after(cancel_grace);
-      if (!pending->done) co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (!pending->done) pending->finished = Clock::now();  // abandoned: never completed
+      pending->wake.expires_at(start + plan_.max_time);
+      pending->wake.async_wait([pending](boost::system::error_code error) {
+        if (error || pending->done) return;
+        pending->cancelled = true;
+        pending->cancel.emit(asio::cancellation_type::terminal);
+      });
     }
+    // Awaited directly, so this worker resumes inside the completion and asks for its next
+    // connection before other completions of the same batch put theirs back: a worker that
+    // resumed through a posted wake-up would find the pool over its host cap, closed, and dial.
+    // (Named locals, not temporaries in the co_await expression: GCC 12 destroys those wrongly.)
+    TraceHook hook = [pending](const TraceEvent& event) { pending->events.push_back(event); };
+    auto token =
+        asio::bind_cancellation_slot(pending->cancel.slot(), asio::as_tuple(asio::use_awaitable));
+    auto result = co_await client_->async_request(plan_.request, std::move(hook), token);
+    pending->finished = Clock::now();
+    pending->done = true;
+    pending->error = std::get<0>(result);
+    pending->response = std::move(std::get<1>(result));
+    pending->wake.cancel();
 
     RequestRecord record;
     record.worker = worker;
@@ -557,7 +555,7 @@ class RequestRun {
   std::string timeline_;
   std::string trace_out_;
   std::vector<TraceEvent> recorded_;
-  asio::io_context io_;
+  asio::io_context io_{1};  // one thread runs every worker: requests need no strand
   boost::system::error_code setup_error_;
   std::optional<Client> client_;
   int failed_ = 0;

@@ -168,6 +168,8 @@ void GoPeerClient::dispatch(const std::string& line) {
   } else if (op == "pool") {
     pools_[id] = {field(parsed, "dials", std::uint64_t{0}),
                   field(parsed, "reuses", std::uint64_t{0})};
+  } else if (op == "done") {
+    done_.insert(id);
   }
 }
 
@@ -186,6 +188,13 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> GoPeerClient::pool(
   pump_until(deadline, [&] { return pools_.count(id) != 0; });
   if (pools_.count(id) == 0) return std::nullopt;
   return pools_[id];
+}
+
+bool GoPeerClient::close_idle(Clock::time_point deadline) {
+  const int id = next_id_++;
+  process_.write_line(json{{"op", "close_idle"}, {"id", id}}.dump());
+  pump_until(deadline, [&] { return done_.count(id) != 0; });
+  return done_.erase(id) != 0;
 }
 
 std::string GoPeerClient::find_program(const std::string& hint) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <tunedhttp/harness/scenario.hpp>
 #include <vector>
@@ -47,6 +48,9 @@ class GoPeerClient {
   std::optional<std::pair<std::uint64_t, std::uint64_t>> pool(
       std::chrono::steady_clock::time_point deadline);
 
+  /// Transport.CloseIdleConnections(); returns whether the peer confirmed it by `deadline`.
+  bool close_idle(std::chrono::steady_clock::time_point deadline);
+
   /// The Go peer's path: `hint` when given, else next to this program
   /// (../../peers/go/tunedhttp-go-peer from build/harness), else `tunedhttp-go-peer` on PATH.
   static std::string find_program(const std::string& hint);
@@ -58,6 +62,7 @@ class GoPeerClient {
   OnResult on_result_;
   int next_id_ = 1000000;
   std::map<int, std::pair<std::uint64_t, std::uint64_t>> pools_;
+  std::set<int> done_;  ///< ids of commands the peer answered with `done`
 };
 
 }  // namespace tunedhttp::harness::detail

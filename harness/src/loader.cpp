@@ -596,24 +596,27 @@ TimerStep read_timer_step(const YAML::Node& node, const std::string& file) {
 }
 
 Step read_step(const YAML::Node& node, const std::string& file, const StepContext& context) {
-  Fields fields(node, file, "step",
-                {"request", "expect", "wait", "expect_pool", "expect_server", "expect_timer"});
+  Fields fields(
+      node, file, "step",
+      {"request", "expect", "wait", "expect_pool", "expect_server", "expect_timer", "close_idle"});
   fields.finish();
-  const char* kinds[] = {"request", "wait", "expect_pool", "expect_server", "expect_timer"};
+  const char* kinds[] = {"request",       "wait",         "expect_pool",
+                         "expect_server", "expect_timer", "close_idle"};
   std::string kind;
   for (const char* candidate : kinds) {
     if (!fields.get(candidate).IsDefined()) continue;
     if (!kind.empty()) {
       fail_at(node, file,
-              "step: one of request, wait, expect_pool, expect_server, expect_timer "
-              "per step, got both '" +
+              "step: one of request, wait, expect_pool, expect_server, expect_timer, "
+              "close_idle per step, got both '" +
                   kind + "' and '" + candidate + "'");
     }
     kind = candidate;
   }
   if (kind.empty()) {
     fail_at(node, file,
-            "step: missing one of request, wait, expect_pool, expect_server, expect_timer");
+            "step: missing one of request, wait, expect_pool, expect_server, expect_timer, "
+            "close_idle");
   }
   Step step{WaitStep{}, detail::location_of(node, file)};
   const YAML::Node value = fields.get(kind);
@@ -628,6 +631,11 @@ Step read_step(const YAML::Node& node, const std::string& file, const StepContex
     step.kind = read_pool(value, file);
   } else if (kind == "expect_server") {
     step.kind = read_server_events(value, file);
+  } else if (kind == "close_idle") {
+    if (!value.IsScalar() || value.Scalar() != "true") {
+      fail_at(value, file, "close_idle: expected true");
+    }
+    step.kind = CloseIdleStep{};
   } else {
     step.kind = read_timer_step(value, file);
   }

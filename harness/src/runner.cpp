@@ -478,6 +478,16 @@ class Run {
     result_.timings.push_back(measurement);
   }
 
+  bool run(const CloseIdleStep&, const SourceLocation& where) {
+    if (!go_) {
+      client_->close_idle_connections();
+    } else if (!go_->close_idle(Clock::now() + std::chrono::seconds{2})) {
+      fail(where, "the Go peer did not confirm close_idle within 2 s");
+      return false;
+    }
+    return true;
+  }
+
   bool run(const WaitStep& wait, const SourceLocation&) {
     std::this_thread::sleep_for(wait.duration);
     return true;

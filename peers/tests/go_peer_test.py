@@ -102,16 +102,16 @@ class Server:
         return False
 
 
-def run_client(peer, document, timeout=30):
+def run_client(peer, document, timeout=30, echo=True):
     """Runs `peer client` with `document` (a dict, or raw text) on stdin; returns (exit status,
-    request lines, pool line, stderr)."""
+    request lines, pool line, stderr). `echo` prints each request line."""
     text = document if isinstance(document, str) else json.dumps(document)
     result = subprocess.run([peer, "client"], input=text.encode(), capture_output=True,
                             timeout=timeout, env=ENV)
     lines = [json.loads(line) for line in result.stdout.decode().splitlines() if line.strip()]
     pool = lines[-1]["pool"] if lines and "pool" in lines[-1] else None
     requests = [line for line in lines if "pool" not in line]
-    for line in requests:
+    for line in requests if echo else []:
         print("  " + json.dumps(line)[:400])
     if pool is not None:
         print(f"  pool {pool}; exit {result.returncode}")
@@ -435,6 +435,31 @@ def case_tunedhttp_hold_headers(peer, tunedhttp):
     check(300.0 <= elapsed <= 300.0 + TOLERANCE_MS, f"elapsed {elapsed:.1f} ms")
 
 
+def case_host_cap_under_load(peer, tunedhttp):
+    """Go as the judge of pool churn: 32 workers through one client with the AWS default
+    max_host_idle_conns 10, against Go's server. Ours may open at most Go's dials + 10%."""
+    if not tunedhttp:
+        print("  no tunedhttp program given: case skipped")
+        return
+    workers, per_worker = 32, 200
+    with Server([peer, "server"]) as server:
+        code, requests, go_pool, _ = run_client(peer, {
+            "settings": {"max_host_idle_conns": 10},
+            "requests": [{"url": server.url, "count": per_worker, "parallel": workers}]},
+            timeout=120, echo=False)
+        check(code == 0 and len(requests) == workers * per_worker, f"Go client: exit {code}")
+        ours = subprocess.run([tunedhttp, "request", "--parallel", str(workers), "--count",
+                               str(per_worker), "--max-host-idle-conns", "10", "-v", server.url],
+                              capture_output=True, timeout=120, env=ENV)
+    check(ours.returncode == 0, f"tunedhttp request: exit {ours.returncode}")
+    summary = [line for line in ours.stderr.decode().splitlines() if line.startswith("* pool:")]
+    check(len(summary) == 1, f"no pool summary from tunedhttp request -v: {ours.stderr[-400:]!r}")
+    dials = int(summary[0].split()[2])
+    print(f"  {workers * per_worker} GETs: Go dialled {go_pool['dials']}, ours {dials}")
+    check(dials >= workers, f"ours dialled {dials}: fewer than one per worker is impossible")
+    check(dials <= go_pool["dials"] * 1.1, f"ours dialled {dials}, Go {go_pool['dials']} (+10%)")
+
+
 CASES = [
     ("reuse: three requests on one connection", case_reuse),
     ("refused port: connection_refused, exit 1", case_refused),
@@ -444,6 +469,7 @@ CASES = [
     ("tunedhttp serve hold-headers: response_header_timeout", case_tunedhttp_hold_headers),
     ("session: parallel requests, reuse, pool, a pending request, EOF", case_session),
     ("session: bad config: exit 2", case_session_bad_config),
+    ("32 workers, host cap 10: ours dial no more than Go + 10%", case_host_cap_under_load),
 ]
 
 

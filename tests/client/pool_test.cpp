@@ -1,4 +1,5 @@
 // The idle pool: idle_conn, max_all_idle_conns, max_host_idle_conns, reuse and retry.
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <future>
 
@@ -324,6 +325,59 @@ TEST(Pool, ThreadPoolExecutorShareOneClient) {
   EXPECT_LE(stats.idle, 4u);
   EXPECT_GT(traced.load(), workers * per_worker);
   client.reset();
+  threads.join();
+}
+
+// Serial executors (an io_context told it has one thread, or a strand) run requests without a
+// strand of their own: parallel requests still complete, reuse and keep the pool's counts.
+// `wait_for(n)` returns once n requests have finished (or gives up after its deadline).
+void expect_two_parallel_rounds(Client& client, const std::string& url, std::atomic<int>& finished,
+                                const std::function<void(int)>& wait_for) {
+  std::atomic<int> failures{0};
+  for (int round = 1; round <= 2; ++round) {
+    for (int i = 0; i < 4; ++i) {
+      client.async_request(get(url), [&](boost::system::error_code ec, Response) {
+        if (ec) ++failures;
+        ++finished;
+      });
+    }
+    // The second round starts after the first has finished, so it reuses its connections.
+    wait_for(4 * round);
+    ASSERT_EQ(finished.load(), 4 * round) << "requests hung";
+  }
+  EXPECT_EQ(failures.load(), 0);
+  // Each request got its own dial or a reused connection; dials that lost the race feed the
+  // pool. With the default host cap of 2, the second round reuses at least two.
+  const auto stats = client.pool_stats();
+  EXPECT_GE(stats.dials + stats.reuses, 8u);
+  EXPECT_LE(stats.dials, 4u);
+  EXPECT_GE(stats.reuses, 2u);
+}
+
+TEST(Pool, OneThreadIoContextNeedsNoStrand) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted));
+  boost::asio::io_context one_thread{1};
+  Client client(one_thread.get_executor(), Settings{});
+  std::atomic<int> finished{0};
+  expect_two_parallel_rounds(client, server.url(), finished, [&](int count) {
+    const auto deadline = Clock::now() + 10s;
+    while (finished.load() < count && Clock::now() < deadline) one_thread.run_one_for(100ms);
+  });
+}
+
+TEST(Pool, StrandExecutorNeedsNoStrandOfItsOwn) {
+  std::atomic<int> accepted{0};
+  ScriptedServer server(keep_alive_script(accepted));
+  boost::asio::thread_pool threads(2);
+  {
+    Client client(boost::asio::make_strand(threads.get_executor()), Settings{});
+    std::atomic<int> finished{0};
+    expect_two_parallel_rounds(client, server.url(), finished, [&](int count) {
+      const auto deadline = Clock::now() + 10s;
+      while (finished.load() < count && Clock::now() < deadline) std::this_thread::yield();
+    });
+  }
   threads.join();
 }
 

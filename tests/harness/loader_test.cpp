@@ -160,6 +160,7 @@ const BrokenFile broken_files[] = {
     {"unknown server event", "steps:\n  - expect_server:\n      - {event: hello}\n", 3, 17,
      "unknown name 'hello'"},
     {"two step kinds", "steps:\n  - wait: 1ms\n    expect_pool: {}\n", 2, 5, "per step"},
+    {"close_idle not true", "steps:\n  - close_idle: now\n", 2, 17, "close_idle: expected true"},
     {"bad method", "steps:\n  - request: {method: FETCH}\n    expect: {status: 200}\n", 2, 23,
      "unknown method 'FETCH'"},
     {"parallel zero", "steps:\n  - request: {parallel: 0}\n    expect: {status: 200}\n", 2, 25,

@@ -176,7 +176,13 @@ struct TimerStep {
   std::optional<std::uint64_t> connection;  ///< client connection; default: last one put idle.
 };
 
-using StepKind = std::variant<RequestStep, WaitStep, PoolExpectation, ServerEventsStep, TimerStep>;
+/// `- close_idle: true` — the client's close_idle_connections() (Go's CloseIdleConnections):
+/// idle connections close now, and connections still in use close when they come back, until
+/// a request asks for a connection again.
+struct CloseIdleStep {};
+
+using StepKind = std::variant<RequestStep, WaitStep, PoolExpectation, ServerEventsStep, TimerStep,
+                              CloseIdleStep>;
 
 /// One step with where it is written.
 struct Step {

@@ -1,0 +1,72 @@
+#pragma once
+// Which proxy a request goes through, by Go's rules (golang.org/x/net/http/httpproxy, which
+// net/http's ProxyFromEnvironment uses): HTTP_PROXY, HTTPS_PROXY and NO_PROXY, their
+// lowercase forms, the CGI guard, and NO_PROXY's domains, `.suffix`, `*.`, IPs, CIDRs and
+// ports. Pure functions over strings: tests/client/proxy_rules_test.cpp runs Go's own tables.
+// Not yet Go's: internationalised host names are compared as written (no IDNA/punycode step).
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tunedhttp::detail {
+
+/// Go's httpproxy.Config: the raw values.
+struct ProxyEnvironment {
+  std::string http_proxy;   ///< HTTP_PROXY, else http_proxy
+  std::string https_proxy;  ///< HTTPS_PROXY, else https_proxy
+  std::string no_proxy;     ///< NO_PROXY, else no_proxy
+  bool cgi = false;         ///< REQUEST_METHOD is set: HTTP_PROXY may be attacker-supplied
+};
+
+/// Go's FromEnvironment, reading variables through `lookup` (getenv by default): the uppercase
+/// name wins when both are set and non-empty.
+ProxyEnvironment proxy_environment(const std::function<const char*(const char*)>& lookup =
+                                       [](const char* name) {
+                                         return static_cast<const char*>(std::getenv(name));
+                                       });
+
+/// Go's parseProxy: a value without a scheme (`proxy:3128`) means `http://proxy:3128`. Empty
+/// stays empty.
+std::string proxy_url_from(std::string_view value);
+
+/// NO_PROXY compiled once (Go's config.init), asked per request (Go's useProxy).
+class NoProxyList {
+ public:
+  /// `list`: comma-separated entries; blanks and malformed entries (":1") are ignored.
+  explicit NoProxyList(std::string_view list);
+
+  /// Whether a request to `host` (without brackets) on `port` goes through the proxy. Never
+  /// for `localhost` or a loopback address, whatever the list says.
+  bool use_proxy(std::string_view host, std::string_view port) const;
+
+ private:
+  using Address = std::array<std::uint8_t, 16>;  ///< IPv4 as IPv4-mapped IPv6
+  struct IpRule {
+    Address address;
+    unsigned prefix_bits;  ///< 128 for one address
+    std::string port;      ///< empty: any port
+  };
+  struct DomainRule {
+    std::string suffix;  ///< ".example.com"
+    std::string port;
+    bool match_host;  ///< "example.com" also matches example.com itself
+  };
+  bool match_all_ = false;
+  std::vector<IpRule> ip_rules_;
+  std::vector<DomainRule> domain_rules_;
+};
+
+/// Go's proxyForURL: the proxy for a request to `scheme`://`host`:`port`.
+struct ProxyChoice {
+  std::string url;    ///< the proxy URL; empty: connect directly
+  std::string error;  ///< Go's refusal to use HTTP_PROXY in a CGI environment
+};
+ProxyChoice proxy_for(const ProxyEnvironment& environment, std::string_view scheme,
+                      std::string_view host, std::string_view port);
+
+}  // namespace tunedhttp::detail
