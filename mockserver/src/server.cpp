@@ -256,6 +256,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   /// Adds `made` (already checked) after the current faults, or in their place; returns them
   /// with their ids.
   std::vector<FaultEntry> install(std::vector<detail::ActiveFault> made, bool keep_current) {
+    std::string specs;
     {
       std::lock_guard lock{faults_mutex};
       auto next =
@@ -267,26 +268,25 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
         next->push_back(fault);
       }
       faults = std::move(next);
+      specs = specs_in_force();
     }
-    record_change();
+    record(EventKind::faults_changed, 0, 0, std::move(specs));
     replan_accepts();
     return entries_of(made);
   }
 
-  /// Logs the faults now in force (after the change is in place).
-  void record_change() {
+  /// The SPECs of the faults in force, for the faults_changed event (under faults_mutex).
+  std::string specs_in_force() const {
     std::string specs;
-    {
-      std::lock_guard lock{faults_mutex};
-      for (const auto& fault : *faults) {
-        specs += (specs.empty() ? "" : " ") + format_fault_spec(fault.config);
-      }
+    for (const auto& fault : *faults) {
+      specs += (specs.empty() ? "" : " ") + format_fault_spec(fault.config);
     }
-    record(EventKind::faults_changed, 0, 0, std::move(specs));
+    return specs;
   }
 
   bool uninstall(std::uint64_t id) {
     bool found = false;
+    std::string specs;
     {
       std::lock_guard lock{faults_mutex};
       auto next = std::make_shared<FaultList>();
@@ -298,9 +298,10 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
         }
       }
       faults = std::move(next);
+      specs = specs_in_force();
     }
     if (found) {
-      record_change();
+      record(EventKind::faults_changed, 0, 0, std::move(specs));
       replan_accepts();
     }
     return found;
