@@ -8,8 +8,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -148,7 +148,19 @@ struct AdminApi::State : std::enable_shared_from_this<State> {
       parser.body_limit(request_body_limit);
       auto [error, n] = co_await http::async_read(*socket, buffer, parser, as_tuple_awaitable);
       (void)n;
-      if (error || stopped) break;
+      if (stopped) break;
+      if (error == http::error::body_limit || error == http::error::header_limit) {
+        // Too big to be a list of SPECs: say so, then close (the rest is unread).
+        auto refused = error_response(http::status::payload_too_large,
+                                      "the request is over the control API's limit of " +
+                                          std::to_string(request_body_limit) + " bytes",
+                                      11);
+        refused.keep_alive(false);
+        refused.prepare_payload();
+        co_await http::async_write(*socket, refused, as_tuple_awaitable);
+        break;
+      }
+      if (error) break;
       const Request request = parser.release();
       Response response = co_await answer(request);
       // A change is answered once in force everywhere, the accept queue included.
@@ -169,9 +181,8 @@ struct AdminApi::State : std::enable_shared_from_this<State> {
 
   awaitable<void> changes_applied() {
     auto applied = std::make_shared<asio::steady_timer>(strand, Clock::time_point::max());
-    server.after_changes([applied, admin = strand] {
-      asio::post(admin, [applied] { applied->cancel(); });
-    });
+    server.after_changes(
+        [applied, admin = strand] { asio::post(admin, [applied] { applied->cancel(); }); });
     co_await applied->async_wait(as_tuple_awaitable);
   }
 

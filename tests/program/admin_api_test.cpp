@@ -15,12 +15,13 @@ struct Curl {
   std::string err;
 };
 
-/// curl METHOD URL [with a JSON body]; the body (without its last newlines) and the status.
+/// curl METHOD URL [with a JSON body, or @FILE]; the body (without its last newlines) and the
+/// status.
 Curl curl(const std::string& method, const std::string& url, const std::string& data = "") {
   std::vector<std::string> args{TUNEDHTTP_CURL, "--silent", "--show-error", "--max-time",    "10",
                                 "--request",    method,     "--write-out",  "\n%{http_code}"};
   if (!data.empty()) {
-    args.insert(args.end(), {"--header", "Content-Type: application/json", "--data", data});
+    args.insert(args.end(), {"--header", "Content-Type: application/json", "--data-binary", data});
   }
   args.push_back(url);
   Process process{args};
@@ -198,6 +199,9 @@ TEST(AdminApi, RemovesOneFaultByIdAndRefusesNonsense) {
   EXPECT_EQ(curl("GET", serve.admin + "events?since=x").status, 400);
   EXPECT_EQ(curl("GET", serve.admin + "events?wait=forever").status, 400);
   EXPECT_EQ(curl("PATCH", serve.admin + "faults").status, 405);
+  TemporaryDirectory directory;
+  const auto big = directory.write("big.json", "[\"" + std::string(2 << 20, 'x') + "\"]");
+  EXPECT_EQ(curl("PUT", serve.admin + "faults", "@" + big).status, 413);
   EXPECT_EQ(curl("GET", serve.admin + "nothing").status, 404);
   // The data listener never answers for the API.
   EXPECT_EQ(curl("GET", serve.serve.url + "faults").body, "ok");
