@@ -55,7 +55,7 @@ tsan: setup
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 TUNEDHTTP_TIMING_SCALE=3 \
 	  $(TSAN_LAUNCHER) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L "$(SANITIZER_LABELS)"
 
-# Benchmarks (bench/, issue 8): builds the suite and runs it with three repetitions in two passes,
+# Benchmarks (bench/): builds the suite and runs it with three repetitions in two passes,
 # then renders docs/bench/ (plots and results.md) from both. One request at a time, the TLS dial
 # and memory run pinned to one CPU: on a small VM an idle core takes tens of microseconds to
 # wake, which would swamp the 15-100 µs a request costs and hide the clients' own cost.

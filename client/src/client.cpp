@@ -188,7 +188,11 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& u
 }
 
 asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
-    Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation) {
+    Request request, TraceHook hook, std::shared_ptr<RequestCancellation> shared_cancellation) {
+  // A caller that cannot cancel shares nothing: the request's own frame holds its state.
+  RequestCancellation own_cancellation;
+  RequestCancellation* const cancellation =
+      shared_cancellation ? shared_cancellation.get() : &own_cancellation;
   const auto aborted = std::tuple{error_code{asio::error::operation_aborted}, Response{}};
   detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
   // A target with a space or control character is a bad URL (Go's url.Parse refuses it too).
@@ -321,11 +325,12 @@ void Client::start_request(Request request, TraceHook trace,
   // else on a strand of their own.
   const asio::any_io_executor strand =
       state->serial ? state->executor : asio::any_io_executor(asio::make_strand(state->executor));
-  auto cancellation = std::make_shared<RequestCancellation>();
-  cancellation->pool = state->pool;
   // Any cancellation type ends the request for good (terminal): the connection is closed.
+  std::shared_ptr<RequestCancellation> cancellation;
   auto slot = asio::get_associated_cancellation_slot(handler);
   if (slot.is_connected()) {
+    cancellation = std::make_shared<RequestCancellation>();
+    cancellation->pool = state->pool;
     slot.assign([strand, cancellation](asio::cancellation_type type) {
       if (type == asio::cancellation_type::none) return;
       asio::post(strand, [cancellation] { cancellation->cancel(); });

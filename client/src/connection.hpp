@@ -17,13 +17,6 @@ struct Connection {
   explicit Connection(const boost::asio::any_io_executor& executor)
       : socket(executor), idle_timer(executor) {}
 
-  /// Calls `f` with the stream to read and write: the TLS stream, or the socket itself.
-  template <class F>
-  decltype(auto) with_stream(F&& f) {
-    if (tls) return f(*tls);
-    return f(socket);
-  }
-
   /// Closes the socket, ignoring errors: closing is best effort and always final.
   void close() {
     boost::system::error_code ignored;

@@ -4,7 +4,10 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/http/error.hpp>
+#include <set>
 #include <tunedhttp/error.hpp>
+#include <tunedhttp/settings_table.hpp>
+#include <vector>
 
 namespace tunedhttp {
 namespace {
@@ -33,8 +36,6 @@ class Category final : public boost::system::error_category {
         return "net/http: response headers or body exceed the client's limit";
       case errc::too_many_informational:
         return "net/http: too many 1xx informational responses";
-      case errc::client_closed:
-        return "net/http: the client was shut down";
       case errc::invalid_request:
         return "net/http: invalid request: a method, target, header field name or value breaks "
                "RFC 9110 (nothing was sent)";
@@ -46,9 +47,8 @@ class Category final : public boost::system::error_category {
 
   bool equivalent(int value,
                   const boost::system::error_condition& condition) const noexcept override {
-    const auto e = static_cast<errc>(value);
-    const bool timeout = e == errc::connect_timeout || e == errc::tls_handshake_timeout ||
-                         e == errc::response_header_timeout;
+    // A setting's timeout (a row of the settings table) is a timeout.
+    const bool timeout = setting_of_timeout(static_cast<errc>(value)) != nullptr;
     if (timeout && condition == boost::system::errc::timed_out) return true;
     return default_error_condition(value) == condition;
   }
@@ -58,6 +58,37 @@ struct Named {
   boost::system::error_code code;
   const char* name;
 };
+
+// System and library errors with a stable name of their own.
+const std::vector<Named>& known_errors() {
+  namespace asio_error = boost::asio::error;
+  static const std::vector<Named> known{
+      {asio_error::connection_refused, "connection_refused"},
+      {asio_error::connection_reset, "connection_reset"},
+      {asio_error::connection_aborted, "connection_aborted"},
+      {asio_error::host_not_found, "host_not_found"},
+      {asio_error::host_not_found_try_again, "host_not_found"},
+      {asio_error::network_unreachable, "network_unreachable"},
+      {asio_error::host_unreachable, "host_unreachable"},
+      {asio_error::timed_out, "timed_out"},
+      {asio_error::eof, "eof"},
+      {asio_error::broken_pipe, "broken_pipe"},
+      {asio_error::operation_aborted, "operation_aborted"},
+      {boost::asio::ssl::error::stream_truncated, "tls_stream_truncated"},
+      {asio_error::no_descriptors, "too_many_open_files"},
+      {boost::system::errc::make_error_code(boost::system::errc::too_many_files_open_in_system),
+       "too_many_open_files"},
+      {asio_error::no_buffer_space, "no_buffer_space"},
+      {asio_error::no_memory, "out_of_memory"},
+      {boost::system::errc::make_error_code(boost::system::errc::address_not_available),
+       "address_not_available"},
+  };
+  return known;
+}
+
+// Names of the TLS library's errors (error_name's last resort before "category:value").
+constexpr const char* certificate_verify_failed = "certificate_verify_failed";
+constexpr const char* tls_error = "tls_error";
 
 }  // namespace
 
@@ -71,7 +102,6 @@ boost::system::error_code make_error_code(errc e) noexcept {
 }
 
 std::string error_name(const boost::system::error_code& ec) {
-  namespace asio_error = boost::asio::error;
   if (!ec) return {};
   if (ec.category() == error_category()) {
     switch (static_cast<errc>(ec.value())) {
@@ -93,36 +123,13 @@ std::string error_name(const boost::system::error_code& ec) {
         return "response_too_large";
       case errc::too_many_informational:
         return "too_many_informational";
-      case errc::client_closed:
-        return "client_closed";
       case errc::invalid_request:
         return "invalid_request";
       case errc::invalid_tls_options:
         return "invalid_tls_options";
     }
   }
-  const Named known[] = {
-      {asio_error::connection_refused, "connection_refused"},
-      {asio_error::connection_reset, "connection_reset"},
-      {asio_error::connection_aborted, "connection_aborted"},
-      {asio_error::host_not_found, "host_not_found"},
-      {asio_error::host_not_found_try_again, "host_not_found"},
-      {asio_error::network_unreachable, "network_unreachable"},
-      {asio_error::host_unreachable, "host_unreachable"},
-      {asio_error::timed_out, "timed_out"},
-      {asio_error::eof, "eof"},
-      {asio_error::broken_pipe, "broken_pipe"},
-      {asio_error::operation_aborted, "operation_aborted"},
-      {boost::asio::ssl::error::stream_truncated, "tls_stream_truncated"},
-      {asio_error::no_descriptors, "too_many_open_files"},
-      {boost::system::errc::make_error_code(boost::system::errc::too_many_files_open_in_system),
-       "too_many_open_files"},
-      {asio_error::no_buffer_space, "no_buffer_space"},
-      {asio_error::no_memory, "out_of_memory"},
-      {boost::system::errc::make_error_code(boost::system::errc::address_not_available),
-       "address_not_available"},
-  };
-  for (const auto& entry : known) {
+  for (const auto& entry : known_errors()) {
     // By condition, so EMFILE is named alike from the system and the generic category.
     if (ec == entry.code || ec.default_error_condition() == entry.code.default_error_condition()) {
       return entry.name;
@@ -130,15 +137,22 @@ std::string error_name(const boost::system::error_code& ec) {
   }
   if (ec.category() == boost::asio::error::get_ssl_category()) {
     if (ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-      return "certificate_verify_failed";
+      return certificate_verify_failed;
     }
-    return "tls_error";
+    return tls_error;
   }
   if (ec.category() ==
       boost::beast::http::make_error_code(boost::beast::http::error::end_of_stream).category()) {
     return "malformed_response";
   }
   return ec.category().name() + std::string(":") + std::to_string(ec.value());
+}
+
+std::set<std::string> error_names() {
+  std::set<std::string> names{certificate_verify_failed, tls_error};
+  for (const auto e : all_errcs) names.insert(error_name(make_error_code(e)));
+  for (const auto& entry : known_errors()) names.insert(entry.name);
+  return names;
 }
 
 }  // namespace tunedhttp

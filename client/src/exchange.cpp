@@ -6,8 +6,6 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
@@ -15,6 +13,7 @@
 #include <type_traits>
 
 #include "exchange_rules.hpp"
+#include "response_reader.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
 
@@ -24,56 +23,37 @@ namespace {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
-using ResponseParser = http::response_parser<http::string_body>;
 
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
 
-error_code translate_read_error(const error_code& ec) {
-  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-      ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-    return errc::server_closed_connection;
-  }
-  if (ec == http::error::header_limit || ec == http::error::body_limit ||
-      ec == http::error::buffer_overflow) {
-    return errc::response_too_large;
-  }
-  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-    return errc::malformed_response;
-  }
-  return ec;
-}
-
-// Feeds the bytes already read to `parser` and reads the socket only when it needs more, until
-// `done()`. Beast's parser is sans-I/O; its async_read would go through the event loop even
-// when the buffer already holds what is asked for (it posts its completion), which is the
-// common case here: a small response arrives whole with its first read.
-// Errors are Beast's: end_of_stream, partial_message, header_limit, body_limit...
-template <class Stream, class Done>
-asio::awaitable<error_code> parse_until(Stream& stream, boost::beast::flat_buffer& buffer,
-                                        ResponseParser& parser, Done done) {
+// Feeds the bytes already read to `reader` and reads the socket only when it needs more, up to
+// its next event. Beast's async_read would go through the event loop even when the buffer
+// already holds what is asked for (it posts its completion), which is the common case here: a
+// small response arrives whole with its first read.
+template <class Stream>
+asio::awaitable<ResponseReader::Step> next_event(Stream& stream, boost::beast::flat_buffer& buffer,
+                                                 ResponseReader& reader) {
   for (;;) {
-    if (buffer.size() > 0) {
-      error_code ec;
-      const auto used = parser.put(buffer.data(), ec);
-      buffer.consume(used);
-      if (ec && ec != http::error::need_more) co_return ec;
-      if (done()) co_return error_code{};
-      if (!ec && used > 0) continue;  // more of the buffer to parse
-    }
+    // Fed even when nothing is buffered: a response may be complete with its headers.
+    const auto step = reader.feed(buffer.data());
+    buffer.consume(step.consumed);
+    if (step.event != ResponseReader::Event::need_more) co_return step;
+    ResponseReader::Step failed;
+    failed.event = ResponseReader::Event::failed;
     const auto size = boost::beast::read_size(buffer, 65536);
-    if (size == 0) co_return http::error::buffer_overflow;
+    if (size == 0) {
+      failed.error = translate_read_error(http::error::buffer_overflow);
+      co_return failed;
+    }
     auto [ec, n] =
         co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
     buffer.commit(n);
-    if (ec == asio::error::eof) {
-      // A close-delimited body ends here; anything else is cut short.
-      if (!parser.got_some()) co_return http::error::end_of_stream;
-      error_code at_eof;
-      parser.put_eof(at_eof);
-      co_return at_eof;
+    if (ec == asio::error::eof) co_return reader.feed_eof();
+    if (ec) {
+      failed.error = translate_read_error(ec);
+      co_return failed;
     }
-    if (ec) co_return ec;
   }
 }
 
@@ -97,45 +77,37 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
   co_return std::tuple{ec, written + rest};
 }
 
-// Reads responses until a final (non-1xx) one's headers are in `parser`. Calls `on_continue`
+// Reads responses until a final (non-1xx) one's headers are in `reader`. Calls `on_continue`
 // for each `100 Continue`. `got_bytes` tells whether any response byte arrived.
 template <class Stream, class OnContinue>
 asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& connection,
-                                               std::optional<ResponseParser>& parser,
-                                               const Request& request, const ClientOptions& options,
-                                               Tracer& tracer, OnContinue on_continue,
-                                               bool& got_bytes) {
-  for (int informational = 0;; ++informational) {
-    if (informational > max_informational_responses) co_return errc::too_many_informational;
-    parser.emplace();
-    parser->header_limit(options.header_limit);
-    parser->body_limit(options.body_limit);
-    if (request.method() == http::verb::head) parser->skip(true);
-    if (connection.buffer.size() == 0) {
-      auto [ec, n] = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
-                                                     asio::as_tuple(asio::use_awaitable));
-      if (ec) co_return translate_read_error(ec);
-      connection.buffer.commit(n);
-    }
-    if (!got_bytes) {
-      got_bytes = true;
-      tracer.emit(TracePoint::got_first_response_byte);
-    }
-    auto& reading = *parser;
-    const auto header_done = [&] { return reading.is_header_done(); };
-    const error_code ec = co_await parse_until(stream, connection.buffer, reading, header_done);
+                                               ResponseReader& reader, Tracer& tracer,
+                                               OnContinue on_continue, bool& got_bytes) {
+  if (connection.buffer.size() == 0) {
+    auto [ec, n] = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
+                                                   asio::as_tuple(asio::use_awaitable));
     if (ec) co_return translate_read_error(ec);
-    const unsigned status = parser->get().result_int();
-    const StatusKind kind = classify_status(status);
-    if (kind == StatusKind::final) {
-      tracer.emit(TracePoint::got_response_headers, {}, std::to_string(status));
-      co_return error_code{};
-    }
-    if (kind == StatusKind::continue_100) {
-      tracer.emit(TracePoint::got_100_continue);
-      on_continue();
-    } else {
-      tracer.emit(TracePoint::got_1xx_response, {}, std::to_string(status));
+    connection.buffer.commit(n);
+  }
+  if (!got_bytes) {
+    got_bytes = true;
+    tracer.emit(TracePoint::got_first_response_byte);
+  }
+  for (;;) {
+    const auto step = co_await next_event(stream, connection.buffer, reader);
+    switch (step.event) {
+      case ResponseReader::Event::final_headers:
+        tracer.emit(TracePoint::got_response_headers, {}, std::to_string(step.status));
+        co_return error_code{};
+      case ResponseReader::Event::continue_100:
+        tracer.emit(TracePoint::got_100_continue);
+        on_continue();
+        break;
+      case ResponseReader::Event::informational:
+        tracer.emit(TracePoint::got_1xx_response, {}, std::to_string(step.status));
+        break;
+      default:  // failed (need_more and complete do not come before the final headers)
+        co_return step.error ? step.error : make_error_code(errc::malformed_response);
     }
   }
 }
@@ -150,7 +122,8 @@ class Exchange {
         request_(request),
         options_(options),
         tracer_(tracer),
-        serializer_(request) {}
+        serializer_(request),
+        reader_(options.header_limit, options.body_limit, request.method() == http::verb::head) {}
 
   asio::awaitable<ExchangeOutcome> run() {
     const auto& settings = options_.settings;
@@ -181,10 +154,10 @@ class Exchange {
     if (ec) co_return ec;
     tracer_.emit(TracePoint::wrote_headers);
     tracer_.emit(TracePoint::wrote_request);
-    auto read = co_await with_timeout(read_final_headers(
-                                          stream_, connection_, parser_, request_, options_,
-                                          tracer_, [] {}, outcome_.got_response_bytes),
-                                      options_.settings.response_header);
+    auto read = co_await with_timeout(
+        read_final_headers(
+            stream_, connection_, reader_, tracer_, [] {}, outcome_.got_response_bytes),
+        options_.settings.response_header);
     if (!read) co_return errc::response_header_timeout;
     co_return *read;
   }
@@ -213,8 +186,8 @@ class Exchange {
         executor,
         [&]() -> asio::awaitable<void> {
           read_error_ = co_await read_final_headers(
-              stream_, connection_, parser_, request_, options_, tracer_,
-              [&] { continue_or_final.notify(); }, outcome_.got_response_bytes);
+              stream_, connection_, reader_, tracer_, [&] { continue_or_final.notify(); },
+              outcome_.got_response_bytes);
         },
         // Signalled from the completion handler, after the reader's frame is gone.
         [&](std::exception_ptr failure) {
@@ -307,22 +280,19 @@ class Exchange {
   }
 
   asio::awaitable<error_code> read_body() {
-    if (!parser_->is_done()) {
-      auto& reading = *parser_;
-      const auto message_done = [&] { return reading.is_done(); };
-      const error_code ec =
-          co_await parse_until(stream_, connection_.buffer, reading, message_done);
-      if (ec) co_return translate_read_error(ec);
+    const auto step = co_await next_event(stream_, connection_.buffer, reader_);
+    if (step.event != ResponseReader::Event::complete) {
+      co_return step.error ? step.error : make_error_code(errc::malformed_response);
     }
     ReuseFacts facts;
-    facts.response_keep_alive = parser_->keep_alive();
+    facts.response_keep_alive = reader_.keep_alive();
     facts.request_keep_alive = request_.keep_alive();
     facts.body_skipped = body_skipped_;
     facts.answered_early = answered_early_;
     facts.bytes_left_over = connection_.buffer.size() != 0;
-    facts.status = parser_->get().result_int();
+    facts.status = reader_.status();
     outcome_.reusable = is_reusable(facts);
-    outcome_.response = parser_->release();
+    outcome_.response = reader_.release();
     co_return error_code{};
   }
 
@@ -332,7 +302,7 @@ class Exchange {
   const ClientOptions& options_;
   Tracer& tracer_;
   http::request_serializer<http::string_body> serializer_;
-  std::optional<ResponseParser> parser_;
+  ResponseReader reader_;
   ExchangeOutcome outcome_;
   // Between the reader, the body writer and send_while_reading (all on one strand).
   std::optional<Signal> headers_done_;

@@ -123,17 +123,24 @@ class IdlePoolMachine {
       result.handed_to = waiter;
       return result;
     }
-    auto& list = idle_by_host_[key];
+    auto host = idle_by_host_.try_emplace(key).first;
+    auto& list = host->second;
     if (close_returning_ || list.size() >= limits_.max_host_idle) {
-      if (list.empty()) idle_by_host_.erase(key);
       result.refused = close_returning_ ? CloseReason::client_closed : CloseReason::host_cap;
       ++counters_.closes_by_reason[close_reason_name(*result.refused)];
       return result;
     }
-    const auto entry =
-        idle_lru_.insert(idle_lru_.end(), IdleEntry{connection, key, now, ++spells_});
+    const auto entry = new_entry(IdleEntry{connection, &host->first, now, ++spells_});
     list.push_back(entry);
-    index_[connection] = entry;
+    if (spare_index_nodes_.empty()) {
+      index_.emplace(connection, entry);
+    } else {
+      auto node = std::move(spare_index_nodes_.back());
+      spare_index_nodes_.pop_back();
+      node.key() = connection;
+      node.mapped() = entry;
+      index_.insert(std::move(node));
+    }
     result.spell = entry->spell;
     if (limits_.idle_conn > std::chrono::nanoseconds::zero()) {
       result.idle_deadline = now + limits_.idle_conn;
@@ -275,7 +282,7 @@ class IdlePoolMachine {
  private:
   struct IdleEntry {
     Conn connection;
-    std::string key;
+    const std::string* key;  ///< its host list's key in idle_by_host_ (map keys do not move)
     TimePoint idle_since;
     std::uint64_t spell;  ///< unique per put: a watch from an earlier spell is ignored
   };
@@ -286,8 +293,20 @@ class IdlePoolMachine {
     enum Phase { waiting, handing_off_reused, handing_off_dialed, cancelled } phase;
   };
 
+  // A reused request puts its connection back many times a second: the list and index nodes
+  // of removed entries are kept (up to max_spare_nodes) and reused, so a put allocates nothing.
+  static constexpr std::size_t max_spare_nodes = 64;
+
+  EntryIt new_entry(IdleEntry value) {
+    if (spare_entries_.empty()) return idle_lru_.insert(idle_lru_.end(), std::move(value));
+    const auto entry = spare_entries_.begin();
+    *entry = std::move(value);
+    idle_lru_.splice(idle_lru_.end(), spare_entries_, entry);
+    return entry;
+  }
+
   void remove_idle(EntryIt entry) {
-    auto host = idle_by_host_.find(entry->key);
+    auto host = idle_by_host_.find(*entry->key);
     auto& list = host->second;
     for (auto it = list.end(); it != list.begin();) {
       if (*--it == entry) {
@@ -295,9 +314,19 @@ class IdlePoolMachine {
         break;
       }
     }
-    if (list.empty()) idle_by_host_.erase(host);
-    index_.erase(entry->connection);
-    idle_lru_.erase(entry);
+    // An empty host list stays for the next put, unless many hosts come and go.
+    if (list.empty() && idle_by_host_.size() > max_spare_nodes) idle_by_host_.erase(host);
+    auto node = index_.extract(entry->connection);
+    if (spare_index_nodes_.size() < max_spare_nodes) {
+      node.key() = Conn{};  // a spare node holds no connection
+      spare_index_nodes_.push_back(std::move(node));
+    }
+    if (spare_entries_.size() < max_spare_nodes) {
+      entry->connection = Conn{};
+      spare_entries_.splice(spare_entries_.end(), idle_lru_, entry);
+    } else {
+      idle_lru_.erase(entry);
+    }
   }
 
   void remove_from_queue(const Waiter& waiter, const std::string& key) {
@@ -321,6 +350,8 @@ class IdlePoolMachine {
   std::list<IdleEntry> idle_lru_;                             // least recently idled at front
   std::map<std::string, std::vector<EntryIt>> idle_by_host_;  // most recently idled at back
   std::unordered_map<Conn, EntryIt> index_;
+  std::list<IdleEntry> spare_entries_;  // removed entries' nodes, for reuse
+  std::vector<typename std::unordered_map<Conn, EntryIt>::node_type> spare_index_nodes_;
   std::map<std::string, std::deque<Waiter>> waiters_;  // oldest at front
   std::unordered_map<Waiter, WaiterState> waiter_states_;
   PoolStats counters_;

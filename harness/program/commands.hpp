@@ -13,13 +13,13 @@ using CommandRunner = std::function<int()>;
 /// Exit code for bad input: unknown flag, bad value, unreadable file.
 inline constexpr int exit_usage = 2;
 
-/// `tunedhttp run`: scenario files → table or JSON report (DESIGN §4).
+/// `tunedhttp run`: scenario files → table or JSON report (docs/scenarios.md).
 CommandRunner add_run_command(CLI::App& app);
 
-/// `tunedhttp serve`: the mock server on its own (DESIGN §4).
+/// `tunedhttp serve`: the mock server on its own (docs/faults.md).
 CommandRunner add_serve_command(CLI::App& app);
 
-/// `tunedhttp request`: curl-like, with the tuned client (DESIGN §4).
+/// `tunedhttp request`: curl-like, with the tuned client (docs/request.md).
 CommandRunner add_request_command(CLI::App& app);
 
 }  // namespace tunedhttp::program

@@ -1,4 +1,5 @@
-// The `tunedhttp` program: subcommands run, serve and request (DESIGN §4).
+// The `tunedhttp` program: subcommands run, serve and request (the command-line contract,
+// docs/architecture.md).
 #include <iostream>
 #include <new>
 #include <tunedhttp/http_syntax.hpp>

@@ -1,4 +1,5 @@
-// `tunedhttp request`: curl-like, with the tuned client (DESIGN §4).
+// `tunedhttp request`: curl-like, with the tuned client (docs/request.md). This file reads and
+// checks the flags into a RequestPlan; request_run.cpp carries the plan out.
 //
 // Sends URL --count times in each of --parallel workers, all through one Client, so connection
 // reuse and the idle caps show. Without --json: each response body on stdout, errors (and with
@@ -6,23 +7,15 @@
 // stdout (request_report.hpp). Exit 0 when every request got a response (whatever its status),
 // 1 when any failed, 2 on a usage error (a one-line message naming the bad value).
 //
-// Extensions to the DESIGN §4 contract: --max-time D (a deadline for each whole request, like
-// curl's; it cancels the request, which closes its connection),
+// Extensions to the command-line contract (docs/architecture.md): --max-time D (a deadline for each
+// whole request, like curl's; it cancels the request, which closes its connection),
 // --interval D (a pause between the requests of a worker, to let idle timers run), -v.
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
+#include <array>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -31,39 +24,26 @@
 #include <sstream>
 #include <string>
 #include <tunedhttp/client.hpp>
-#include <tunedhttp/harness/chrome_trace.hpp>
 #include <tunedhttp/harness/scenario.hpp>
-#include <tunedhttp/harness/timeline.hpp>
 #include <tunedhttp/http_syntax.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/units.hpp>
 #include <vector>
 
 #include "commands.hpp"
-#include "request_report.hpp"
+#include "request_run.hpp"
 
 namespace tunedhttp::program {
 namespace {
 
-namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using std::chrono::nanoseconds;
-using Clock = std::chrono::steady_clock;
 
 /// Defensive limits: more workers than this would run out of descriptors before telling
 /// anything about the settings (the scenario loader's cap on `parallel` is the same); more
 /// requests than this per worker is a benchmark's job.
 constexpr int max_parallel = static_cast<int>(harness::max_parallel_requests);
 constexpr int max_count = 1'000'000;
-/// The idle caps are counts of connections: anything larger is a typo, not a setting.
-constexpr int max_idle_cap = 1'000'000;
-
-/// A default for the help text in Go syntax, whole seconds as such ("90s", "0s", "1s").
-std::string default_text(nanoseconds d) {
-  if (d % std::chrono::seconds{1} == nanoseconds::zero()) {
-    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count()) + "s";
-  }
-  return format_duration(d);
-}
 
 /// The flags as typed (durations still text, checked by `duration_check` during parsing).
 struct RequestFlags {
@@ -72,18 +52,8 @@ struct RequestFlags {
   std::string data;
   bool has_data = false;
   std::vector<std::string> headers;
-  std::string connect = default_text(Settings{}.connect);
-  std::string keep_alive = default_text(Settings{}.conn_keep_alive);
-  std::string tls_handshake = default_text(Settings{}.tls_handshake);
-  std::string expect_continue = default_text(Settings{}.expect_continue);
-  std::string response_header = default_text(Settings{}.response_header);
-  std::string idle_conn = default_text(Settings{}.idle_conn);
-  std::string max_idle_conns = std::to_string(Settings{}.max_all_idle_conns);
-  std::string max_host_idle_conns = std::to_string(Settings{}.max_host_idle_conns);
-  std::string dual_stack_fallback_delay = "0s";
-  std::string keep_alive_idle;  // any of the three: Go 1.23's KeepAliveConfig
-  std::string keep_alive_interval;
-  std::string keep_alive_count;
+  /// Each row of the settings table's flag, as typed; empty when not given (the default).
+  std::array<std::string, std::size(settings_table)> settings;
   std::vector<std::string> resolve;  // HOST:PORT:ADDR[,ADDR...]
   std::string cacert;
   bool insecure = false;
@@ -135,54 +105,14 @@ const CLI::Validator duration_check(
     },
     "", "DURATION");
 
-/// http://HOST[:PORT][/PATH] or https://...: a scheme we speak, a host, a port that fits.
+/// An absolute http:// or https:// URL by the client's own rules (request_problem), which are
+/// Go's url.Parse and Transport: user info is accepted and not sent, an empty port is the
+/// scheme's, port 0 is dialled (and refused by the system, as in Go); a port past 65535, a
+/// missing host, another scheme, spaces and control characters are refused.
 std::string check_url(std::string& text) {
-  const std::string bad = "bad URL " + in_quotes(text) +
-                          " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
-  std::string lower = text;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::size_t authority_start = 0;
-  if (lower.rfind("http://", 0) == 0) {
-    authority_start = 7;
-  } else if (lower.rfind("https://", 0) == 0) {
-    authority_start = 8;
-  } else {
-    return bad;
-  }
-  if (std::any_of(text.begin(), text.end(),
-                  [](unsigned char c) { return std::isspace(c) || std::iscntrl(c); })) {
-    return bad;
-  }
-  const auto authority_end = text.find_first_of("/?#", authority_start);
-  std::string authority = text.substr(authority_start, authority_end - authority_start);
-  if (authority.find('@') != std::string::npos) return bad;  // no user info
-  std::string host = authority;
-  std::string port;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return bad;
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return bad;
-      port = authority.substr(close + 2);
-      if (port.empty()) return bad;
-    }
-  } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty() || host.find(':') != std::string::npos) return bad;
-  }
-  if (host.empty()) return bad;
-  if (!port.empty()) {
-    if (port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      return bad;
-    }
-    const int number = std::stoi(port);
-    if (number < 1 || number > 65535) return bad;
-  }
-  return {};
+  if (request_problem(make_request(http::verb::get, text)).empty()) return {};
+  return "bad URL " + in_quotes(text) +
+         " (expected http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH)";
 }
 
 /// The value of a 'Name: value' header without the spaces and tabs around it.
@@ -249,18 +179,6 @@ std::string check_resolve(std::string& text) {
          " (expected HOST:PORT:ADDRESS[,ADDRESS...] with numeric addresses, e.g. "
          "dual.test:8080:[::1],127.0.0.1)";
 }
-
-/// Everything a run needs, checked: the request every worker sends and the client's options.
-struct RequestPlan {
-  Request request;
-  ClientOptions options;
-  int count = 1;
-  int parallel = 1;
-  bool json = false;
-  bool verbose = false;
-  nanoseconds max_time{0};
-  nanoseconds interval{0};
-};
 
 /// Reads --data's @FILE (`@-` is stdin); false with `error` set when it cannot be read (a
 /// folder is not a file: reading one would send an empty body).
@@ -343,33 +261,14 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
     return false;
   }
 
-  Settings& settings = plan.options.settings;
-  settings.connect = duration_of(flags.connect);
-  settings.conn_keep_alive = duration_of(flags.keep_alive);
-  settings.tls_handshake = duration_of(flags.tls_handshake);
-  settings.expect_continue = duration_of(flags.expect_continue);
-  settings.response_header = duration_of(flags.response_header);
-  settings.idle_conn = duration_of(flags.idle_conn);
-  settings.dual_stack_fallback_delay = duration_of(flags.dual_stack_fallback_delay);
-  if (!flags.keep_alive_idle.empty() || !flags.keep_alive_interval.empty() ||
-      !flags.keep_alive_count.empty()) {
-    settings.keep_alive.enable = true;
-    if (!flags.keep_alive_idle.empty())
-      settings.keep_alive.idle = duration_of(flags.keep_alive_idle);
-    if (!flags.keep_alive_interval.empty()) {
-      settings.keep_alive.interval = duration_of(flags.keep_alive_interval);
-    }
-    if (!flags.keep_alive_count.empty()) {
-      settings.keep_alive.count = *whole_number(flags.keep_alive_count, -1, 127);
-    }
+  for (const auto& row : settings_table) {
+    const std::string& text = flags.settings[static_cast<std::size_t>(row.id)];
+    if (!text.empty()) set_from_text(plan.options.settings, row, text);  // checked when parsed
   }
   for (const auto& text : flags.resolve) {
     auto entry = parse_resolve(text);
     plan.options.resolve[entry->key] = std::move(entry->addresses);
   }
-  settings.max_all_idle_conns = *whole_number(flags.max_idle_conns, -max_idle_cap, max_idle_cap);
-  settings.max_host_idle_conns =
-      *whole_number(flags.max_host_idle_conns, -max_idle_cap, max_idle_cap);
   plan.options.tls.ca_file = flags.cacert;
   plan.options.tls.insecure = flags.insecure;
 
@@ -382,185 +281,6 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
   return true;
 }
 
-/// One run: `parallel` workers each sending `count` requests, one after the other, through
-/// one client on one thread (so the reports below never interleave).
-class RequestRun {
- public:
-  RequestRun(RequestPlan plan, std::string timeline, std::string trace_out)
-      : plan_(std::move(plan)), timeline_(std::move(timeline)), trace_out_(std::move(trace_out)) {
-    const bool record = !timeline_.empty() || !trace_out_.empty();
-    const bool verbose = plan_.verbose;
-    if (verbose || record) {
-      // One thread runs every request, so the recording needs no lock.
-      plan_.options.trace = [this, verbose, record](const TraceEvent& event) {
-        if (verbose) log_pool_event(event);
-        if (record) recorded_.push_back(event);
-      };
-    }
-    client_.emplace(io_.get_executor(), plan_.options, setup_error_);
-  }
-
-  /// Why the client's TLS options cannot be used (a --cacert that holds no certificate).
-  const boost::system::error_code& setup_error() const { return setup_error_; }
-
-  /// Writes --timeline and --trace-out from what was recorded; false (with a message) on error.
-  bool write_pictures(const std::string& title) {
-    if (timeline_.empty() && trace_out_.empty()) return true;
-    const auto picture =
-        harness::timeline_from_trace(title, "tunedhttp request", plan_.options.settings, recorded_);
-    const auto write = [](const std::string& path, const std::string& text) {
-      std::ofstream out(path);
-      out << text;
-      if (!out) std::cerr << "tunedhttp request: cannot write '" << path << "'\n";
-      return static_cast<bool>(out);
-    };
-    bool ok = true;
-    if (!timeline_.empty()) ok = write(timeline_, harness::render_timeline_svg(picture)) && ok;
-    if (!trace_out_.empty()) ok = write(trace_out_, harness::chrome_trace_json({picture})) && ok;
-    return ok;
-  }
-
-  /// Runs every request; returns the exit code.
-  int run() {
-    int remaining = plan_.parallel;
-    for (int worker = 1; worker <= plan_.parallel; ++worker) {
-      asio::co_spawn(io_, run_worker(worker), [this, &remaining](std::exception_ptr failure) {
-        if (failure) {
-          ++failed_;
-          try {
-            std::rethrow_exception(failure);
-          } catch (const std::exception& e) {
-            std::cerr << "tunedhttp request: " << e.what() << "\n";
-          }
-        }
-        if (--remaining == 0) finish();
-      });
-    }
-    io_.run();
-    return failed_ == 0 ? 0 : 1;
-  }
-
- private:
-  /// Why the pool let a connection go, with -v: the idle settings at work.
-  static void log_pool_event(const TraceEvent& event) {
-    if (event.point == TracePoint::idle_conn_closed) {
-      std::cerr << "* connection " << event.connection << " closed while idle: " << event.detail
-                << "\n";
-    } else if (event.point == TracePoint::put_idle_conn && !event.detail.empty()) {
-      std::cerr << "* connection " << event.connection << " not kept idle: " << event.detail
-                << "\n";
-    }
-  }
-
-  void finish() {
-    // Idle connections keep timers; a dial raced by a cancelled request may still be pending.
-    client_->close_idle_connections();
-    if (plan_.verbose) {
-      const auto stats = client_->pool_stats();
-      std::cerr << "* pool: " << stats.dials << " dials, " << stats.reuses << " reuses, "
-                << stats.retries << " retries";
-      for (const auto& [reason, closes] : stats.closes_by_reason) {
-        std::cerr << ", " << closes << " closed " << reason;
-      }
-      std::cerr << "\n";
-    }
-    io_.stop();
-  }
-
-  asio::awaitable<void> run_worker(int worker) {
-    for (int seq = 1; seq <= plan_.count; ++seq) {
-      if (seq > 1 && plan_.interval > nanoseconds::zero()) {
-        asio::steady_timer pause(io_, plan_.interval);
-        co_await pause.async_wait(asio::use_awaitable);
-      }
-      co_await send(worker, seq);
-    }
-  }
-
-  /// A request in flight, shared with the client's callbacks.
-  struct Pending {
-    explicit Pending(asio::io_context& io) : wake(io) {}
-    asio::steady_timer wake;  ///< --max-time, cancelled by the completion
-    // (A cancelled request completes at once: the client closes its connection.)
-    asio::cancellation_signal cancel;  ///< ends the request when --max-time expires
-    bool done = false;
-    bool cancelled = false;  ///< --max-time expired and the request was cancelled
-    boost::system::error_code error;
-    Response response;
-    Clock::time_point finished;
-    std::vector<TraceEvent> events;
-  };
-
-  asio::awaitable<void> send(int worker, int seq) {
-    auto pending = std::make_shared<Pending>(io_);
-    const auto start = Clock::now();
-    if (plan_.max_time > nanoseconds::zero()) {
-      // --max-time: per-operation cancellation ends the request and closes its connection.
-      pending->wake.expires_at(start + plan_.max_time);
-      pending->wake.async_wait([pending](boost::system::error_code error) {
-        if (error || pending->done) return;
-        pending->cancelled = true;
-        pending->cancel.emit(asio::cancellation_type::terminal);
-      });
-    }
-    // Awaited directly, so this worker resumes inside the completion and asks for its next
-    // connection before other completions of the same batch put theirs back: a worker that
-    // resumed through a posted wake-up would find the pool over its host cap, closed, and dial.
-    // (Named locals, not temporaries in the co_await expression: GCC 12 destroys those wrongly.)
-    TraceHook hook = [pending](const TraceEvent& event) { pending->events.push_back(event); };
-    auto token =
-        asio::bind_cancellation_slot(pending->cancel.slot(), asio::as_tuple(asio::use_awaitable));
-    auto result = co_await client_->async_request(plan_.request, std::move(hook), token);
-    pending->finished = Clock::now();
-    pending->done = true;
-    pending->error = std::get<0>(result);
-    pending->response = std::move(std::get<1>(result));
-    pending->wake.cancel();
-
-    RequestRecord record;
-    record.worker = worker;
-    record.seq = seq;
-    add_trace(record, pending->events, start);
-    record.elapsed = pending->finished - start;
-    if (pending->cancelled && (!pending->done || pending->error)) {
-      record.error = "max_time_exceeded";
-      record.message = "--max-time " + format_duration(plan_.max_time) +
-                       " expired before the whole response was read";
-    } else if (pending->error) {
-      record.error = error_name(pending->error);
-      record.message = pending->error.message();
-    } else {
-      record.status = pending->response.result_int();
-      record.reason = std::string(pending->response.reason());
-      record.message = record.reason;
-      record.body_bytes = pending->response.body().size();
-    }
-    if (!record.status) ++failed_;
-    report(record, pending->response);
-  }
-
-  void report(const RequestRecord& record, const Response& response) {
-    if (plan_.json) {
-      std::cout << json_line(record) << std::endl;  // one flushed line per request
-    } else if (record.status) {
-      std::cout << response.body() << std::flush;
-    } else {
-      std::cerr << "tunedhttp request: " << record.error << ": " << record.message << " (after "
-                << format_duration(record.elapsed) << ")\n";
-    }
-    if (plan_.verbose) std::cerr << summary_line(record) << "\n";
-  }
-
-  RequestPlan plan_;
-  std::string timeline_;
-  std::string trace_out_;
-  std::vector<TraceEvent> recorded_;
-  asio::io_context io_{1};  // one thread runs every worker: requests need no strand
-  boost::system::error_code setup_error_;
-  std::optional<Client> client_;
-  int failed_ = 0;
-};
-
 int run_request(const RequestFlags& flags) {
   RequestPlan plan;
   std::string error;
@@ -568,15 +288,34 @@ int run_request(const RequestFlags& flags) {
     std::cerr << "tunedhttp request: " << error << "\n";
     return exit_usage;
   }
-  RequestRun run(std::move(plan), flags.timeline, flags.trace_out);
-  if (run.setup_error()) {
-    std::cerr << "tunedhttp request: --cacert: " << in_quotes(flags.cacert)
-              << " holds no usable CA certificate: " << run.setup_error().message() << "\n";
-    return exit_usage;
+  plan.timeline = flags.timeline;
+  plan.trace_out = flags.trace_out;
+  plan.title = flags.url;
+  return run_plan(std::move(plan));
+}
+
+/// One flag per row of the settings table: its name and aliases, its rules for 0 and negative
+/// values in the help, its default (a block's members show none: the block is off), and the
+/// table's own check of the value.
+void add_setting_flags(CLI::App& request,
+                       std::array<std::string, std::size(settings_table)>& texts) {
+  for (const auto& row : settings_table) {
+    std::string names(row.flag);
+    if (!row.flag_aliases.empty()) names += "," + std::string(row.flag_aliases);
+    const std::string help = std::string(row.extension ? "extension: " : "") +
+                             std::string(row.name) + " (" + std::string(row.go_name) +
+                             "): " + std::string(row.summary) + " (0: " + std::string(row.zero) +
+                             "; negative: " + std::string(row.negative) + ")";
+    auto* option = request.add_option(names, texts[static_cast<std::size_t>(row.id)], help)
+                       ->type_name(row.is_duration() ? "DURATION" : "N")
+                       ->check(CLI::Validator(
+                           [&row](std::string& text) -> std::string {
+                             Settings scratch;
+                             return set_from_text(scratch, row, text);
+                           },
+                           "", row.is_duration() ? "DURATION" : "N"));
+    if (!row.in_keep_alive_block()) option->default_str(default_text(row));
   }
-  const int code = run.run();
-  if (!run.write_pictures(flags.url)) return 1;
-  return code;
 }
 
 }  // namespace
@@ -607,48 +346,7 @@ CommandRunner add_request_command(CLI::App& app) {
         ->type_name("DURATION")
         ->capture_default_str();
   };
-  duration("--connect", flags->connect, "connect: name resolution + TCP connect limit (0: none)");
-  duration("--conn-keep-alive,--keep-alive", flags->keep_alive,
-           "conn_keep_alive: TCP keep-alive period (0: 15s; negative, e.g. --keep-alive=-1s: off)");
-  duration("--tls-handshake", flags->tls_handshake, "tls_handshake: TLS handshake limit (0: none)");
-  duration("--expect-continue", flags->expect_continue,
-           "expect_continue: wait this long for 100 Continue before sending the body anyway, with "
-           "-H 'Expect: 100-continue' (0: send at once)");
-  duration("--response-header", flags->response_header,
-           "response_header: from the request written to the response headers (0: no limit)");
-  duration("--idle-conn", flags->idle_conn,
-           "idle_conn: close a connection idle this long (0: never)");
-  request
-      ->add_option("--max-all-idle-conns,--max-idle-conns", flags->max_idle_conns,
-                   "max_all_idle_conns (0: no limit)")
-      ->check(whole_number_check(-max_idle_cap, max_idle_cap))
-      ->type_name("N")
-      ->capture_default_str();
-  request
-      ->add_option("--max-host-idle-conns", flags->max_host_idle_conns,
-                   "max_host_idle_conns (0: 2)")
-      ->check(whole_number_check(-max_idle_cap, max_idle_cap))
-      ->type_name("N")
-      ->capture_default_str();
-  duration("--dual-stack-fallback-delay", flags->dual_stack_fallback_delay,
-           "extension: dual_stack_fallback_delay, Go's Dialer.FallbackDelay: the other address "
-           "family starts this long after the first (0: 300ms; negative: no fallback)");
-  request
-      ->add_option("--keep-alive-idle", flags->keep_alive_idle,
-                   "extension: Go 1.23's KeepAliveConfig.Idle (TCP_KEEPIDLE; 0: 15s; negative: "
-                   "the OS default); any --keep-alive-* replaces --conn-keep-alive")
-      ->check(duration_check)
-      ->type_name("DURATION");
-  request
-      ->add_option("--keep-alive-interval", flags->keep_alive_interval,
-                   "extension: KeepAliveConfig.Interval (TCP_KEEPINTVL; 0: 15s)")
-      ->check(duration_check)
-      ->type_name("DURATION");
-  request
-      ->add_option("--keep-alive-count", flags->keep_alive_count,
-                   "extension: KeepAliveConfig.Count (TCP_KEEPCNT; 0: 9; -1: the OS default)")
-      ->check(whole_number_check(-1, 127))
-      ->type_name("N");
+  add_setting_flags(*request, flags->settings);
   request
       ->add_option("--resolve", flags->resolve,
                    "HOST:PORT:ADDRESS[,ADDRESS...]: dial these addresses, in order, for HOST:PORT "

@@ -1,4 +1,4 @@
-// `tunedhttp serve`: the mock server on its own (DESIGN §4), to aim any client at.
+// `tunedhttp serve`: the mock server on its own (docs/faults.md), to aim any client at.
 //
 // stdout: line 1 the base URL, line 2 (with --tls) the path of the CA's PEM file, then (with
 // --admin) `admin: http://HOST:PORT/`, the control API (admin_api.hpp); with --events then one

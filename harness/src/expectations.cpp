@@ -178,23 +178,17 @@ std::vector<std::string> check_server_events(const ServerEventsStep& expect,
   return failures;
 }
 
-TimingMeasurement judge_timing(Timer timer, std::chrono::nanoseconds configured,
+TimingMeasurement judge_timing(SettingId setting, std::chrono::nanoseconds configured,
                                std::chrono::nanoseconds fired_at,
                                std::chrono::nanoseconds tolerance) {
-  TimingMeasurement measurement{timer_name(timer), configured, fired_at, tolerance, false};
-  measurement.passed = fired_at >= configured && fired_at <= configured + tolerance;
+  TimingMeasurement measurement{setting, configured, fired_at, tolerance, false};
+  measurement.passed = timing_problem(configured, fired_at, tolerance).empty();
   return measurement;
 }
 
 std::string describe_timing_failure(const TimingMeasurement& m) {
-  const std::string got = m.timer + " fired at " + format_duration(m.fired_at);
-  if (m.fired_at < m.configured) {
-    return got + "; want >= " + format_duration(m.configured) + " (early by " +
-           format_duration(m.configured - m.fired_at) + ")";
-  }
-  return got + "; want <= " + format_duration(m.configured + m.tolerance) + " (" +
-         format_duration(m.configured) + " + tolerance " + format_duration(m.tolerance) +
-         ", late by " + format_duration(m.lateness()) + ")";
+  return std::string(setting_row(m.setting).name) + " " +
+         timing_problem(m.configured, m.fired_at, m.tolerance);
 }
 
 }  // namespace tunedhttp::harness::detail

@@ -34,7 +34,7 @@ std::vector<std::string> check_server_events(const ServerEventsStep& expect,
                                              const std::vector<mockserver::Event>& events);
 
 /// Judges one measured firing time: never early, at most `tolerance` late.
-TimingMeasurement judge_timing(Timer timer, std::chrono::nanoseconds configured,
+TimingMeasurement judge_timing(SettingId setting, std::chrono::nanoseconds configured,
                                std::chrono::nanoseconds fired_at,
                                std::chrono::nanoseconds tolerance);
 

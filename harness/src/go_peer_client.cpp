@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/units.hpp>
 #include <type_traits>
 
@@ -19,8 +20,7 @@ using json = nlohmann::json;
 std::string duration_text(std::chrono::nanoseconds d) { return std::to_string(d.count()) + "ns"; }
 
 std::optional<TracePoint> trace_point_named(const std::string& name) {
-  for (int i = 0; i <= static_cast<int>(TracePoint::idle_conn_closed); ++i) {
-    const auto point = static_cast<TracePoint>(i);
+  for (const auto point : all_trace_points) {
     if (trace_point_name(point) == name) return point;
   }
   return std::nullopt;
@@ -104,20 +104,25 @@ RequestOutcome outcome_of(const json& line) {
   return outcome;
 }
 
+// The settings that differ from their defaults (the Go peer starts from the same AWS SDK
+// defaults), under their names, and a block's members under the block when it is enabled;
+// durations in nanoseconds, so nothing is rounded on the way. A setting the Go peer does not
+// know reaches it only when a scenario sets it, and is then refused by name.
 json settings_json(const Settings& s) {
-  json settings = {{"connect", duration_text(s.connect)},
-                   {"conn_keep_alive", duration_text(s.conn_keep_alive)},
-                   {"tls_handshake", duration_text(s.tls_handshake)},
-                   {"expect_continue", duration_text(s.expect_continue)},
-                   {"response_header", duration_text(s.response_header)},
-                   {"idle_conn", duration_text(s.idle_conn)},
-                   {"max_all_idle_conns", s.max_all_idle_conns},
-                   {"max_host_idle_conns", s.max_host_idle_conns},
-                   {"dual_stack_fallback_delay", duration_text(s.dual_stack_fallback_delay)}};
-  if (s.keep_alive.enable) {
-    settings["keep_alive"] = {{"idle", duration_text(s.keep_alive.idle)},
-                              {"interval", duration_text(s.keep_alive.interval)},
-                              {"count", s.keep_alive.count}};
+  const Settings defaults;
+  json settings = json::object();
+  for (const auto& row : settings_table) {
+    const bool is_default = duration_value(s, row) == duration_value(defaults, row) &&
+                            count_value(s, row) == count_value(defaults, row);
+    if (row.in_keep_alive_block() ? !s.keep_alive.enable : is_default) continue;
+    const auto duration = duration_value(s, row);
+    const json value = duration ? json(duration_text(*duration)) : json(*count_value(s, row));
+    const auto dot = row.name.find('.');
+    if (dot == std::string_view::npos) {
+      settings[std::string(row.name)] = value;
+    } else {
+      settings[std::string(row.name.substr(0, dot))][std::string(row.name.substr(dot + 1))] = value;
+    }
   }
   return settings;
 }

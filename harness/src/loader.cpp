@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tunedhttp/error.hpp>
 #include <tunedhttp/harness/loader.hpp>
 #include <tunedhttp/http_syntax.hpp>
 #include <tunedhttp/mockserver/event_log.hpp>
 #include <tunedhttp/pool_stats.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/trace.hpp>
 #include <tunedhttp/units.hpp>
 
@@ -25,9 +27,7 @@ using detail::Fields;
 // Name lists for validation, from the libraries' own name functions.
 std::set<std::string> trace_point_names() {
   std::set<std::string> names;
-  for (int i = 0; i <= static_cast<int>(TracePoint::idle_conn_closed); ++i) {
-    names.emplace(trace_point_name(static_cast<TracePoint>(i)));
-  }
+  for (const auto point : all_trace_points) names.emplace(trace_point_name(point));
   return names;
 }
 
@@ -297,31 +297,6 @@ ServerSpec read_server(const YAML::Node& node, const std::string& file) {
   return server;
 }
 
-// "idle=1s/interval=1s/count=2" for the report's configured column.
-std::string keep_alive_text(const KeepAliveConfig& config) {
-  return "idle=" + format_duration(config.idle) + "/interval=" + format_duration(config.interval) +
-         "/count=" + std::to_string(config.count);
-}
-
-// `keep_alive: {idle: 1s, interval: 1s, count: 2}`: Go 1.23's KeepAliveConfig, enabled.
-KeepAliveConfig read_keep_alive_config(const YAML::Node& node, const std::string& file) {
-  Fields fields(node, file, "client.keep_alive", {"idle", "interval", "count"});
-  fields.finish();
-  KeepAliveConfig config;
-  config.enable = true;
-  if (auto n = fields.get("idle")) {
-    config.idle = detail::read_duration(n, file, "client.keep_alive.idle");
-  }
-  if (auto n = fields.get("interval")) {
-    config.interval = detail::read_duration(n, file, "client.keep_alive.interval");
-  }
-  if (auto n = fields.get("count")) {
-    config.count = static_cast<int>(detail::read_integer(n, file, "client.keep_alive.count", -1));
-    if (config.count > 127) fail_at(n, file, "client.keep_alive.count: at most 127 probes");
-  }
-  return config;
-}
-
 // `resolve: {dual.test: ["::1", 127.0.0.1]}`: names the requests may use, and their addresses.
 std::map<std::string, std::vector<std::string>> read_resolve(const YAML::Node& node,
                                                              const std::string& file) {
@@ -343,42 +318,49 @@ std::map<std::string, std::vector<std::string>> read_resolve(const YAML::Node& n
   return resolve;
 }
 
+// One setting's value (its row says whether a duration or a count, and the range).
+void read_setting(const YAML::Node& node, const std::string& file, const SettingRow& row,
+                  ClientSpec& client) {
+  const std::string what = "client." + std::string(row.name);
+  detail::require_scalar(node, file, what,
+                         row.is_duration() ? "a duration such as 250ms or 1.5s" : "a whole number");
+  if (auto problem = set_from_text(client.settings, row, node.Scalar()); !problem.empty()) {
+    fail_at(node, file, what + ": " + problem);
+  }
+  client.configured.emplace_back(std::string(row.name), node.Scalar());
+}
+
+// The client's keys: every setting of the table (a block's members under the block's key, as
+// `keep_alive: {idle: 1s}`), and `resolve`.
 ClientSpec read_client(const YAML::Node& node, const std::string& file) {
-  Fields fields(node, file, "client",
-                {"connect", "conn_keep_alive", "tls_handshake", "expect_continue",
-                 "response_header", "idle_conn", "max_all_idle_conns", "max_host_idle_conns",
-                 "dual_stack_fallback_delay", "keep_alive", "resolve"});
+  std::vector<std::string> keys{"resolve"};
+  for (const auto& row : settings_table) {
+    const std::string key(row.name.substr(0, row.name.find('.')));
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  Fields fields(node, file, "client", keys);
   fields.finish();
   ClientSpec client;
-  Settings& s = client.settings;
-  const std::pair<const char*, std::chrono::nanoseconds*> durations[] = {
-      {"connect", &s.connect},
-      {"conn_keep_alive", &s.conn_keep_alive},
-      {"tls_handshake", &s.tls_handshake},
-      {"expect_continue", &s.expect_continue},
-      {"response_header", &s.response_header},
-      {"idle_conn", &s.idle_conn},
-      {"dual_stack_fallback_delay", &s.dual_stack_fallback_delay}};
-  const std::pair<const char*, int*> counts[] = {{"max_all_idle_conns", &s.max_all_idle_conns},
-                                                 {"max_host_idle_conns", &s.max_host_idle_conns}};
   // File order for the report's "configured" column.
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
-    for (const auto& [name, field] : durations) {
-      if (key != name) continue;
-      *field = detail::read_duration(entry.second, file, std::string("client.") + name);
-      client.configured.emplace_back(key, entry.second.Scalar());
+    if (const SettingRow* row = find_setting(key)) {
+      read_setting(entry.second, file, *row, client);
+      continue;
     }
-    for (const auto& [name, field] : counts) {
-      if (key != name) continue;
-      *field = static_cast<int>(
-          detail::read_integer(entry.second, file, std::string("client.") + name, -1000000));
-      client.configured.emplace_back(key, entry.second.Scalar());
+    if (key == "resolve") continue;
+    std::vector<std::string> members;
+    for (const auto& row : settings_table) {
+      if (row.name.starts_with(key + ".")) members.emplace_back(row.name.substr(key.size() + 1));
     }
-  }
-  if (auto n = fields.get("keep_alive")) {
-    s.keep_alive = read_keep_alive_config(n, file);
-    client.configured.emplace_back("keep_alive", keep_alive_text(s.keep_alive));
+    Fields members_of(entry.second, file, "client." + key, members);
+    members_of.finish();
+    if (entry.second.size() == 0) {
+      fail_at(entry.second, file, "client." + key + ": give at least one of its fields");
+    }
+    for (const auto& member : entry.second) {
+      read_setting(member.second, file, *find_setting(key + "." + member.first.Scalar()), client);
+    }
   }
   if (auto n = fields.get("resolve")) client.resolve = read_resolve(n, file);
   return client;
@@ -393,11 +375,15 @@ std::vector<std::string> read_trace_list(const YAML::Node& node, const std::stri
   return points;
 }
 
-std::optional<Timer> timer_of_error(const std::string& error) {
-  if (error == "connect_timeout") return Timer::connect;
-  if (error == "tls_handshake_timeout") return Timer::tls_handshake;
-  if (error == "response_header_timeout") return Timer::response_header;
-  return std::nullopt;
+// Names of the settings whose timer runs in `scopes`, for `expect.timer` and `expect_timer`.
+std::set<std::string> timer_names(std::initializer_list<TimerScope> scopes) {
+  std::set<std::string> names;
+  for (const auto& row : settings_table) {
+    if (std::find(scopes.begin(), scopes.end(), row.scope) != scopes.end()) {
+      names.emplace(row.name);
+    }
+  }
+  return names;
 }
 
 // What reading a step needs from the rest of the file.
@@ -414,7 +400,10 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
   fields.finish();
   RequestExpectation expect;
   if (auto n = fields.get("status")) expect.status = read_status(n, file, "expect.status");
-  if (auto n = fields.get("error")) expect.error = detail::read_string(n, file, "expect.error");
+  if (auto n = fields.get("error")) {
+    static const std::set<std::string> errors = error_names();
+    expect.error = read_name(n, file, "expect.error", errors);
+  }
   if (auto n = fields.get("pending_after")) {
     expect.pending_after = read_step_duration(n, file, "expect.pending_after", step_deadline);
   }
@@ -441,35 +430,37 @@ RequestExpectation read_expectation(const YAML::Node& node, const std::string& f
     expect.keep_alive = keep_alive;
   }
   if (auto n = fields.get("connection")) {
-    const std::string choice = detail::read_string(n, file, "expect.connection");
-    if (choice == "most_recently_idled") {
-      expect.connection = ConnectionChoice::most_recently_idled;
-    } else if (choice == "least_recently_idled") {
-      expect.connection = ConnectionChoice::least_recently_idled;
-    } else {
-      fail_at(n, file,
-              "expect.connection: unknown choice '" + choice +
-                  "' (known: most_recently_idled, least_recently_idled)");
+    static const std::set<std::string> choices = [] {
+      std::set<std::string> names;
+      for (const auto choice : all_connection_choices)
+        names.emplace(connection_choice_name(choice));
+      return names;
+    }();
+    const std::string name = read_name(n, file, "expect.connection", choices);
+    for (const auto choice : all_connection_choices) {
+      if (name == connection_choice_name(choice)) expect.connection = choice;
     }
   }
   if (auto n = fields.get("timer")) {
-    const std::string name = detail::read_string(n, file, "expect.timer");
-    expect.timer = parse_timer(name);
-    if (!expect.timer || *expect.timer == Timer::idle_conn) {
-      fail_at(n, file,
-              "expect.timer: unknown timer '" + name +
-                  "' (known: connect, tls_handshake, expect_continue, response_header, "
-                  "conn_keep_alive, dual_stack_fallback_delay)");
-    }
+    static const std::set<std::string> timers =
+        timer_names({TimerScope::request, TimerScope::request_or_idle});
+    expect.timer = find_setting(read_name(n, file, "expect.timer", timers))->id;
   }
   if (auto n = fields.get("fires_after")) {
     if (expect.pending_after) fail_at(n, file, "expect.fires_after: not with pending_after");
     expect.fires_after = detail::read_duration(n, file, "expect.fires_after");
-    if (!expect.timer && expect.error) expect.timer = timer_of_error(*expect.error);
+    if (!expect.timer && expect.error) {
+      for (const auto& row : settings_table) {
+        if (row.timeout && error_name(make_error_code(*row.timeout)) == *expect.error) {
+          expect.timer = row.id;
+        }
+      }
+    }
     if (!expect.timer) {
       fail_at(n, file,
-              "expect.fires_after: no timer to measure; add 'timer:' (connect, tls_handshake, "
-              "expect_continue, response_header) or an error such as response_header_timeout");
+              "expect.fires_after: no timer to measure; add 'timer:' (" +
+                  join(timer_names({TimerScope::request, TimerScope::request_or_idle})) +
+                  ") or an error such as response_header_timeout");
     }
   } else if (expect.timer) {
     fail_at(fields.get("timer"), file, "expect.timer: needs 'fires_after'");
@@ -578,15 +569,17 @@ TimerStep read_timer_step(const YAML::Node& node, const std::string& file) {
   fields.finish();
   TimerStep step;
   const YAML::Node timer = fields.require("timer");
+  static const std::set<std::string> idle_timers =
+      timer_names({TimerScope::idle, TimerScope::request_or_idle});
   const std::string name = detail::read_string(timer, file, "expect_timer.timer");
-  if (name == "conn_keep_alive") {
-    step.timer = Timer::conn_keep_alive;
-  } else if (name != "idle_conn") {
+  if (idle_timers.count(name) == 0) {
     fail_at(timer, file,
-            "expect_timer.timer: only idle_conn and conn_keep_alive fire without a request (use "
-            "a request's 'expect.fires_after' for the others), got '" +
+            "expect_timer.timer: only " + join(idle_timers) +
+                " fire without a request (use a request's 'expect.fires_after' for the "
+                "others), got '" +
                 timer.Scalar() + "'");
   }
+  step.timer = find_setting(name)->id;
   step.fires_after =
       detail::read_duration(fields.require("fires_after"), file, "expect_timer.fires_after");
   if (auto n = fields.get("connection")) {

@@ -14,7 +14,7 @@ double milliseconds(std::chrono::nanoseconds d) {
 static nlohmann::json scenario_json(const ScenarioResult& result) {
   nlohmann::json timings = nlohmann::json::array();
   for (const auto& m : result.timings) {
-    timings.push_back({{"timer", m.timer},
+    timings.push_back({{"timer", setting_row(m.setting).name},
                        {"configured_ms", milliseconds(m.configured)},
                        {"fired_at_ms", milliseconds(m.fired_at)},
                        {"lateness_ms", milliseconds(m.lateness())},

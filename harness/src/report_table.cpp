@@ -19,14 +19,15 @@ std::string signed_duration(std::chrono::nanoseconds d) {
 std::array<std::string, 3> timing_columns(const ScenarioResult& result) {
   if (result.timings.empty())
     return {result.configured.empty() ? "-" : result.configured, "-", "-"};
-  const TimingMeasurement* shown = &result.timings.front();
+  const TimingMeasurement* shown = &result.timings.back();
   for (const auto& m : result.timings) {
     if (!m.passed) {
       shown = &m;
       break;
     }
   }
-  std::string configured = shown->timer + " " + format_duration(shown->configured);
+  std::string configured =
+      std::string(setting_row(shown->setting).name) + " " + format_duration(shown->configured);
   if (result.timings.size() > 1) {
     configured += " (" + std::to_string(result.timings.size()) + " timings)";
   }
@@ -39,7 +40,7 @@ std::string format_result_line(const ScenarioResult& result) {
   std::string line = (result.passed ? "PASS " : "FAIL ") + printable(result.name) + " (" +
                      format_duration(result.elapsed);
   if (!result.timings.empty()) {
-    line += ", " + result.timings.front().timer + " " +
+    line += ", " + std::string(setting_row(result.timings.front().setting).name) + " " +
             signed_duration(result.timings.front().lateness()) + " late";
   }
   return line + ")";

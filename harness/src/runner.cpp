@@ -348,33 +348,33 @@ class Run {
   void measure(const RequestExpectation& expect,
                const std::vector<detail::RequestOutcome>& outcomes, Clock::time_point step_start,
                const SourceLocation& where) {
-    const Timer timer = *expect.timer;
+    const SettingRow& row = setting_row(*expect.timer);
     const nanoseconds configured = *expect.fires_after;
-    if (timer == Timer::expect_continue) {
-      measure_expect_continue(configured, outcomes, step_start, where);
-      return;
+    // Timers that end somewhere other than the request's completion are measured their own way.
+    switch (row.id) {
+      case SettingId::expect_continue:
+        measure_expect_continue(configured, outcomes, step_start, where);
+        return;
+      case SettingId::conn_keep_alive:
+        measure_dead_peer(configured, outcomes, step_start, where);
+        return;
+      case SettingId::dual_stack_fallback_delay:
+        measure_fallback(configured, outcomes, where);
+        return;
+      default:
+        break;
     }
-    if (timer == Timer::conn_keep_alive) {
-      measure_dead_peer(configured, outcomes, step_start, where);
-      return;
-    }
-    if (timer == Timer::dual_stack_fallback_delay) {
-      measure_fallback(configured, outcomes, where);
-      return;
-    }
-    const TracePoint start_point = timer == Timer::connect         ? TracePoint::dial_start
-                                   : timer == Timer::tls_handshake ? TracePoint::tls_handshake_start
-                                                                   : TracePoint::wrote_request;
+    // The others: from the row's starting trace point to the request's failure.
     for (const auto& outcome : outcomes) {
-      const TraceEvent* start = outcome.find(start_point);
+      const TraceEvent* start = row.starts ? outcome.find(*row.starts) : nullptr;
       if (start == nullptr) {
-        fail(where, std::string("got no trace point ") +
-                        std::string(trace_point_name(start_point)) + " to measure " +
-                        timer_name(timer) + " from; want it");
+        fail(where, "got no trace point " +
+                        std::string(row.starts ? trace_point_name(*row.starts) : "") +
+                        " to measure " + std::string(row.name) + " from; want it");
         continue;
       }
       record_timing(
-          detail::judge_timing(timer, configured, outcome.completed_at - start->at, tolerance_),
+          detail::judge_timing(row.id, configured, outcome.completed_at - start->at, tolerance_),
           where, start->at, start->connection);
     }
   }
@@ -413,8 +413,8 @@ class Run {
              "body at expect_continue");
         continue;
       }
-      record_timing(detail::judge_timing(Timer::expect_continue, configured, bodies[next++] - start,
-                                         tolerance_),
+      record_timing(detail::judge_timing(SettingId::expect_continue, configured,
+                                         bodies[next++] - start, tolerance_),
                     where, start, connection);
     }
   }
@@ -438,7 +438,7 @@ class Run {
       return;
     }
     for (const auto& outcome : outcomes) {
-      record_timing(detail::judge_timing(Timer::conn_keep_alive, configured,
+      record_timing(detail::judge_timing(SettingId::conn_keep_alive, configured,
                                          outcome.completed_at - *dark, tolerance_),
                     where, *dark, 0);
     }
@@ -464,7 +464,7 @@ class Run {
              "dual_stack_fallback_delay");
         continue;
       }
-      record_timing(detail::judge_timing(Timer::dual_stack_fallback_delay, configured,
+      record_timing(detail::judge_timing(SettingId::dual_stack_fallback_delay, configured,
                                          fallback->at - start->at, tolerance_),
                     where, start->at, start->connection);
     }
@@ -560,7 +560,7 @@ class Run {
     }
     const std::uint64_t client_connection = put->connection;
     const auto idle_since = put->at;
-    if (go_ && step.timer == Timer::conn_keep_alive) {
+    if (go_ && step.timer == SettingId::conn_keep_alive) {
       // Go does not show a pooled connection closing by itself: let the same time pass, so the
       // steps after this one find the pool as ours would.
       go_->pump_until(idle_since + step.fires_after + tolerance_, [] { return false; });
@@ -589,15 +589,16 @@ class Run {
                       format_duration(step.fires_after));
       return true;
     }
-    const auto want_reason = close_reason_name(
-        step.timer == Timer::conn_keep_alive ? CloseReason::dead_peer : CloseReason::idle_timeout);
+    const auto want_reason =
+        close_reason_name(step.timer == SettingId::conn_keep_alive ? CloseReason::dead_peer
+                                                                   : CloseReason::idle_timeout);
     if (closed.detail != want_reason) {
       fail(where, "idle_conn_closed for connection " + std::to_string(client_connection) +
                       ": got reason '" + closed.detail + "'; want '" + want_reason + "'");
     }
-    if (step.timer == Timer::conn_keep_alive) {
+    if (step.timer == SettingId::conn_keep_alive) {
       // The peer is dark: nothing reaches the server. The client's own close is the firing.
-      record_timing(detail::judge_timing(Timer::conn_keep_alive, step.fires_after,
+      record_timing(detail::judge_timing(SettingId::conn_keep_alive, step.fires_after,
                                          closed.at - idle_since, tolerance_),
                     where, idle_since, client_connection);
       return true;
@@ -617,8 +618,8 @@ class Run {
                       " but the server logged no closed_by_peer; want the client's FIN to arrive");
       return true;
     }
-    record_timing(detail::judge_timing(Timer::idle_conn, step.fires_after, *server_saw - idle_since,
-                                       tolerance_),
+    record_timing(detail::judge_timing(SettingId::idle_conn, step.fires_after,
+                                       *server_saw - idle_since, tolerance_),
                   where, idle_since, client_connection);
     return true;
   }
@@ -640,8 +641,8 @@ class Run {
                format_duration(step.fires_after));
       return true;
     }
-    record_timing(detail::judge_timing(Timer::idle_conn, step.fires_after, event->at - idle_since,
-                                       tolerance_),
+    record_timing(detail::judge_timing(SettingId::idle_conn, step.fires_after,
+                                       event->at - idle_since, tolerance_),
                   where, idle_since, connection);
     return true;
   }

@@ -195,6 +195,335 @@ std::string client_label(const TraceEvent& event) {
   return label;
 }
 
+// Where everything goes: the time scale, the lanes (each with its marks, phases and limits, and
+// its place on the page) and the picture's height. Made by lay_out, then written out by the
+// small writers below, which only read it (and take ids, so each stays unique).
+struct Layout {
+  TimePoint origin{};
+  double span_ms = 1;
+  double px_per_ms = 1;
+  double height = 0;
+  std::vector<Lane> lanes;
+  Ids ids;
+
+  double x_of(TimePoint t) const { return plot_left + to_ms(t - origin) * px_per_ms; }
+
+  Lane* lane_of(bool client, std::uint64_t connection) {
+    for (auto& lane : lanes) {
+      if (lane.client == client && lane.connection == connection) return &lane;
+    }
+    return nullptr;
+  }
+};
+
+// The time span: every event, every limit's deadline and firing, plus room for the last label.
+void set_time_scale(Layout& layout, const Timeline& timeline,
+                    const std::vector<TraceEvent>& placed) {
+  const TimePoint origin = layout.origin;
+  double end_ms = 1;
+  for (const auto& e : placed) end_ms = std::max(end_ms, to_ms(e.at - origin));
+  for (const auto& e : timeline.server) end_ms = std::max(end_ms, to_ms(e.at - origin));
+  for (const auto& limit : timeline.limits) {
+    const double from = to_ms(limit.from - origin);
+    end_ms = std::max(end_ms, from + to_ms(limit.configured));
+    if (limit.fired_at) end_ms = std::max(end_ms, from + to_ms(*limit.fired_at));
+  }
+  layout.span_ms = end_ms * 1.18;  // labels of the last events need room on the right
+  layout.px_per_ms = (plot_right - plot_left) / layout.span_ms;
+}
+
+// Lanes: client connections in order of first appearance, each followed by its server lane;
+// then the server connections no client connection was paired with.
+void add_lanes(Layout& layout, const Timeline& timeline, const std::vector<TraceEvent>& placed) {
+  const auto pairs = detail::pair_connections(placed, timeline.server);
+  std::vector<std::uint64_t> client_connections;
+  for (const auto& e : placed) {
+    if ((drawn(e.point) || e.error) &&
+        std::find(client_connections.begin(), client_connections.end(), e.connection) ==
+            client_connections.end()) {
+      client_connections.push_back(e.connection);
+    }
+  }
+  std::vector<std::uint64_t> server_connections;
+  for (const auto& e : timeline.server) {
+    if (std::find(server_connections.begin(), server_connections.end(), e.connection) ==
+        server_connections.end()) {
+      server_connections.push_back(e.connection);
+    }
+  }
+  auto& lanes = layout.lanes;
+  auto add_server_lane = [&](std::uint64_t connection, const std::string& paired) {
+    lanes.push_back(
+        make_lane(false, connection, "server conn " + std::to_string(connection) + paired));
+  };
+  std::set<std::uint64_t> server_drawn;
+  for (auto connection : client_connections) {
+    lanes.push_back(make_lane(
+        true, connection,
+        connection == 0 ? "client (no connection)" : "client conn " + std::to_string(connection)));
+    if (auto it = pairs.find(connection); it != pairs.end()) {
+      add_server_lane(it->second, "");
+      server_drawn.insert(it->second);
+    }
+  }
+  for (auto connection : server_connections) {
+    if (server_drawn.count(connection) == 0) add_server_lane(connection, " (unpaired)");
+  }
+}
+
+// The client's trace points and the server's events, each a mark on its lane.
+void add_marks(Layout& layout, const Timeline& timeline, const std::vector<TraceEvent>& placed) {
+  for (const auto& e : placed) {
+    if (!drawn(e.point) && !e.error) continue;
+    Lane* lane = layout.lane_of(true, e.connection);
+    const std::string id =
+        layout.ids.make("c" + std::to_string(e.connection) + "-" +
+                        std::string(trace_point_name(e.point)) + "-r" + std::to_string(e.request));
+    const double t = to_ms(e.at - layout.origin);
+    std::string tooltip =
+        client_label(e) + " at " + format_ms(t) + ", request " + std::to_string(e.request);
+    if (e.point == TracePoint::got_conn && e.reused) {
+      tooltip += ", idle for " + format_ms(to_ms(e.idle_time));
+    }
+    lane->marks.push_back(
+        {layout.x_of(e.at), id, client_label(e), tooltip, t, static_cast<bool>(e.error)});
+  }
+  for (const auto& e : timeline.server) {
+    Lane* lane = layout.lane_of(false, e.connection);
+    const std::string kind(mockserver::event_kind_name(e.kind));
+    const std::string id = layout.ids.make("s" + std::to_string(e.connection) + "-" + kind + "-r" +
+                                           std::to_string(e.request));
+    const double t = to_ms(e.at - layout.origin);
+    const bool by_server = e.kind == mockserver::EventKind::closed_by_server;
+    std::string label = kind;
+    if (by_server && !e.detail.empty()) label += ": " + e.detail;
+    lane->marks.push_back({layout.x_of(e.at), id, label,
+                           label + " at " + format_ms(t) +
+                               (e.detail.empty() || by_server ? "" : " (" + e.detail + ")"),
+                           t, false});
+  }
+}
+
+// Phases on their lanes; limits on their client lane (one is added when the connection drew
+// nothing else).
+void add_spans_and_limits(Layout& layout, const Timeline& timeline,
+                          const std::vector<TraceEvent>& placed) {
+  for (const auto& span : detail::client_spans(placed)) {
+    if (Lane* lane = layout.lane_of(true, span.connection)) lane->spans.push_back(span);
+  }
+  for (const auto& span : detail::server_spans(timeline.server)) {
+    if (Lane* lane = layout.lane_of(false, span.connection)) lane->spans.push_back(span);
+  }
+  for (const auto& limit : timeline.limits) {
+    Lane* lane = layout.lane_of(true, limit.connection);
+    if (lane == nullptr) {
+      layout.lanes.push_back(
+          make_lane(true, limit.connection, "client conn " + std::to_string(limit.connection)));
+      lane = &layout.lanes.back();
+    }
+    lane->limits.push_back(&limit);
+  }
+}
+
+// Vertical layout: lanes stacked under the axis, each as tall as its labels and limits need.
+void stack_lanes(Layout& layout) {
+  double y = axis_y + 16;
+  for (auto& lane : layout.lanes) {
+    std::stable_sort(lane.marks.begin(), lane.marks.end(),
+                     [](const Mark& a, const Mark& b) { return a.x < b.x; });
+    place_labels(lane);
+    lane.top = y;
+    lane.baseline = y + lane_padding + lane.level_count * label_step + 6;
+    lane.bottom = lane.baseline + 14 + static_cast<double>(lane.limits.size()) * limit_row_height;
+    y = lane.bottom + 4;
+  }
+  layout.height = y + 40;
+}
+
+Layout lay_out(const Timeline& timeline) {
+  Layout layout;
+  layout.origin = detail::timeline_origin(timeline);
+  const auto placed = detail::placed_client_events(timeline.client);
+  set_time_scale(layout, timeline, placed);
+  add_lanes(layout, timeline, placed);
+  add_marks(layout, timeline, placed);
+  add_spans_and_limits(layout, timeline, placed);
+  stack_lanes(layout);
+  return layout;
+}
+
+// The SVG writers.
+
+void write_header(std::ostream& svg, const Layout& layout, const Timeline& timeline) {
+  const double height = layout.height;
+  svg << R"(<?xml version="1.0" encoding="UTF-8"?>)"
+      << "\n"
+      << R"(<svg xmlns="http://www.w3.org/2000/svg" width=")" << number(canvas_width)
+      << R"(" height=")" << number(height) << R"(" viewBox="0 0 )" << number(canvas_width) << ' '
+      << number(height) << R"(" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace")"
+      << R"( font-size="10" data-t0-ms="0" data-plot-left=")" << number(plot_left)
+      << R"(" data-px-per-ms=")" << layout.px_per_ms << R"(">)"
+      << "\n";
+  svg << "<title>" << escape(timeline.title) << "</title>\n";
+  svg << R"(<rect x="0" y="0" width=")" << number(canvas_width) << R"(" height=")" << number(height)
+      << R"(" fill="#ffffff"/>)"
+      << "\n";
+  svg << R"(<text id="title" x="12" y="22" font-size="15" font-weight="bold">)"
+      << escape(timeline.title) << "</text>\n";
+  svg << R"(<text id="subtitle" x="12" y="40" fill="#444">)" << escape(timeline.subtitle)
+      << "</text>\n";
+}
+
+// The time axis with its grid.
+void write_axis(std::ostream& svg, const Layout& layout) {
+  const double tick = tick_interval(layout.span_ms);
+  svg << R"(<g id="axis" stroke="#ccc">)"
+      << "\n";
+  svg << R"(<line x1=")" << number(plot_left) << R"(" y1=")" << number(axis_y) << R"(" x2=")"
+      << number(plot_right) << R"(" y2=")" << number(axis_y) << R"(" stroke="#555"/>)"
+      << "\n";
+  for (double t = 0; t <= layout.span_ms; t += tick) {
+    const double x = plot_left + t * layout.px_per_ms;
+    svg << R"(<line x1=")" << number(x) << R"(" y1=")" << number(axis_y - 4) << R"(" x2=")"
+        << number(x) << R"(" y2=")" << number(layout.height - 30) << R"(" stroke-dasharray="2,4"/>)"
+        << R"(<text x=")" << number(x) << R"(" y=")" << number(axis_y - 8)
+        << R"(" text-anchor="middle" stroke="none" fill="#555">)" << format_ms(t) << "</text>\n";
+  }
+  svg << "</g>\n";
+  svg << R"(<text x="12" y=")" << number(axis_y - 8)
+      << R"(" fill="#555">ms since first event</text>)"
+      << "\n";
+}
+
+void write_spans(std::ostream& svg, Layout& layout, const Lane& lane, const char* colour) {
+  for (const auto& span : lane.spans) {
+    const double x1 = layout.x_of(span.begin);
+    // An open span (still idle when the recording ended) runs to the right edge, faded.
+    const double x2 = span.open ? plot_right : std::max(layout.x_of(span.end), x1 + 1);
+    const std::string id = layout.ids.make(std::string("span-") + (lane.client ? "c" : "s") +
+                                           std::to_string(lane.connection) + "-" + span.name);
+    svg << R"(<rect id=")" << id << R"(" class="span" x=")" << number(x1) << R"(" y=")"
+        << number(lane.baseline - 5) << R"(" width=")" << number(x2 - x1)
+        << R"(" height="10" fill=")" << (span.failed ? fired_colour : colour)
+        << R"(" fill-opacity=")" << (span.open ? "0.1" : "0.22") << R"("><title>)" << span.name
+        << (span.open ? " (still idle at the end) " : " ")
+        << format_ms(to_ms(span.end - span.begin)) << "</title></rect>\n";
+  }
+}
+
+void write_marks(std::ostream& svg, const Lane& lane, const char* colour) {
+  for (std::size_t i = 0; i < lane.marks.size(); ++i) {
+    const auto& mark = lane.marks[i];
+    const double label_y = lane.baseline - 10 - lane.levels[i] * label_step;
+    const char* mark_colour = mark.failed ? fired_colour : colour;
+    svg << R"(<line x1=")" << number(mark.x) << R"(" y1=")" << number(lane.baseline) << R"(" x2=")"
+        << number(mark.x) << R"(" y2=")" << number(label_y + 2) << R"(" stroke=")" << mark_colour
+        << R"(" stroke-opacity="0.35"/>)";
+    svg << R"(<circle id=")" << mark.id << R"(" class="event )"
+        << (lane.client ? "client" : "server") << R"(" cx=")" << number(mark.x) << R"(" cy=")"
+        << number(lane.baseline) << R"(" r="3.5" fill=")" << mark_colour << R"(" data-t-ms=")"
+        << number(mark.t_ms) << R"("><title>)" << escape(mark.tooltip) << "</title></circle>";
+    svg << R"(<text id="label-)" << mark.id << R"(" x=")"
+        << number(lane.anchored_end[i] ? mark.x - 3 : mark.x + 3) << R"(" y=")" << number(label_y)
+        << R"(" fill=")" << mark_colour << R"(")"
+        << (lane.anchored_end[i] ? R"( text-anchor="end")" : "") << ">" << escape(mark.label)
+        << "</text>\n";
+  }
+}
+
+// The measured firing of a limit: a diamond labelled with its time and lateness.
+void write_firing(std::ostream& svg, Layout& layout, const TimelineLimit& limit, double x1,
+                  double row_y) {
+  const double fired_ms = to_ms(*limit.fired_at);
+  const double lateness = fired_ms - to_ms(limit.configured);
+  const double xf = x1 + fired_ms * layout.px_per_ms;
+  const std::string fired_id =
+      layout.ids.make("fired-" + limit.setting + "-c" + std::to_string(limit.connection));
+  char late[48];
+  std::snprintf(late, sizeof late, "%s%.1fms %s", lateness >= 0 ? "+" : "", lateness,
+                lateness >= 0 ? "late" : "EARLY");
+  svg << R"(<g id=")" << fired_id << R"(" class="fired" data-fired-ms=")" << number(fired_ms)
+      << R"(" data-lateness-ms=")" << number(lateness) << R"(">)";
+  svg << R"(<path d="M )" << number(xf) << ' ' << number(row_y - 6) << " L " << number(xf + 5)
+      << ' ' << number(row_y) << " L " << number(xf) << ' ' << number(row_y + 6) << " L "
+      << number(xf - 5) << ' ' << number(row_y) << R"( Z" fill=")" << fired_colour << R"("/>)";
+  // Near the right edge the label goes left of the marker.
+  const bool left = xf + 8 + 34 * char_width > canvas_width - 8;
+  svg << R"(<text x=")" << number(left ? xf - 8 : xf + 8) << R"(" y=")" << number(row_y + 12)
+      << R"(" fill=")" << fired_colour << R"(")" << (left ? R"( text-anchor="end")" : "")
+      << R"(>fired at )" << format_ms(fired_ms) << " (" << late << ")</text></g>\n";
+}
+
+// A configured limit: a dashed bracket from its governing trace point to its deadline.
+void write_limit(std::ostream& svg, Layout& layout, const Lane& lane, const TimelineLimit& limit,
+                 double row_y) {
+  const double x1 = layout.x_of(limit.from);
+  const double x2 = x1 + to_ms(limit.configured) * layout.px_per_ms;
+  const std::string id =
+      layout.ids.make("limit-" + limit.setting + "-c" + std::to_string(limit.connection));
+  const std::string text = limit.setting + " = " + format_ms(to_ms(limit.configured));
+  svg << R"(<g id=")" << id << R"(" class="limit" data-from-ms=")"
+      << number(to_ms(limit.from - layout.origin)) << R"(" data-configured-ms=")"
+      << number(to_ms(limit.configured)) << R"(" stroke=")" << limit_colour << R"(">)";
+  svg << R"(<line x1=")" << number(x1) << R"(" y1=")" << number(row_y) << R"(" x2=")" << number(x2)
+      << R"(" y2=")" << number(row_y) << R"(" stroke-dasharray="5,3"/>)";
+  svg << R"(<line x1=")" << number(x1) << R"(" y1=")" << number(row_y - 5) << R"(" x2=")"
+      << number(x1) << R"(" y2=")" << number(row_y + 5) << R"("/>)";
+  svg << R"(<line class="deadline" x1=")" << number(x2) << R"(" y1=")" << number(lane.top)
+      << R"(" x2=")" << number(x2) << R"(" y2=")" << number(row_y + 5)
+      << R"(" stroke-width="1.5"/>)";
+  svg << R"(<text x=")" << number(x1 + 4) << R"(" y=")" << number(row_y - 3)
+      << R"(" stroke="none" fill=")" << limit_colour << R"(">)" << escape(text) << "</text></g>\n";
+  if (limit.fired_at) write_firing(svg, layout, limit, x1, row_y);
+}
+
+void write_lane(std::ostream& svg, Layout& layout, const Lane& lane) {
+  const char* colour = lane.client ? client_colour : server_colour;
+  svg << R"(<g id=")" << lane.id << R"(" class="lane )" << (lane.client ? "client" : "server")
+      << R"(">)"
+      << "\n";
+  svg << R"(<rect x="4" y=")" << number(lane.top) << R"(" width=")" << number(canvas_width - 8)
+      << R"(" height=")" << number(lane.bottom - lane.top) << R"(" fill=")"
+      << (lane.client ? "#ebf4ff" : "#fffaf0") << R"(" stroke="none"/>)"
+      << "\n";
+  svg << R"(<text x="12" y=")" << number(lane.baseline + 4) << R"(" fill=")" << colour
+      << R"(" font-size="12" font-weight="bold">)" << escape(lane.title) << "</text>\n";
+  svg << R"(<line x1=")" << number(plot_left) << R"(" y1=")" << number(lane.baseline) << R"(" x2=")"
+      << number(plot_right) << R"(" y2=")" << number(lane.baseline) << R"(" stroke=")" << colour
+      << R"(" stroke-opacity="0.4"/>)"
+      << "\n";
+  write_spans(svg, layout, lane, colour);
+  write_marks(svg, lane, colour);
+  double row_y = lane.baseline + 14;
+  for (const TimelineLimit* limit : lane.limits) {
+    write_limit(svg, layout, lane, *limit, row_y);
+    row_y += limit_row_height;
+  }
+  svg << "</g>\n";
+}
+
+void write_legend(std::ostream& svg, double height) {
+  const double legend_y = height - 14;
+  svg << R"(<g id="legend">)"
+      << R"(<circle cx="16" cy=")" << number(legend_y - 3) << R"(" r="3.5" fill=")" << client_colour
+      << R"("/><text x="24" y=")" << number(legend_y) << R"(">client trace point</text>)"
+      << R"(<circle cx="156" cy=")" << number(legend_y - 3) << R"(" r="3.5" fill=")"
+      << server_colour << R"("/><text x="164" y=")" << number(legend_y)
+      << R"(">server event</text>)"
+      << R"(<line x1="270" y1=")" << number(legend_y - 3) << R"(" x2="300" y2=")"
+      << number(legend_y - 3) << R"(" stroke=")" << limit_colour
+      << R"(" stroke-dasharray="5,3"/><text x="306" y=")" << number(legend_y)
+      << R"(">configured limit, from its governing trace point</text>)"
+      << R"(<path d="M 620 )" << number(legend_y - 9) << " L 625 " << number(legend_y - 3)
+      << " L 620 " << number(legend_y + 3) << " L 615 " << number(legend_y - 3) << R"( Z" fill=")"
+      << fired_colour << R"("/><text x="631" y=")" << number(legend_y)
+      << R"(">measured firing (lateness)</text>)"
+      << R"(<rect x="820" y=")" << number(legend_y - 8) << R"(" width="24" height="10" fill=")"
+      << client_colour << R"(" fill-opacity="0.22"/><text x="850" y=")" << number(legend_y)
+      << R"(">phase</text></g>)"
+      << "\n";
+}
+
 }  // namespace
 
 Timeline timeline_from_result(const ScenarioResult& result) {
@@ -206,71 +535,38 @@ Timeline timeline_from_result(const ScenarioResult& result) {
   timeline.client = result.client_trace;
   timeline.server = result.server_events;
   for (const auto& timing : result.timings) {
-    timeline.limits.push_back(
-        {timing.timer, timing.connection, timing.started, timing.configured, timing.fired_at});
+    timeline.limits.push_back({std::string(setting_row(timing.setting).name), timing.connection,
+                               timing.started, timing.configured, timing.fired_at});
   }
   return timeline;
 }
 
 std::vector<TimelineLimit> limits_from_trace(const Settings& settings,
                                              const std::vector<TraceEvent>& trace) {
-  // Each timer: its governing trace point, the points that stop it, and how it shows it fired.
-  struct Rule {
-    const char* setting;
-    nanoseconds configured;
-    TracePoint from;
-    std::vector<TracePoint> stops;
-    const char* fired_error;  // the error a stop point carries when the timer fired
-  };
-  const Rule rules[] = {
-      {"connect",
-       settings.connect,
-       TracePoint::dial_start,
-       {TracePoint::dial_done},
-       "connect_timeout"},
-      {"tls_handshake",
-       settings.tls_handshake,
-       TracePoint::tls_handshake_start,
-       {TracePoint::tls_handshake_done},
-       "tls_handshake_timeout"},
-      // The body goes out at expiry without a trace point of its own: no firing is shown.
-      {"expect_continue",
-       settings.expect_continue,
-       TracePoint::wait_100_continue,
-       {TracePoint::got_100_continue, TracePoint::got_response_headers, TracePoint::response_done},
-       ""},
-      {"response_header",
-       settings.response_header,
-       TracePoint::wrote_request,
-       {TracePoint::got_response_headers, TracePoint::response_done},
-       "response_header_timeout"},
-      {"idle_conn",
-       settings.idle_conn,
-       TracePoint::put_idle_conn,
-       {TracePoint::got_conn, TracePoint::idle_conn_closed},
-       ""},
-  };
   const auto placed = detail::placed_client_events(trace);
   std::vector<TimelineLimit> limits;
-  for (const auto& rule : rules) {
-    if (rule.configured <= nanoseconds::zero()) continue;
-    const bool idle = rule.from == TracePoint::put_idle_conn;
+  // Each timer with a start and stop points in the trace; expect_continue's body goes out at
+  // expiry without a trace point of its own, so no firing is shown for it.
+  for (const auto& row : settings_table) {
+    const auto configured = duration_value(settings, row);
+    if (!row.starts || row.stop_count == 0 || !configured) continue;
+    if (*configured <= nanoseconds::zero()) continue;
+    const bool idle = row.scope == TimerScope::idle;
+    const auto stops = row.stop_points();
     for (std::size_t i = 0; i < placed.size(); ++i) {
       const auto& start = placed[i];
-      if (start.point != rule.from) continue;
+      if (start.point != *row.starts) continue;
       if (idle && (start.error || !start.detail.empty())) continue;  // not pooled
-      TimelineLimit limit{rule.setting, start.connection, start.at, rule.configured, std::nullopt};
+      TimelineLimit limit{std::string(row.name), start.connection, start.at, *configured,
+                          std::nullopt};
       for (std::size_t j = i + 1; j < placed.size(); ++j) {
         const auto& end = placed[j];
         if (end.connection != start.connection) continue;
         if (!idle && end.request != start.request) continue;
-        if (std::find(rule.stops.begin(), rule.stops.end(), end.point) == rule.stops.end()) {
-          continue;
-        }
+        if (std::find(stops.begin(), stops.end(), end.point) == stops.end()) continue;
         const bool fired = idle ? end.point == TracePoint::idle_conn_closed &&
                                       end.detail == close_reason_name(CloseReason::idle_timeout)
-                                : *rule.fired_error != '\0' && end.error &&
-                                      error_name(end.error) == rule.fired_error;
+                                : row.timeout && end.error == make_error_code(*row.timeout);
         if (fired) limit.fired_at = end.at - start.at;
         break;
       }
@@ -315,274 +611,12 @@ std::string timeline_file_name(const std::string& scenario_name) {
 }
 
 std::string render_timeline_svg(const Timeline& timeline) {
-  const TimePoint origin = detail::timeline_origin(timeline);
-  const auto placed = detail::placed_client_events(timeline.client);
-  const auto client_phases = detail::client_spans(placed);
-  const auto server_phases = detail::server_spans(timeline.server);
-  const auto pairs = detail::pair_connections(placed, timeline.server);
-
-  // The time span: every event, every limit's deadline and firing, plus room for the last label.
-  double end_ms = 1;
-  for (const auto& e : placed) end_ms = std::max(end_ms, to_ms(e.at - origin));
-  for (const auto& e : timeline.server) end_ms = std::max(end_ms, to_ms(e.at - origin));
-  for (const auto& limit : timeline.limits) {
-    const double from = to_ms(limit.from - origin);
-    end_ms = std::max(end_ms, from + to_ms(limit.configured));
-    if (limit.fired_at) end_ms = std::max(end_ms, from + to_ms(*limit.fired_at));
-  }
-  const double span_ms = end_ms * 1.18;  // labels of the last events need room on the right
-  const double px_per_ms = (plot_right - plot_left) / span_ms;
-  auto x_of = [&](TimePoint t) { return plot_left + to_ms(t - origin) * px_per_ms; };
-
-  // Lanes: client connections in order of first appearance, each followed by its server lane.
-  std::vector<std::uint64_t> client_connections;
-  for (const auto& e : placed) {
-    if ((drawn(e.point) || e.error) &&
-        std::find(client_connections.begin(), client_connections.end(), e.connection) ==
-            client_connections.end()) {
-      client_connections.push_back(e.connection);
-    }
-  }
-  std::vector<std::uint64_t> server_connections;
-  for (const auto& e : timeline.server) {
-    if (std::find(server_connections.begin(), server_connections.end(), e.connection) ==
-        server_connections.end()) {
-      server_connections.push_back(e.connection);
-    }
-  }
-  std::vector<Lane> lanes;
-  auto add_server_lane = [&](std::uint64_t connection, const std::string& paired) {
-    lanes.push_back(
-        make_lane(false, connection, "server conn " + std::to_string(connection) + paired));
-  };
-  std::set<std::uint64_t> server_drawn;
-  for (auto connection : client_connections) {
-    lanes.push_back(make_lane(
-        true, connection,
-        connection == 0 ? "client (no connection)" : "client conn " + std::to_string(connection)));
-    if (auto it = pairs.find(connection); it != pairs.end()) {
-      add_server_lane(it->second, "");
-      server_drawn.insert(it->second);
-    }
-  }
-  for (auto connection : server_connections) {
-    if (server_drawn.count(connection) == 0) add_server_lane(connection, " (unpaired)");
-  }
-  auto lane_of = [&](bool client, std::uint64_t connection) -> Lane* {
-    for (auto& lane : lanes) {
-      if (lane.client == client && lane.connection == connection) return &lane;
-    }
-    return nullptr;
-  };
-
-  Ids ids;
-  for (const auto& e : placed) {
-    if (!drawn(e.point) && !e.error) continue;
-    Lane* lane = lane_of(true, e.connection);
-    const std::string id =
-        ids.make("c" + std::to_string(e.connection) + "-" + std::string(trace_point_name(e.point)) +
-                 "-r" + std::to_string(e.request));
-    const double t = to_ms(e.at - origin);
-    std::string tooltip =
-        client_label(e) + " at " + format_ms(t) + ", request " + std::to_string(e.request);
-    if (e.point == TracePoint::got_conn && e.reused) {
-      tooltip += ", idle for " + format_ms(to_ms(e.idle_time));
-    }
-    lane->marks.push_back(
-        {x_of(e.at), id, client_label(e), tooltip, t, static_cast<bool>(e.error)});
-  }
-  for (const auto& e : timeline.server) {
-    Lane* lane = lane_of(false, e.connection);
-    const std::string kind(mockserver::event_kind_name(e.kind));
-    const std::string id = ids.make("s" + std::to_string(e.connection) + "-" + kind + "-r" +
-                                    std::to_string(e.request));
-    const double t = to_ms(e.at - origin);
-    const bool by_server = e.kind == mockserver::EventKind::closed_by_server;
-    std::string label = kind;
-    if (by_server && !e.detail.empty()) label += ": " + e.detail;
-    lane->marks.push_back({x_of(e.at), id, label,
-                           label + " at " + format_ms(t) +
-                               (e.detail.empty() || by_server ? "" : " (" + e.detail + ")"),
-                           t, false});
-  }
-  for (const auto& span : client_phases) {
-    if (Lane* lane = lane_of(true, span.connection)) lane->spans.push_back(span);
-  }
-  for (const auto& span : server_phases) {
-    if (Lane* lane = lane_of(false, span.connection)) lane->spans.push_back(span);
-  }
-  for (const auto& limit : timeline.limits) {
-    Lane* lane = lane_of(true, limit.connection);
-    if (lane == nullptr) {
-      lanes.push_back(
-          make_lane(true, limit.connection, "client conn " + std::to_string(limit.connection)));
-      lane = &lanes.back();
-    }
-    lane->limits.push_back(&limit);
-  }
-
-  // Vertical layout.
-  double y = axis_y + 16;
-  for (auto& lane : lanes) {
-    std::stable_sort(lane.marks.begin(), lane.marks.end(),
-                     [](const Mark& a, const Mark& b) { return a.x < b.x; });
-    place_labels(lane);
-    lane.top = y;
-    lane.baseline = y + lane_padding + lane.level_count * label_step + 6;
-    lane.bottom = lane.baseline + 14 + static_cast<double>(lane.limits.size()) * limit_row_height;
-    y = lane.bottom + 4;
-  }
-  const double height = y + 40;
-
+  Layout layout = lay_out(timeline);
   std::ostringstream svg;
-  svg << R"(<?xml version="1.0" encoding="UTF-8"?>)"
-      << "\n"
-      << R"(<svg xmlns="http://www.w3.org/2000/svg" width=")" << number(canvas_width)
-      << R"(" height=")" << number(height) << R"(" viewBox="0 0 )" << number(canvas_width) << ' '
-      << number(height) << R"(" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace")"
-      << R"( font-size="10" data-t0-ms="0" data-plot-left=")" << number(plot_left)
-      << R"(" data-px-per-ms=")" << px_per_ms << R"(">)"
-      << "\n";
-  svg << "<title>" << escape(timeline.title) << "</title>\n";
-  svg << R"(<rect x="0" y="0" width=")" << number(canvas_width) << R"(" height=")" << number(height)
-      << R"(" fill="#ffffff"/>)"
-      << "\n";
-  svg << R"(<text id="title" x="12" y="22" font-size="15" font-weight="bold">)"
-      << escape(timeline.title) << "</text>\n";
-  svg << R"(<text id="subtitle" x="12" y="40" fill="#444">)" << escape(timeline.subtitle)
-      << "</text>\n";
-
-  // Axis and grid.
-  const double tick = tick_interval(span_ms);
-  svg << R"(<g id="axis" stroke="#ccc">)"
-      << "\n";
-  svg << R"(<line x1=")" << number(plot_left) << R"(" y1=")" << number(axis_y) << R"(" x2=")"
-      << number(plot_right) << R"(" y2=")" << number(axis_y) << R"(" stroke="#555"/>)"
-      << "\n";
-  for (double t = 0; t <= span_ms; t += tick) {
-    const double x = plot_left + t * px_per_ms;
-    svg << R"(<line x1=")" << number(x) << R"(" y1=")" << number(axis_y - 4) << R"(" x2=")"
-        << number(x) << R"(" y2=")" << number(height - 30) << R"(" stroke-dasharray="2,4"/>)"
-        << R"(<text x=")" << number(x) << R"(" y=")" << number(axis_y - 8)
-        << R"(" text-anchor="middle" stroke="none" fill="#555">)" << format_ms(t) << "</text>\n";
-  }
-  svg << "</g>\n";
-  svg << R"(<text x="12" y=")" << number(axis_y - 8)
-      << R"(" fill="#555">ms since first event</text>)"
-      << "\n";
-
-  // Lanes.
-  for (const auto& lane : lanes) {
-    const char* colour = lane.client ? client_colour : server_colour;
-    svg << R"(<g id=")" << lane.id << R"(" class="lane )" << (lane.client ? "client" : "server")
-        << R"(">)"
-        << "\n";
-    svg << R"(<rect x="4" y=")" << number(lane.top) << R"(" width=")" << number(canvas_width - 8)
-        << R"(" height=")" << number(lane.bottom - lane.top) << R"(" fill=")"
-        << (lane.client ? "#ebf4ff" : "#fffaf0") << R"(" stroke="none"/>)"
-        << "\n";
-    svg << R"(<text x="12" y=")" << number(lane.baseline + 4) << R"(" fill=")" << colour
-        << R"(" font-size="12" font-weight="bold">)" << escape(lane.title) << "</text>\n";
-    svg << R"(<line x1=")" << number(plot_left) << R"(" y1=")" << number(lane.baseline)
-        << R"(" x2=")" << number(plot_right) << R"(" y2=")" << number(lane.baseline)
-        << R"(" stroke=")" << colour << R"(" stroke-opacity="0.4"/>)"
-        << "\n";
-    for (const auto& span : lane.spans) {
-      const double x1 = x_of(span.begin);
-      // An open span (still idle when the recording ended) runs to the right edge, faded.
-      const double x2 = span.open ? plot_right : std::max(x_of(span.end), x1 + 1);
-      const std::string id = ids.make(std::string("span-") + (lane.client ? "c" : "s") +
-                                      std::to_string(lane.connection) + "-" + span.name);
-      svg << R"(<rect id=")" << id << R"(" class="span" x=")" << number(x1) << R"(" y=")"
-          << number(lane.baseline - 5) << R"(" width=")" << number(x2 - x1)
-          << R"(" height="10" fill=")" << (span.failed ? fired_colour : colour)
-          << R"(" fill-opacity=")" << (span.open ? "0.1" : "0.22") << R"("><title>)" << span.name
-          << (span.open ? " (still idle at the end) " : " ")
-          << format_ms(to_ms(span.end - span.begin)) << "</title></rect>\n";
-    }
-    for (std::size_t i = 0; i < lane.marks.size(); ++i) {
-      const auto& mark = lane.marks[i];
-      const double label_y = lane.baseline - 10 - lane.levels[i] * label_step;
-      const char* mark_colour = mark.failed ? fired_colour : colour;
-      svg << R"(<line x1=")" << number(mark.x) << R"(" y1=")" << number(lane.baseline)
-          << R"(" x2=")" << number(mark.x) << R"(" y2=")" << number(label_y + 2) << R"(" stroke=")"
-          << mark_colour << R"(" stroke-opacity="0.35"/>)";
-      svg << R"(<circle id=")" << mark.id << R"(" class="event )"
-          << (lane.client ? "client" : "server") << R"(" cx=")" << number(mark.x) << R"(" cy=")"
-          << number(lane.baseline) << R"(" r="3.5" fill=")" << mark_colour << R"(" data-t-ms=")"
-          << number(mark.t_ms) << R"("><title>)" << escape(mark.tooltip) << "</title></circle>";
-      svg << R"(<text id="label-)" << mark.id << R"(" x=")"
-          << number(lane.anchored_end[i] ? mark.x - 3 : mark.x + 3) << R"(" y=")" << number(label_y)
-          << R"(" fill=")" << mark_colour << R"(")"
-          << (lane.anchored_end[i] ? R"( text-anchor="end")" : "") << ">" << escape(mark.label)
-          << "</text>\n";
-    }
-    double row_y = lane.baseline + 14;
-    for (const TimelineLimit* limit : lane.limits) {
-      const double x1 = x_of(limit->from);
-      const double x2 = x1 + to_ms(limit->configured) * px_per_ms;
-      const std::string id =
-          ids.make("limit-" + limit->setting + "-c" + std::to_string(limit->connection));
-      const std::string text = limit->setting + " = " + format_ms(to_ms(limit->configured));
-      svg << R"(<g id=")" << id << R"(" class="limit" data-from-ms=")"
-          << number(to_ms(limit->from - origin)) << R"(" data-configured-ms=")"
-          << number(to_ms(limit->configured)) << R"(" stroke=")" << limit_colour << R"(">)";
-      svg << R"(<line x1=")" << number(x1) << R"(" y1=")" << number(row_y) << R"(" x2=")"
-          << number(x2) << R"(" y2=")" << number(row_y) << R"(" stroke-dasharray="5,3"/>)";
-      svg << R"(<line x1=")" << number(x1) << R"(" y1=")" << number(row_y - 5) << R"(" x2=")"
-          << number(x1) << R"(" y2=")" << number(row_y + 5) << R"("/>)";
-      svg << R"(<line class="deadline" x1=")" << number(x2) << R"(" y1=")" << number(lane.top)
-          << R"(" x2=")" << number(x2) << R"(" y2=")" << number(row_y + 5)
-          << R"(" stroke-width="1.5"/>)";
-      svg << R"(<text x=")" << number(x1 + 4) << R"(" y=")" << number(row_y - 3)
-          << R"(" stroke="none" fill=")" << limit_colour << R"(">)" << escape(text)
-          << "</text></g>\n";
-      if (limit->fired_at) {
-        const double fired_ms = to_ms(*limit->fired_at);
-        const double lateness = fired_ms - to_ms(limit->configured);
-        const double xf = x1 + fired_ms * px_per_ms;
-        const std::string fired_id =
-            ids.make("fired-" + limit->setting + "-c" + std::to_string(limit->connection));
-        char late[48];
-        std::snprintf(late, sizeof late, "%s%.1fms %s", lateness >= 0 ? "+" : "", lateness,
-                      lateness >= 0 ? "late" : "EARLY");
-        svg << R"(<g id=")" << fired_id << R"(" class="fired" data-fired-ms=")" << number(fired_ms)
-            << R"(" data-lateness-ms=")" << number(lateness) << R"(">)";
-        svg << R"(<path d="M )" << number(xf) << ' ' << number(row_y - 6) << " L " << number(xf + 5)
-            << ' ' << number(row_y) << " L " << number(xf) << ' ' << number(row_y + 6) << " L "
-            << number(xf - 5) << ' ' << number(row_y) << R"( Z" fill=")" << fired_colour
-            << R"("/>)";
-        // Near the right edge the label goes left of the marker.
-        const bool left = xf + 8 + 34 * char_width > canvas_width - 8;
-        svg << R"(<text x=")" << number(left ? xf - 8 : xf + 8) << R"(" y=")" << number(row_y + 12)
-            << R"(" fill=")" << fired_colour << R"(")" << (left ? R"( text-anchor="end")" : "")
-            << R"(>fired at )" << format_ms(fired_ms) << " (" << late << ")</text></g>\n";
-      }
-      row_y += limit_row_height;
-    }
-    svg << "</g>\n";
-  }
-
-  // Legend.
-  const double legend_y = height - 14;
-  svg << R"(<g id="legend">)"
-      << R"(<circle cx="16" cy=")" << number(legend_y - 3) << R"(" r="3.5" fill=")" << client_colour
-      << R"("/><text x="24" y=")" << number(legend_y) << R"(">client trace point</text>)"
-      << R"(<circle cx="156" cy=")" << number(legend_y - 3) << R"(" r="3.5" fill=")"
-      << server_colour << R"("/><text x="164" y=")" << number(legend_y)
-      << R"(">server event</text>)"
-      << R"(<line x1="270" y1=")" << number(legend_y - 3) << R"(" x2="300" y2=")"
-      << number(legend_y - 3) << R"(" stroke=")" << limit_colour
-      << R"(" stroke-dasharray="5,3"/><text x="306" y=")" << number(legend_y)
-      << R"(">configured limit, from its governing trace point</text>)"
-      << R"(<path d="M 620 )" << number(legend_y - 9) << " L 625 " << number(legend_y - 3)
-      << " L 620 " << number(legend_y + 3) << " L 615 " << number(legend_y - 3) << R"( Z" fill=")"
-      << fired_colour << R"("/><text x="631" y=")" << number(legend_y)
-      << R"(">measured firing (lateness)</text>)"
-      << R"(<rect x="820" y=")" << number(legend_y - 8) << R"(" width="24" height="10" fill=")"
-      << client_colour << R"(" fill-opacity="0.22"/><text x="850" y=")" << number(legend_y)
-      << R"(">phase</text></g>)"
-      << "\n";
+  write_header(svg, layout, timeline);
+  write_axis(svg, layout);
+  for (const auto& lane : layout.lanes) write_lane(svg, layout, lane);
+  write_legend(svg, layout.height);
   svg << "</svg>\n";
   return svg.str();
 }

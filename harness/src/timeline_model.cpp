@@ -4,34 +4,9 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <tunedhttp/settings_table.hpp>
 
 namespace tunedhttp::harness::detail {
-namespace {
-
-struct PhaseRule {
-  const char* name;
-  TracePoint begin;
-  std::vector<TracePoint> ends;  // the first of these after `begin` on the same connection
-};
-
-// Each phase ends at the first of its end points; for awaiting_headers the failure case has no
-// got_response_headers, so response_done (recorded also on failure) closes it.
-const std::vector<PhaseRule>& phase_rules() {
-  static const std::vector<PhaseRule> rules{
-      {"dial", TracePoint::dial_start, {TracePoint::dial_done}},
-      {"tls_handshake", TracePoint::tls_handshake_start, {TracePoint::tls_handshake_done}},
-      {"wait_100_continue",
-       TracePoint::wait_100_continue,
-       {TracePoint::got_100_continue, TracePoint::got_response_headers, TracePoint::response_done}},
-      {"awaiting_headers",
-       TracePoint::wrote_request,
-       {TracePoint::got_response_headers, TracePoint::response_done}},
-      {"idle", TracePoint::put_idle_conn, {TracePoint::idle_conn_closed, TracePoint::got_conn}},
-  };
-  return rules;
-}
-
-}  // namespace
 
 std::vector<TraceEvent> placed_client_events(const std::vector<TraceEvent>& trace) {
   std::map<std::uint64_t, std::uint64_t> connection_of_request;
@@ -56,8 +31,12 @@ std::vector<Span> client_spans(const std::vector<TraceEvent>& placed) {
   std::vector<Span> spans;
   for (std::size_t i = 0; i < placed.size(); ++i) {
     const auto& begin = placed[i];
-    for (const auto& rule : phase_rules()) {
-      if (begin.point != rule.begin) continue;
+    // Each timer's phase runs from its start to the first of its stop points; for
+    // awaiting_headers the failure case has no got_response_headers, so response_done
+    // (recorded also on failure) closes it.
+    for (const auto& row : settings_table) {
+      if (row.phase.empty() || begin.point != row.starts) continue;
+      const auto stops = row.stop_points();
       // put_idle_conn with a detail is "not pooled": no idle phase.
       if (begin.point == TracePoint::put_idle_conn && (begin.error || !begin.detail.empty())) {
         continue;
@@ -66,16 +45,17 @@ std::vector<Span> client_spans(const std::vector<TraceEvent>& placed) {
       for (std::size_t j = i + 1; j < placed.size(); ++j) {
         const auto& end = placed[j];
         if (end.connection != begin.connection) continue;
-        if (std::find(rule.ends.begin(), rule.ends.end(), end.point) == rule.ends.end()) continue;
-        if (rule.begin != TracePoint::put_idle_conn && end.request != begin.request) continue;
-        spans.push_back(
-            {rule.name, begin.connection, begin.at, end.at, static_cast<bool>(end.error), false});
+        if (std::find(stops.begin(), stops.end(), end.point) == stops.end()) continue;
+        if (row.scope != TimerScope::idle && end.request != begin.request) continue;
+        spans.push_back({std::string(row.phase), begin.connection, begin.at, end.at,
+                         static_cast<bool>(end.error), false});
         ended = true;
         break;
       }
       // A connection still idle when the recording ended: idle up to the last event.
       if (!ended && begin.point == TracePoint::put_idle_conn && placed.back().at > begin.at) {
-        spans.push_back({rule.name, begin.connection, begin.at, placed.back().at, false, true});
+        spans.push_back(
+            {std::string(row.phase), begin.connection, begin.at, placed.back().at, false, true});
       }
     }
   }

@@ -23,13 +23,13 @@ std::string kind_of(const YAML::Node& node) {
   return "something else";
 }
 
+}  // namespace
+
 void require_scalar(const YAML::Node& node, const std::string& file, const std::string& what,
                     const std::string& expected) {
   if (!node.IsScalar())
     fail_at(node, file, what + ": expected " + expected + ", got " + kind_of(node));
 }
-
-}  // namespace
 
 SourceLocation location_of(const YAML::Node& node, const std::string& file) {
   const YAML::Mark mark = node.Mark();
@@ -43,6 +43,11 @@ void fail_at(const YAML::Node& node, const std::string& file, const std::string&
 
 Fields::Fields(const YAML::Node& node, std::string file, std::string what,
                std::initializer_list<const char*> known)
+    : Fields(node, std::move(file), std::move(what),
+             std::vector<std::string>(known.begin(), known.end())) {}
+
+Fields::Fields(const YAML::Node& node, std::string file, std::string what,
+               const std::vector<std::string>& known)
     : node_(node),
       file_(std::move(file)),
       what_(std::move(what)),

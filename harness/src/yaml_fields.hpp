@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <tunedhttp/harness/loader.hpp>
+#include <vector>
 
 namespace tunedhttp::harness::detail {
 
@@ -26,6 +27,8 @@ class Fields {
   /// `what` names the mapping in messages ("client", "request"). Throws unless `node` is a map.
   Fields(const YAML::Node& node, std::string file, std::string what,
          std::initializer_list<const char*> known);
+  Fields(const YAML::Node& node, std::string file, std::string what,
+         const std::vector<std::string>& known);
   /// The value of `key`, or an undefined node when absent.
   YAML::Node get(const std::string& key) const;
   /// The value of `key`; throws "missing field" when absent.
@@ -43,6 +46,9 @@ class Fields {
   std::set<std::string> known_;
 };
 
+/// Throws "<what>: expected <expected>, got <kind>" unless `node` is a scalar.
+void require_scalar(const YAML::Node& node, const std::string& file, const std::string& what,
+                    const std::string& expected);
 std::string read_string(const YAML::Node& node, const std::string& file, const std::string& what);
 std::chrono::nanoseconds read_duration(const YAML::Node& node, const std::string& file,
                                        const std::string& what);

@@ -79,14 +79,7 @@ std::vector<TraceEvent> ClientFixture::events(TracePoint point) const {
 
 void expect_fired_on_time(Clock::time_point start, Clock::time_point fired,
                           std::chrono::nanoseconds configured) {
-  using std::chrono::duration_cast;
-  using std::chrono::microseconds;
-  const auto elapsed = fired - start;
-  EXPECT_GE(elapsed, configured) << "fired early: got " << format_duration(elapsed)
-                                 << "; want >= " << format_duration(configured);
-  EXPECT_LE(elapsed, configured + timing_tolerance())
-      << "fired late: got " << format_duration(elapsed)
-      << "; want <= " << format_duration(configured + timing_tolerance());
+  EXPECT_EQ(timing_problem(configured, fired - start), "");
 }
 
 Outcome request_with_deadline(ClientFixture& fixture, Request request,

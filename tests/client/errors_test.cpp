@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <set>
+#include <string_view>
+
 #include "client_fixture.hpp"
 
 namespace tunedhttp::testing {
@@ -100,6 +103,15 @@ TEST_F(Errors, HeadersOverTheLimit) {
   });
   const auto outcome = request(server.url());
   EXPECT_EQ(outcome.error, errc::response_too_large) << outcome.error.message();
+}
+
+TEST(TracePoints, EveryPointHasItsOwnName) {
+  std::set<std::string_view> names;
+  for (const auto point : all_trace_points) {
+    const auto name = trace_point_name(point);
+    EXPECT_NE(name, "unknown");
+    EXPECT_TRUE(names.insert(name).second) << "got " << name << " twice";
+  }
 }
 
 TEST(ErrorCategory, EveryValueHasANameAndAMessage) {

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <functional>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -303,3 +306,68 @@ INSTANTIATE_TEST_SUITE_P(Go, IdlePoolRule, ::testing::ValuesIn(rules),
 
 }  // namespace
 }  // namespace tunedhttp::detail
+
+namespace tunedhttp::detail {
+namespace {
+
+// Heap allocations on this thread, counted by the replaced operator new below (not under the
+// sanitizers, which bring their own).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool counting_allocations = false;
+#else
+constexpr bool counting_allocations = true;
+#endif
+thread_local std::size_t allocations = 0;
+
+TEST(IdlePoolMachine, PutAndTakeOfAReusedConnectionAllocateNothing) {
+  if (!counting_allocations) GTEST_SKIP() << "allocations are the sanitizer's to count";
+  Machine pool(limits());
+  std::vector<Closed> closed;
+  closed.reserve(4);
+  put_idle(pool, 1, "http://127.0.0.1:8080-a-key-longer-than-sso", t0);  // warms every node
+  ASSERT_EQ(take(pool, "http://127.0.0.1:8080-a-key-longer-than-sso", t0), 1);
+  const std::string key = "http://127.0.0.1:8080-a-key-longer-than-sso";
+  const auto before = allocations;
+  for (int i = 0; i < 100; ++i) {
+    pool.put(1, key, t0, closed);
+    pool.take(key, t0, closed, alive);
+  }
+  EXPECT_EQ(allocations - before, 0u) << "allocations in 100 put/take cycles";
+}
+
+TEST(IdlePoolMachine, SpareNodesHoldNoConnection) {
+  IdlePoolMachine<std::shared_ptr<int>, int> pool(limits());
+  auto connection = std::make_shared<int>(1);
+  std::vector<PoolClosed<std::shared_ptr<int>>> closed;
+  pool.put(connection, "h", t0, closed);
+  EXPECT_GT(connection.use_count(), 1);
+  const auto taken =
+      pool.take("h", t0, closed, [](const auto&) { return std::optional<CloseReason>{}; });
+  ASSERT_EQ(taken.connection, connection);
+  EXPECT_EQ(connection.use_count(), 2) << "the pool still holds the connection it handed out";
+}
+
+TEST(IdlePoolMachine, ManyHostsComeAndGo) {
+  Machine pool(limits(90s, 1000, 2));
+  for (int i = 0; i < 500; ++i) {
+    put_idle(pool, i, "host" + std::to_string(i), t0);
+    ASSERT_EQ(take(pool, "host" + std::to_string(i), t0), i);
+  }
+  put_idle(pool, 1000, "last", t0);
+  EXPECT_EQ(pool.stats().idle, 1u);
+  EXPECT_EQ(pool.stats().idle_per_host.size(), 1u);
+}
+
+}  // namespace
+}  // namespace tunedhttp::detail
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+// Counts this binary's allocations (per thread) for the test above.
+void* operator new(std::size_t size) {
+  ++tunedhttp::detail::allocations;
+  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
+  throw std::bad_alloc();
+}
+void operator delete(void* memory) noexcept { std::free(memory); }
+void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
+#endif

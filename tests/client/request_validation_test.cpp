@@ -115,7 +115,7 @@ TEST(RequestProblem, AValidRequestHasNone) {
   EXPECT_EQ(request_problem(request), "");
 }
 
-// A CA file that holds no certificate: once an abort from the constructor (issue 19).
+// A CA file that holds no certificate: once an abort from the constructor.
 class BadCaFile : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(BadCaFile, IsAnErrorValueAndOnlyHttpsRequestsFail) {

@@ -69,7 +69,7 @@ TEST(GoTransport, TestTransportRemovesConnsAfterIdle) {
   EXPECT_FALSE(conn3->reused);
 }
 
-// Go (issue 70515): a connection that never carried a request sits in the pool (Go makes one by
+// Go (golang/go#70515): a connection that never carried a request sits in the pool (Go makes one by
 // cancelling a request while it dials); a request made just as IdleConnTimeout fires must not
 // fail — it either gets the connection before the close or dials a new one. The first request
 // on a connection is never retried, so losing this race would surface as an error.

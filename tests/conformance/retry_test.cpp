@@ -248,7 +248,7 @@ TEST(GoTransport, TestTransportIgnores408) {
   EXPECT_EQ(closes(fixture.client().pool_stats(), "server_closed"), 1u);
 }
 
-// Go (issue 16465): the error of the read that waits for the first response byte is returned
+// Go (golang/go#16465): the error of the read that waits for the first response byte is returned
 // to the caller as is. Go injects a read error; our server closes after reading the request,
 // and the caller gets server_closed_connection — not a timeout, not a retry (the connection was
 // new), not a hang.

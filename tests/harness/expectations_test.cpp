@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <tunedhttp/error.hpp>
+#include <tunedhttp/harness/report.hpp>
 
 namespace tunedhttp::harness::detail {
 namespace {
@@ -12,15 +13,17 @@ using std::chrono::milliseconds;
 
 TEST(Timing, NeverEarlyAndAtMostToleranceLate) {
   EXPECT_TRUE(
-      judge_timing(Timer::connect, milliseconds{200}, milliseconds{200}, milliseconds{100}).passed);
+      judge_timing(SettingId::connect, milliseconds{200}, milliseconds{200}, milliseconds{100})
+          .passed);
   EXPECT_TRUE(
-      judge_timing(Timer::connect, milliseconds{200}, milliseconds{300}, milliseconds{100}).passed);
+      judge_timing(SettingId::connect, milliseconds{200}, milliseconds{300}, milliseconds{100})
+          .passed);
   const auto early =
-      judge_timing(Timer::connect, milliseconds{200}, milliseconds{199}, milliseconds{100});
+      judge_timing(SettingId::connect, milliseconds{200}, milliseconds{199}, milliseconds{100});
   EXPECT_FALSE(early.passed);
   EXPECT_NE(describe_timing_failure(early).find("early by"), std::string::npos);
   const auto late =
-      judge_timing(Timer::connect, milliseconds{200}, milliseconds{301}, milliseconds{100});
+      judge_timing(SettingId::connect, milliseconds{200}, milliseconds{301}, milliseconds{100});
   EXPECT_FALSE(late.passed);
   EXPECT_EQ(late.lateness(), milliseconds{101});
   EXPECT_NE(describe_timing_failure(late).find("late by"), std::string::npos);
@@ -99,3 +102,38 @@ TEST(ServerEvents, CountsAndPresence) {
 
 }  // namespace
 }  // namespace tunedhttp::harness::detail
+
+namespace tunedhttp::harness {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The table's timing columns show a failing measurement first, else the latest one.
+TEST(ReportTable, ShowsTheLatestMeasurementWhenAllPassed) {
+  ScenarioResult result;
+  result.name = "idle_conn/two_timings";
+  result.passed = true;
+  result.timings.push_back(
+      {SettingId::idle_conn, milliseconds{100}, milliseconds{110}, milliseconds{100}, true});
+  result.timings.push_back(
+      {SettingId::idle_conn, milliseconds{300}, milliseconds{320}, milliseconds{100}, true});
+  const std::string table = format_table({result});
+  EXPECT_NE(table.find("idle_conn 300ms (2 timings)"), std::string::npos)
+      << "got:\n"
+      << table << "want the latest measurement (300ms) shown";
+  EXPECT_NE(table.find("320ms"), std::string::npos) << table;
+}
+
+TEST(ReportTable, ShowsAFailingMeasurementBeforeTheLatest) {
+  ScenarioResult result;
+  result.name = "idle_conn/one_failed";
+  result.timings.push_back(
+      {SettingId::idle_conn, milliseconds{100}, milliseconds{90}, milliseconds{100}, false});
+  result.timings.push_back(
+      {SettingId::idle_conn, milliseconds{300}, milliseconds{320}, milliseconds{100}, true});
+  const std::string table = format_table({result});
+  EXPECT_NE(table.find("idle_conn 100ms (2 timings)"), std::string::npos) << table;
+}
+
+}  // namespace
+}  // namespace tunedhttp::harness

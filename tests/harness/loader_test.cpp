@@ -71,7 +71,7 @@ steps:
   EXPECT_EQ(request.parallel, 3u);
   EXPECT_EQ(request.headers.at("Expect"), "100-continue");
   EXPECT_EQ(request.expect.error, "response_header_timeout");
-  EXPECT_EQ(request.expect.timer, Timer::response_header);  // inferred from the error
+  EXPECT_EQ(request.expect.timer, SettingId::response_header);  // inferred from the error
   EXPECT_EQ(request.expect.reused, false);
   EXPECT_EQ(s.steps[0].where.line, 19);
   EXPECT_EQ(std::get<WaitStep>(s.steps[1].kind).duration, std::chrono::milliseconds{250});
@@ -105,7 +105,7 @@ steps:
   EXPECT_EQ(s.client.resolve.at("dual.test").size(), 2u);
   EXPECT_EQ(std::get<RequestStep>(s.steps[0].kind).host, "dual.test");
   EXPECT_EQ(std::get<RequestStep>(s.steps[0].kind).expect.connect_attempts, 1u);
-  EXPECT_EQ(std::get<TimerStep>(s.steps[1].kind).timer, Timer::conn_keep_alive);
+  EXPECT_EQ(std::get<TimerStep>(s.steps[1].kind).timer, SettingId::conn_keep_alive);
 }
 
 TEST(Loader, NameDefaultsToFolderAndStem) {
@@ -167,8 +167,21 @@ const BrokenFile broken_files[] = {
      "must be at least 1"},
     {"not YAML", "steps: [wait: 1ms\n", 2, 1, "not valid YAML"},
     {"expect_timer for a request timer",
-     "steps:\n  - expect_timer: {timer: connect, fires_after: 1s}\n", 2, 27, "only idle_conn"},
-    // Bad input that once crashed, hung or was silently taken (issue 19).
+     "steps:\n  - expect_timer: {timer: connect, fires_after: 1s}\n", 2, 27,
+     "fire without a request"},
+    {"unknown error name",
+     "steps:\n  - request: {}\n    expect: {error: response_headers_timeout}\n", 3, 21,
+     "expect.error: unknown name 'response_headers_timeout'"},
+    {"unknown timer name",
+     "steps:\n  - request: {}\n    expect: {error: timed_out, timer: keepalive, fires_after: 1s}\n",
+     3, 39, "expect.timer: unknown name 'keepalive'"},
+    {"count of a block out of range", "client:\n  keep_alive: {count: 200}\nsteps: [wait: 1ms]\n",
+     2, 23, "client.keep_alive.count: expected a whole number from -1 to 127"},
+    {"unknown member of a block", "client:\n  keep_alive: {idel: 1s}\nsteps: [wait: 1ms]\n", 2, 16,
+     "unknown key 'idel'"},
+    {"empty block", "client:\n  keep_alive: {}\nsteps: [wait: 1ms]\n", 2, 15,
+     "give at least one of its fields"},
+    // Bad input that once crashed, hung or was silently taken.
     {"duplicate top-level key", "name: a\nname: b\nsteps: [wait: 1ms]\n", 2, 1,
      "duplicate key \"name\""},
     {"duplicate nested key", "client:\n  connect: 1s\n  connect: 2s\nsteps: [wait: 1ms]\n", 3, 3,

@@ -46,7 +46,7 @@ TEST(Runner, PassesAndMeasuresFromTheGoverningTracePoint) {
   const auto result = run_file("good/fires.yaml");
   EXPECT_TRUE(result.passed) << all_failures(result);
   ASSERT_EQ(result.timings.size(), 1u);
-  EXPECT_EQ(result.timings[0].timer, "response_header");
+  EXPECT_EQ(result.timings[0].setting, SettingId::response_header);
   EXPECT_GE(result.timings[0].fired_at, std::chrono::milliseconds{200});
 }
 

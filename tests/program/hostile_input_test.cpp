@@ -1,4 +1,4 @@
-// Bad input never crashes, never hangs, never injects (issue 19): every subcommand run on a table
+// Bad input never crashes, never hangs, never injects: every subcommand run on a table
 // of hostile arguments and files ends with a one-line error and exit 2, never an abort (134) or
 // a segfault (139), and within seconds.
 #include <signal.h>

@@ -70,7 +70,8 @@ class RefusingPort {
   unsigned short port_ = 0;
 };
 
-/// The path of the nginx program, or empty when it is not installed.
+/// The path of the nginx program (TUNEDHTTP_NGINX, when set, names it), or empty when it is not
+/// installed.
 std::string nginx_program();
 
 /// How an Nginx is configured.

@@ -1,4 +1,4 @@
-// `tunedhttp request` against our own `tunedhttp serve` (issue 7): each of the four faults makes
+// `tunedhttp request` against our own `tunedhttp serve`: each of the four faults makes
 // `request --json` report the matching error name (none for withhold-continue) and times
 // consistent with the limit: never early, at most the project's timing tolerance late. Each
 // has a twin whose fault stays inside the limit and succeeds. --max-time ends a stall.

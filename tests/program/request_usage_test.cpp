@@ -1,4 +1,4 @@
-// `tunedhttp request` input checks (issue 7): every usage error exits 2 with one line naming
+// `tunedhttp request` input checks: every usage error exits 2 with one line naming
 // the bad value; the help lists every flag with its default; a refused connection is a failed
 // request (exit 1) with the contract's JSON fields.
 #include <algorithm>
@@ -101,6 +101,25 @@ TEST(Request, RefusedConnectionIsAFailedRequestWithTheContractsFields) {
     EXPECT_EQ(line["seq"], i + 1);
     EXPECT_TRUE(line["trace"].contains("dial_start")) << line.dump();
   }
+}
+
+// One URL rule set, the client's (Go's url.Parse and Transport): port 0 is a URL, dialled and
+// refused by the system (exit 1, not a usage error).
+TEST(Request, PortZeroIsDialledAndRefused) {
+  const auto run = run_request({"http://127.0.0.1:0/", "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  EXPECT_EQ(run.lines[0]["error"], "connection_refused") << run.lines[0].dump();
+}
+
+// User info is accepted and not sent (Go's Transport); the request goes to the host after '@'.
+TEST(Request, UserInfoIsAcceptedAndNotSent) {
+  RefusingPort refusing;
+  const auto run = run_request(
+      {"http://user:secret@127.0.0.1:" + std::to_string(refusing.port()) + "/", "--json"});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  EXPECT_EQ(run.lines[0]["error"], "connection_refused") << run.lines[0].dump();
 }
 
 TEST(Request, WithoutJsonAnErrorIsOneLineOnStderr) {

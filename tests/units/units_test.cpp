@@ -50,4 +50,15 @@ TEST(ParseSize, RejectsGarbage) {
 }
 
 }  // namespace
+// The one timing rule: never early, late by at most the tolerance (both bounds included).
+TEST(TimingProblem, NeverEarlyAndAtMostToleranceLate) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(tunedhttp::timing_problem(milliseconds{200}, milliseconds{200}, milliseconds{100}), "");
+  EXPECT_EQ(tunedhttp::timing_problem(milliseconds{200}, milliseconds{300}, milliseconds{100}), "");
+  EXPECT_EQ(tunedhttp::timing_problem(milliseconds{200}, milliseconds{180}, milliseconds{100}),
+            "fired at 180ms; want >= 200ms (early by 20ms)");
+  EXPECT_EQ(tunedhttp::timing_problem(milliseconds{200}, milliseconds{320}, milliseconds{100}),
+            "fired at 320ms; want <= 300ms (200ms + tolerance 100ms, late by 120ms)");
+}
+
 }  // namespace tunedhttp

@@ -23,4 +23,19 @@ std::chrono::nanoseconds timing_tolerance() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(base_tolerance * timing_scale());
 }
 
+std::string timing_problem(std::chrono::nanoseconds configured, std::chrono::nanoseconds fired_at,
+                           std::chrono::nanoseconds tolerance) {
+  const std::string got = "fired at " + format_duration(fired_at);
+  if (fired_at < configured) {
+    return got + "; want >= " + format_duration(configured) + " (early by " +
+           format_duration(configured - fired_at) + ")";
+  }
+  if (fired_at > configured + tolerance) {
+    return got + "; want <= " + format_duration(configured + tolerance) + " (" +
+           format_duration(configured) + " + tolerance " + format_duration(tolerance) +
+           ", late by " + format_duration(fired_at - configured) + ")";
+  }
+  return {};
+}
+
 }  // namespace tunedhttp

@@ -2,6 +2,7 @@
 // The tunedhttp error category: every failure the client itself decides on.
 
 #include <boost/system/error_code.hpp>
+#include <set>
 #include <string>
 #include <type_traits>
 
@@ -19,7 +20,6 @@ enum class errc : int {
   malformed_response,        ///< the response could not be parsed as HTTP/1.x.
   response_too_large,        ///< headers or body exceed the client's defensive limits.
   too_many_informational,    ///< more 1xx responses than a sane server sends.
-  client_closed,             ///< the client was shut down while the request was pending.
   invalid_request,           ///< a method, target, header name or value breaks RFC 9110
                              ///< (request_problem() says which, in Go's words); nothing sent.
   invalid_tls_options,       ///< the CA file or PEM in TlsOptions holds no usable certificate
@@ -31,7 +31,7 @@ inline constexpr errc all_errcs[] = {
     errc::connect_timeout,    errc::tls_handshake_timeout, errc::response_header_timeout,
     errc::invalid_url,        errc::unsupported_scheme,    errc::server_closed_connection,
     errc::malformed_response, errc::response_too_large,    errc::too_many_informational,
-    errc::client_closed,      errc::invalid_request,       errc::invalid_tls_options,
+    errc::invalid_request,    errc::invalid_tls_options,
 };
 
 /// The category of `errc`, named "tunedhttp".
@@ -44,6 +44,10 @@ boost::system::error_code make_error_code(errc e) noexcept;
 /// `response_header_timeout` for ours, and stable names for common system and TLS errors
 /// (`connection_refused`, `host_not_found`, `certificate_verify_failed`, ...). Empty for success.
 std::string error_name(const boost::system::error_code& ec);
+
+/// Every stable name error_name() gives (not its "category:value" last resort), for checking
+/// names users write, such as a scenario's `expect.error`.
+std::set<std::string> error_names();
 
 }  // namespace tunedhttp
 

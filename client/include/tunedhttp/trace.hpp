@@ -35,6 +35,30 @@ enum class TracePoint {
   idle_conn_closed,         ///< the pool closed an idle connection; `detail` says why.
 };
 
+/// Every TracePoint, in declaration order (for tables and checks that must not miss a new one).
+inline constexpr TracePoint all_trace_points[] = {
+    TracePoint::get_conn,
+    TracePoint::dns_start,
+    TracePoint::dns_done,
+    TracePoint::dial_start,
+    TracePoint::connect_start,
+    TracePoint::connect_done,
+    TracePoint::dial_done,
+    TracePoint::tls_handshake_start,
+    TracePoint::tls_handshake_done,
+    TracePoint::got_conn,
+    TracePoint::wrote_headers,
+    TracePoint::wait_100_continue,
+    TracePoint::got_100_continue,
+    TracePoint::got_1xx_response,
+    TracePoint::wrote_request,
+    TracePoint::got_first_response_byte,
+    TracePoint::got_response_headers,
+    TracePoint::response_done,
+    TracePoint::put_idle_conn,
+    TracePoint::idle_conn_closed,
+};
+
 /// The stable snake_case name of a trace point ("wrote_request").
 std::string_view trace_point_name(TracePoint point);
 

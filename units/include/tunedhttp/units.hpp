@@ -32,6 +32,13 @@ namespace tunedhttp {
 /// or a loaded machine). Used by the scenario harness and the timing tests alike.
 std::chrono::nanoseconds timing_tolerance();
 
+/// The one timing rule, for scenarios and tests alike: a timer measured to fire `fired_at` after
+/// its starting point must never fire before `configured`, and at most `tolerance` after it.
+/// Returns "" when it did; otherwise what is wrong, in the form "fired at 180ms; want >= 200ms
+/// (early by 20ms)" or "fired at 320ms; want <= 300ms (200ms + tolerance 100ms, late by 120ms)".
+std::string timing_problem(std::chrono::nanoseconds configured, std::chrono::nanoseconds fired_at,
+                           std::chrono::nanoseconds tolerance = timing_tolerance());
+
 /// The factor read from TUNEDHTTP_TIMING_SCALE (1 when unset or not a positive number).
 double timing_scale();
 

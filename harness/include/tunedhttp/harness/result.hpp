@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <tunedhttp/mockserver/event_log.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/trace.hpp>
 #include <vector>
 
@@ -13,10 +14,10 @@ namespace tunedhttp::harness {
 /// One timer measured against its configured value: passes iff
 /// `configured <= fired_at <= configured + tolerance` (never early, at most tolerance late).
 struct TimingMeasurement {
-  std::string timer;                    ///< "response_header".
-  std::chrono::nanoseconds configured;  ///< the expected firing time (`fires_after`).
-  std::chrono::nanoseconds fired_at;    ///< measured from the timer's governing trace point.
-  std::chrono::nanoseconds tolerance;   ///< allowed lateness (already scaled).
+  SettingId setting = SettingId::connect;  ///< whose timer (its row names it).
+  std::chrono::nanoseconds configured;     ///< the expected firing time (`fires_after`).
+  std::chrono::nanoseconds fired_at;       ///< measured from the timer's governing trace point.
+  std::chrono::nanoseconds tolerance;      ///< allowed lateness (already scaled).
   bool passed = false;
   /// The governing trace point's time (fired_at counts from here) and the client connection it
   /// happened on (0 when unknown). Timelines draw the limit from this point.

@@ -10,6 +10,7 @@
 #include <string>
 #include <tunedhttp/mockserver/fault_config.hpp>
 #include <tunedhttp/settings.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <variant>
 #include <vector>
 
@@ -70,36 +71,6 @@ struct ClientSpec {
   std::vector<std::pair<std::string, std::string>> configured;
 };
 
-/// The settings whose timing a scenario can measure, and the trace points that start them.
-/// conn_keep_alive: from the server's `blackholed` event (a request step) or the client's
-/// `put_idle_conn` (expect_timer) to the failure the kernel's keep-alive reports.
-/// dual_stack_fallback_delay: from `dial_start` to the first attempt of the other family.
-enum class Timer {
-  connect,
-  tls_handshake,
-  expect_continue,
-  response_header,
-  idle_conn,
-  conn_keep_alive,
-  dual_stack_fallback_delay,
-};
-
-/// Every Timer, in declaration order.
-inline constexpr Timer all_timers[] = {Timer::connect,
-                                       Timer::tls_handshake,
-                                       Timer::expect_continue,
-                                       Timer::response_header,
-                                       Timer::idle_conn,
-                                       Timer::conn_keep_alive,
-                                       Timer::dual_stack_fallback_delay};
-
-/// "response_header".
-const char* timer_name(Timer timer);
-/// Parses a timer name; nullopt when unknown.
-std::optional<Timer> parse_timer(const std::string& name);
-/// The configured duration of `timer` in `settings`.
-std::chrono::nanoseconds configured_duration(Timer timer, const Settings& settings);
-
 /// TCP keep-alive options seen on a request's socket (`keep_alive: 30s` or `keep_alive: off`).
 struct KeepAliveExpectation {
   bool enabled = true;
@@ -108,6 +79,13 @@ struct KeepAliveExpectation {
 
 /// Which idle connection a reused request must get (`connection: most_recently_idled`).
 enum class ConnectionChoice { most_recently_idled, least_recently_idled };
+
+/// Every ConnectionChoice, in declaration order.
+inline constexpr ConnectionChoice all_connection_choices[] = {
+    ConnectionChoice::most_recently_idled, ConnectionChoice::least_recently_idled};
+
+/// "most_recently_idled", as a scenario writes it.
+const char* connection_choice_name(ConnectionChoice choice);
 
 /// `expect:` under a request: what each of its (parallel) requests must end with.
 /// Exactly one of `status`, `error` and `pending_after` is set.
@@ -120,7 +98,9 @@ struct RequestExpectation {
   std::optional<std::chrono::nanoseconds> pending_after;
   std::optional<KeepAliveExpectation> keep_alive;  ///< socket options at got_conn.
   std::optional<ConnectionChoice> connection;      ///< which idle connection it reused.
-  std::optional<Timer> timer;  ///< what `fires_after` measures (default: from `error`).
+  /// The setting whose timer `fires_after` measures (default: the one whose timeout `error`
+  /// names); one whose timer runs during a request (TimerScope::request or request_or_idle).
+  std::optional<SettingId> timer;
   std::optional<std::chrono::nanoseconds> fires_after;  ///< never earlier, at most tolerance late.
   std::optional<bool> reused;         ///< whether the connection came from the idle pool.
   std::vector<std::string> trace;     ///< trace points that must appear.
@@ -171,7 +151,8 @@ struct ServerEventsStep {
 
 /// `- expect_timer:` — a timer that fires without a request pending (idle_conn): waits for it.
 struct TimerStep {
-  Timer timer = Timer::idle_conn;
+  /// A setting whose timer runs while a connection is idle (TimerScope::idle or request_or_idle).
+  SettingId timer = SettingId::idle_conn;
   std::chrono::nanoseconds fires_after{0};
   std::optional<std::uint64_t> connection;  ///< client connection; default: last one put idle.
 };

@@ -33,6 +33,7 @@
 #include <thread>
 #include <tunedhttp/client.hpp>
 #include <tunedhttp/mockserver/server.hpp>
+#include <tunedhttp/settings_table.hpp>
 #include <tunedhttp/units.hpp>
 #include <utility>
 #include <vector>
@@ -57,27 +58,20 @@ struct RequestOutcome {
   }
 };
 
-/// The trace point whose time starts the timer that ends in `error`: `dial_start` for
-/// connect_timeout, `tls_handshake_start` for tls_handshake_timeout, `wrote_request` for
-/// response_header_timeout. nullopt for errors that are not timeouts of a setting.
+/// The trace point whose time starts the timer that ends in `error` (the settings table's row
+/// for that timeout: `dial_start` for connect_timeout, `tls_handshake_start` for
+/// tls_handshake_timeout, `wrote_request` for response_header_timeout). nullopt for errors that
+/// are not timeouts of a setting.
 inline std::optional<TracePoint> governing_trace_point(errc error) {
-  switch (error) {
-    case errc::connect_timeout:
-      return TracePoint::dial_start;
-    case errc::tls_handshake_timeout:
-      return TracePoint::tls_handshake_start;
-    case errc::response_header_timeout:
-      return TracePoint::wrote_request;
-    default:
-      return std::nullopt;
-  }
+  const SettingRow* row = setting_of_timeout(error);
+  if (row == nullptr) return std::nullopt;
+  return row->starts;
 }
 
 /// Whether `outcome` failed with `error` no earlier than `configured` after its governing trace
 /// point and no later than `configured + timing_tolerance()`. Messages read "got X; want Y".
 inline ::testing::AssertionResult fails_with_timeout(const RequestOutcome& outcome, errc error,
                                                      std::chrono::nanoseconds configured) {
-  using std::chrono::duration_cast;
   using std::chrono::nanoseconds;
   const std::string want = error_name(make_error_code(error));
   if (!outcome.completed) {
@@ -99,19 +93,9 @@ inline ::testing::AssertionResult fails_with_timeout(const RequestOutcome& outco
                                          << " trace point; want " << want << " measured from it";
   }
   const nanoseconds fired = outcome.finished - *start;
-  const nanoseconds tolerance = timing_tolerance();
-  if (fired < configured) {
+  if (auto problem = timing_problem(configured, fired); !problem.empty()) {
     return ::testing::AssertionFailure()
-           << "got " << want << " after " << format_duration(fired) << " from "
-           << trace_point_name(*point) << "; want never before " << format_duration(configured)
-           << " (fired " << format_duration(configured - fired) << " early)";
-  }
-  if (fired > configured + tolerance) {
-    return ::testing::AssertionFailure()
-           << "got " << want << " after " << format_duration(fired) << " from "
-           << trace_point_name(*point) << "; want at most " << format_duration(configured)
-           << " + tolerance " << format_duration(tolerance) << " (late by "
-           << format_duration(fired - configured) << ")";
+           << "got " << want << " from " << trace_point_name(*point) << ": " << problem;
   }
   return ::testing::AssertionSuccess()
          << want << " after " << format_duration(fired) << " (late by "

@@ -1,0 +1,100 @@
+#include "response_reader.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <tunedhttp/error.hpp>
+
+#include "exchange_rules.hpp"
+
+namespace tunedhttp::detail {
+
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+error_code translate_read_error(const error_code& ec) {
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated) {
+    return errc::server_closed_connection;
+  }
+  if (ec == http::error::header_limit || ec == http::error::body_limit ||
+      ec == http::error::buffer_overflow) {
+    return errc::response_too_large;
+  }
+  if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
+    return errc::malformed_response;
+  }
+  return ec;
+}
+
+ResponseReader::ResponseReader(std::uint32_t header_limit, std::uint64_t body_limit, bool head)
+    : header_limit_(header_limit), body_limit_(body_limit), head_(head) {
+  start_response();
+}
+
+void ResponseReader::start_response() {
+  parser_.emplace();
+  parser_->header_limit(header_limit_);
+  parser_->body_limit(body_limit_);
+  if (head_) parser_->skip(true);
+}
+
+ResponseReader::Step ResponseReader::fail(Step step, const error_code& error) {
+  failed_ = true;
+  step.event = Event::failed;
+  step.error = translate_read_error(error);
+  return step;
+}
+
+ResponseReader::Step ResponseReader::feed(boost::asio::const_buffer bytes) {
+  Step step;
+  if (failed_) return fail(step, http::error::bad_version);
+  for (;;) {
+    if (final_ && parser_->is_done()) {
+      step.event = Event::complete;
+      return step;
+    }
+    error_code ec;
+    const std::size_t used = parser_->put(bytes, ec);
+    bytes += used;
+    step.consumed += used;
+    if (ec == http::error::need_more) return step;  // Event::need_more
+    if (ec) return fail(step, ec);
+    if (!final_ && parser_->is_header_done()) {
+      step.status = parser_->get().result_int();
+      switch (classify_status(step.status)) {
+        case StatusKind::final:
+          final_ = true;
+          step.event = Event::final_headers;
+          return step;
+        case StatusKind::continue_100:
+        case StatusKind::informational:
+          // Go stops after max_informational_responses ("too many 1xx informational").
+          if (++informational_ > max_informational_responses) {
+            return fail(step, errc::too_many_informational);
+          }
+          step.event = classify_status(step.status) == StatusKind::continue_100
+                           ? Event::continue_100
+                           : Event::informational;
+          start_response();
+          return step;
+      }
+    }
+    if (final_ && parser_->is_done()) continue;
+    if (bytes.size() == 0 || used == 0) return step;  // need_more
+  }
+}
+
+ResponseReader::Step ResponseReader::feed_eof() {
+  Step step;
+  if (failed_) return fail(step, http::error::bad_version);
+  if (!parser_->got_some()) return fail(step, http::error::end_of_stream);
+  error_code ec;
+  parser_->put_eof(ec);
+  if (ec) return fail(step, ec);
+  if (!final_ || !parser_->is_done()) return fail(step, http::error::partial_message);
+  step.event = Event::complete;
+  return step;
+}
+
+}  // namespace tunedhttp::detail
