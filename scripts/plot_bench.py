@@ -270,6 +270,11 @@ def write_page(context, results, out, sources):
         if entry:
             lines.append(f"| {name.split('/')[1]} | {fmt(entry['bytes_per_idle_conn'])} | "
                          f"{fmt(entry.get('idle_conns'))} |")
+    # Figures measured outside Google Benchmark (bench/held_connections.py) keep their own file
+    # and are carried into every regenerated results.md.
+    held = out / "held_connections.md"
+    if held.exists():
+        lines += ["", held.read_text().rstrip("\n")]
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
 

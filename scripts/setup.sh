@@ -12,6 +12,7 @@ packages=(
   curl python3 python3-boto3
   libcurl4-openssl-dev python3-matplotlib
   nginx golang-go
+  python3-venv python3-pytest
 )
 if [[ "${1:-}" == "--only" ]]; then
   shift

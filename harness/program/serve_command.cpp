@@ -1,9 +1,11 @@
 // `tunedhttp serve`: the mock server on its own (docs/faults.md), to aim any client at.
 //
-// stdout: line 1 the base URL, line 2 (with --tls) the path of the CA's PEM file; with --events
-// then one JSON object per event as it happens. Each line is flushed. Runs until SIGINT, SIGTERM
+// stdout: line 1 the base URL, line 2 (with --tls) the path of the CA's PEM file, then (with
+// --admin) `admin: http://HOST:PORT/`, the control API (admin_api.hpp); with --events then one
+// JSON object per event as it happens. Each line is flushed. Runs until SIGINT, SIGTERM
 // or SIGHUP (a closed terminal), then closes every connection, removes the PEM file and exits 0.
 // Bad --listen or --fault: a one-line error on stderr naming it, exit 2.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +27,7 @@
 #include <tunedhttp/units.hpp>
 #include <vector>
 
+#include "admin_api.hpp"
 #include "commands.hpp"
 
 namespace tunedhttp::program {
@@ -37,7 +40,28 @@ struct ServeOptions {
   bool events = false;
   std::string respond_with = "ok";
   std::string header_read_timeout = "30s";
+  std::string admin;  ///< ADDRESS:PORT of the control API; empty = none
 };
+
+/// Below this many descriptors, serve says that the hard limit caps its connections.
+constexpr rlim_t few_descriptors = 16384;
+
+/// Raises the soft limit on open descriptors to the hard one: each held connection costs one,
+/// and the usual soft limit (1024) would refuse accepts long before memory runs out.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < few_descriptors) {
+    std::cerr << "tunedhttp serve: note: at most " << limit.rlim_cur
+              << " open files (the hard limit), so fewer concurrent connections; raise it with "
+                 "`ulimit -Hn` (as root) or LimitNOFILE\n";
+  }
+}
 
 struct ListenAddress {
   std::string address;
@@ -148,6 +172,17 @@ int run_serve(const ServeOptions& options) {
     }
   }
 
+  std::optional<ListenAddress> admin_address;
+  if (!options.admin.empty()) {
+    admin_address = parse_listen(options.admin);
+    if (!admin_address) {
+      std::cerr << "tunedhttp serve: bad --admin address " << quote(options.admin, 80, '\'')
+                << " (expected ADDRESS:PORT such as 127.0.0.1:0)\n";
+      return exit_usage;
+    }
+  }
+  raise_descriptor_limit();
+
   boost::asio::io_context io;
   // Signals are caught from here on, before anyone can know the URL.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
@@ -178,6 +213,17 @@ int run_serve(const ServeOptions& options) {
     }
     std::cout << ca_file->path() << std::endl;
   }
+  std::optional<AdminApi> admin;
+  if (admin_address) {
+    try {
+      admin.emplace(io.get_executor(), *server, admin_address->address, admin_address->port);
+    } catch (const boost::system::system_error& e) {
+      std::cerr << "tunedhttp serve: cannot listen on --admin " << quote(options.admin, 80, '\'')
+                << ": " << e.code().message() << "\n";
+      return exit_usage;
+    }
+    std::cout << "admin: " << admin->url() << std::endl;
+  }
   if (options.events) {
     const auto origin = server->started_at();
     server->events().set_listener([origin](const mockserver::Event& event) {
@@ -188,7 +234,8 @@ int run_serve(const ServeOptions& options) {
 
   signals.async_wait([&](const boost::system::error_code& error, int) {
     if (error) return;
-    server->stop();                             // posts the closing to the server's strand ...
+    server->stop();  // posts the closing to the server's strand ...
+    if (admin) admin->stop();
     boost::asio::post(io, [&] { io.stop(); });  // ... which runs before this
   });
   io.run();
@@ -218,12 +265,17 @@ CommandRunner add_serve_command(CLI::App& app) {
                    "a fault SPEC, repeatable: stall-accept[=D], delay-tls-handshake[=D], "
                    "withhold-continue[=D|reply:STATUS], hold-headers[=D], "
                    "close-after-requests=N, idle-close=D, drip-body=SIZE/D, blackhole"
-                   "[=after-headers|idle:D]; add ',key:value' for any parameter or a target: "
-                   "connection:N, request:N, path:/p, listener:ADDRESS "
+                   "[=after-headers|idle:D], reset=on-accept|after-headers|mid-body:N|idle:D; "
+                   "add ',key:value' for any parameter or a target: "
+                   "connection:N[-M], request:N[-M], path:/p, listener:ADDRESS "
                    "(e.g. hold-headers=2s,request:3; see docs/faults.md)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   serve->add_flag("--events", options->events, "print the event log as JSON lines");
+  serve->add_option("--admin", options->admin,
+                    "ADDRESS:PORT of the control API (JSON over HTTP: /faults, /events, /stats, "
+                    "/reset; see docs/control-api.md), e.g. 127.0.0.1:0; prints `admin: URL` "
+                    "after the URL (and CA) lines");
   serve
       ->add_option("--respond-with", options->respond_with,
                    "answer every request like: ok (200 \"ok\"), s3 (PutObject: 200 with an "

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <tunedhttp/mockserver/event_log.hpp>
 
@@ -27,6 +28,10 @@ std::string_view event_kind_name(EventKind kind) {
       return "closed_by_server";
     case EventKind::blackholed:
       return "blackholed";
+    case EventKind::reset_sent:
+      return "reset_sent";
+    case EventKind::faults_changed:
+      return "faults_changed";
   }
   return "unknown";
 }
@@ -35,6 +40,7 @@ void EventLog::record(Event event) {
   std::function<void(const Event&)> listener;
   {
     std::lock_guard lock{mutex_};
+    event.seq = ++last_seq_;
     events_.push_back(event);
     listener = listener_;
   }
@@ -46,6 +52,34 @@ void EventLog::record(Event event) {
 std::vector<Event> EventLog::snapshot() const {
   std::lock_guard lock{mutex_};
   return events_;
+}
+
+namespace {
+
+/// The events above `seq` (events are in sequence order).
+std::vector<Event> events_after(const std::vector<Event>& events, std::uint64_t seq) {
+  auto first = std::upper_bound(events.begin(), events.end(), seq,
+                                [](std::uint64_t value, const Event& e) { return value < e.seq; });
+  return {first, events.end()};
+}
+
+}  // namespace
+
+std::vector<Event> EventLog::after(std::uint64_t seq) const {
+  std::lock_guard lock{mutex_};
+  return events_after(events_, seq);
+}
+
+std::vector<Event> EventLog::wait_after(std::uint64_t seq,
+                                        std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lock{mutex_};
+  changed_.wait_until(lock, deadline, [&] { return last_seq_ > seq; });
+  return events_after(events_, seq);
+}
+
+void EventLog::clear() {
+  std::lock_guard lock{mutex_};
+  events_.clear();
 }
 
 std::optional<Event> EventLog::wait_for(EventKind kind, std::uint64_t connection,
@@ -60,17 +94,21 @@ std::optional<Event> EventLog::wait_for(EventKind kind, std::uint64_t connection
 std::optional<Event> EventLog::wait_until(const std::function<bool(const Event&)>& predicate,
                                           std::chrono::steady_clock::time_point deadline) const {
   std::unique_lock lock{mutex_};
-  std::size_t checked = 0;
+  // Checked by sequence number, not position: clear() may empty the log meanwhile.
+  std::uint64_t checked = 0;
+  auto find = [&]() -> std::optional<Event> {
+    auto first =
+        std::upper_bound(events_.begin(), events_.end(), checked,
+                         [](std::uint64_t value, const Event& e) { return value < e.seq; });
+    for (; first != events_.end(); ++first) {
+      checked = first->seq;
+      if (predicate(*first)) return *first;
+    }
+    return std::nullopt;
+  };
   while (true) {
-    for (; checked < events_.size(); ++checked) {
-      if (predicate(events_[checked])) return events_[checked];
-    }
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      for (; checked < events_.size(); ++checked) {
-        if (predicate(events_[checked])) return events_[checked];
-      }
-      return std::nullopt;
-    }
+    if (auto found = find()) return found;
+    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) return find();
   }
 }
 
@@ -88,6 +126,7 @@ std::string EventLog::to_json_line(const Event& event,
       {"connection", event.connection},
       {"request", event.request},
       {"detail", event.detail},
+      {"seq", event.seq},
   };
   return json.dump();
 }

@@ -44,6 +44,10 @@ struct ConnectionPlan {
   bool delay_after_client_hello = false;  ///< read the ClientHello first, then delay.
   std::optional<std::uint64_t> close_after_responses;
   std::optional<Duration> idle_close;  ///< close when idle (between requests) this long.
+  bool reset_on_accept = false;        ///< reset (RST) right after accept.
+  /// Idle this long, the connection is forgotten: the next bytes (or FIN) from the peer get an
+  /// RST.
+  std::optional<Duration> reset_idle;
 };
 
 /// What to do about `Expect: 100-continue` on a request that has a body.
@@ -61,6 +65,9 @@ struct RequestPlan {
   bool hold_after_status_line = false;
   std::optional<std::uint64_t> drip_chunk;  ///< with drip_every: write the body in pieces.
   Duration drip_every{};
+  bool reset_after_request = false;  ///< reset (RST) once the request is read, no answer.
+  /// Reset after the response headers and this many bytes of the body.
+  std::optional<std::uint64_t> reset_after_body_bytes;
 };
 
 /// What a request looks like to the faults that target it.
@@ -113,6 +120,9 @@ class Parameters {
 struct FaultDescriptor {
   std::string name;  ///< snake_case, as in the scenario files.
   FaultLevel level = FaultLevel::request;
+  /// Optional: the level, when it depends on the parameters (reset=on-accept acts on
+  /// connections, reset=after-headers on requests); `level` otherwise.
+  std::function<FaultLevel(const Parameters&)> level_for;
   std::vector<ParameterSpec> parameters;
   std::vector<std::string> required;  ///< parameters that must be present.
   /// The parameter a bare SPEC value sets (`hold-headers=5s` sets `for`); empty = none.
@@ -138,16 +148,30 @@ FaultDescriptor close_after_requests_fault();
 FaultDescriptor idle_close_fault();
 FaultDescriptor drip_body_fault();
 FaultDescriptor blackhole_fault();
+FaultDescriptor reset_fault();
+
+/// The level a configured fault acts at (FaultDescriptor::level_for, or level).
+FaultLevel level_of(const FaultDescriptor& descriptor, const Parameters& parameters);
 
 /// A configured fault with its target, as the server holds it.
 struct ActiveFault {
-  std::string name;
-  FaultLevel level;
-  FaultTarget target;
-  std::unique_ptr<Fault> fault;
+  FaultConfig config;
+  FaultLevel level = FaultLevel::request;
+  std::shared_ptr<const Fault> fault;
+  std::uint64_t id = 0;  ///< the server's number for it, from 1 (the control API's /faults/N)
+  /// Its targets count what came after these: connections accepted and requests read before
+  /// the fault was set.
+  std::uint64_t connections_before = 0;
+  std::uint64_t requests_before = 0;
 };
 
 /// Validates and makes every fault; throws std::invalid_argument with validate()'s message.
 std::vector<ActiveFault> make_faults(const std::vector<FaultConfig>& configs);
+
+/// Whether `number` (a connection or request, counted by the server from 1) is in the target
+/// range [first, last] counted after `before` of them. No `first`: every number is.
+bool in_target_range(const std::optional<std::uint64_t>& first,
+                     const std::optional<std::uint64_t>& last, std::uint64_t number,
+                     std::uint64_t before);
 
 }  // namespace tunedhttp::mockserver::detail

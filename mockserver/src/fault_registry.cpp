@@ -125,6 +125,7 @@ const std::vector<FaultDescriptor>& fault_descriptors() {
       idle_close_fault(),
       drip_body_fault(),
       blackhole_fault(),
+      reset_fault(),
   };
   return descriptors;
 }
@@ -136,13 +137,30 @@ const FaultDescriptor* find_fault(std::string_view name) {
   return found == descriptors.end() ? nullptr : &*found;
 }
 
+bool in_target_range(const std::optional<std::uint64_t>& first,
+                     const std::optional<std::uint64_t>& last, std::uint64_t number,
+                     std::uint64_t before) {
+  if (!first) return true;
+  if (number <= before) return false;  // came before the fault was set
+  const auto counted = number - before;
+  return counted >= *first && counted <= last.value_or(*first);
+}
+
+FaultLevel level_of(const FaultDescriptor& descriptor, const Parameters& parameters) {
+  return descriptor.level_for ? descriptor.level_for(parameters) : descriptor.level;
+}
+
 std::vector<ActiveFault> make_faults(const std::vector<FaultConfig>& configs) {
   std::vector<ActiveFault> faults;
   for (const auto& config : configs) {
     if (auto error = validate(config); !error.empty()) throw std::invalid_argument(error);
     const auto* descriptor = find_fault(config.name);
-    faults.push_back(ActiveFault{config.name, descriptor->level, config.target,
-                                 descriptor->make(Parameters{config.parameters})});
+    const Parameters parameters{config.parameters};
+    ActiveFault fault;
+    fault.config = config;
+    fault.level = level_of(*descriptor, parameters);
+    fault.fault = descriptor->make(parameters);
+    faults.push_back(std::move(fault));
   }
   return faults;
 }
@@ -186,6 +204,11 @@ std::string validate(const FaultConfig& config) {
   if ((target.connection && *target.connection == 0) || (target.request && *target.request == 0)) {
     return config.name + ": target connection and request are numbered from 1";
   }
+  if ((target.connection_last &&
+       (!target.connection || *target.connection_last < *target.connection)) ||
+      (target.request_last && (!target.request || *target.request_last < *target.request))) {
+    return config.name + ": a target range N-M needs N <= M";
+  }
   if (target.path && (target.path->empty() || target.path->front() != '/')) {
     return config.name + ": target path " + quote(*target.path, 80, '\'') + " must start with '/'";
   }
@@ -193,7 +216,8 @@ std::string validate(const FaultConfig& config) {
     return config.name + ": target listener " + quote(*target.listener, 80, '\'') +
            " is not an IP address such as 127.0.0.1 or ::1";
   }
-  if (descriptor->level != FaultLevel::request && (target.request || target.path)) {
+  const auto level = detail::level_of(*descriptor, detail::Parameters{config.parameters});
+  if (level != FaultLevel::request && (target.request || target.path)) {
     return config.name + ": acts on connections, so it can target a connection but not a " +
            (target.request ? "request" : "path");
   }

@@ -15,6 +15,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -56,8 +57,11 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 // Defensive limits.
 constexpr std::uint64_t request_body_limit = 64 * 1024 * 1024;  // larger bodies get 413
 constexpr std::uint32_t request_header_limit = 64 * 1024;       // larger headers get 431
-constexpr std::size_t read_chunk = 16 * 1024;                   // bytes per read while watching
-constexpr std::size_t tls_record_limit = 16 * 1024 + 2048;      // largest ClientHello record
+constexpr std::size_t read_chunk = 16 * 1024;                   // bytes per read of a body
+// Bytes per read while only watching a connection (held, idle, waiting for a body): small, so
+// that a held connection keeps no bigger buffer than its request needed.
+constexpr std::size_t watch_chunk = 512;
+constexpr std::size_t tls_record_limit = 16 * 1024 + 2048;  // largest ClientHello record
 // After the server closes its sending side it reads (and drops) what the client still sends, so
 // that unread data does not turn the FIN into a reset that destroys the response; at most this
 // long.
@@ -94,20 +98,50 @@ bool listener_matches(const FaultTarget& target, const std::string& listener) {
 /// are named, so that matching is a string comparison on every accept and request.
 std::vector<detail::ActiveFault> normalize_listeners(std::vector<detail::ActiveFault> faults) {
   for (auto& fault : faults) {
-    if (!fault.target.listener) continue;
+    auto& listener = fault.config.target.listener;
+    if (!listener) continue;
     boost::system::error_code error;
-    const auto address = asio::ip::make_address(*fault.target.listener, error);
-    if (!error) fault.target.listener = address.to_string();  // validate() checked it parses
+    const auto address = asio::ip::make_address(*listener, error);
+    if (!error) listener = address.to_string();  // validate() checked it parses
   }
   return faults;
 }
 
-bool target_matches(const FaultTarget& target, const detail::RequestInfo& info) {
+/// Whether a fault acts on the connection numbered `connection` (by the server, from 1).
+bool connection_matches(const detail::ActiveFault& fault, std::uint64_t connection) {
+  const auto& target = fault.config.target;
+  return detail::in_target_range(target.connection, target.connection_last, connection,
+                                 fault.connections_before);
+}
+
+bool target_matches(const detail::ActiveFault& fault, const detail::RequestInfo& info) {
+  const auto& target = fault.config.target;
   if (!listener_matches(target, info.listener)) return false;
-  if (target.connection && *target.connection != info.connection) return false;
-  if (target.request && *target.request != info.request) return false;
+  if (!connection_matches(fault, info.connection)) return false;
+  if (!detail::in_target_range(target.request, target.request_last, info.request,
+                               fault.requests_before)) {
+    return false;
+  }
   if (target.path && *target.path != info.path) return false;
   return true;
+}
+
+/// The faults a server starts with, numbered from 1 and checked against its options.
+std::vector<detail::ActiveFault> make_checked_faults(const std::vector<FaultConfig>& configs,
+                                                     bool tls) {
+  auto faults = normalize_listeners(detail::make_faults(configs));
+  for (const auto& fault : faults) {
+    if (fault.config.name == "delay_tls_handshake" && !tls) {
+      throw std::invalid_argument("delay_tls_handshake: needs a TLS server (tls: true, --tls)");
+    }
+  }
+  return faults;
+}
+
+std::vector<FaultEntry> entries_of(const std::vector<detail::ActiveFault>& faults) {
+  std::vector<FaultEntry> entries;
+  for (const auto& fault : faults) entries.push_back(FaultEntry{fault.id, fault.config});
+  return entries;
 }
 
 /// Linux reports a listening socket's accept queue in TCP_INFO: tcpi_unacked is the current
@@ -125,33 +159,25 @@ class Connection;
 
 /// One listening address: its acceptor and its own accept-queue stall (stall_accept).
 struct Listener {
-  Listener(const asio::strand<asio::any_io_executor>& strand, std::string address_in,
-           std::size_t fault_count)
-      : address(std::move(address_in)),
-        acceptor(strand),
-        stall_timer(strand),
-        accept_fault_done(fault_count, false) {}
+  Listener(const asio::strand<asio::any_io_executor>& strand, std::string address_in)
+      : address(std::move(address_in)), acceptor(strand), stall_timer(strand) {}
   std::string address;  ///< numeric, as make_address().to_string() writes it
   tcp::acceptor acceptor;
   asio::steady_timer stall_timer;
   std::optional<detail::Wait> pending_stall;
   std::vector<tcp::socket> fillers;
-  std::set<unsigned short> filler_ports;  // to recognise the fillers' server sides
-  std::vector<bool> accept_fault_done;
+  std::set<unsigned short> filler_ports;      // to recognise the fillers' server sides
+  std::set<std::uint64_t> accept_fault_done;  // ids of the accept faults that acted here
 };
 
 /// The server's state; Server::Impl is this (the name Server::Impl is private).
 
 struct ServerCore : std::enable_shared_from_this<ServerCore> {
   ServerCore(asio::any_io_executor executor, ServerOptions server_options)
-      : strand(asio::make_strand(executor)),
-        options(std::move(server_options)),
-        faults(normalize_listeners(detail::make_faults(options.faults))) {
-    for (const auto& fault : faults) {
-      if (fault.name == "delay_tls_handshake" && !options.tls) {
-        throw std::invalid_argument("delay_tls_handshake: needs a TLS server (tls: true, --tls)");
-      }
-    }
+      : strand(asio::make_strand(executor)), options(std::move(server_options)) {
+    auto initial = make_checked_faults(options.faults, options.tls);
+    for (auto& fault : initial) fault.id = next_fault_id++;
+    faults = std::make_shared<const FaultList>(std::move(initial));
     check_route("the default route", options.default_route);
     for (const auto& [path, route] : options.routes) {
       if (!is_valid_request_target(path)) {
@@ -176,40 +202,134 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   }
 
   // --- plans: ask the faults that target this point ---
+  // The fault list is swapped whole under faults_mutex (the control API changes it from its own
+  // thread); numbering a connection or request and planning it happen under the same lock, so
+  // a change is wholly before or after each of them and its targets count from the change.
 
-  detail::AcceptPlan plan_accept(Listener& listener, std::uint64_t next_connection) {
+  detail::AcceptPlan plan_accept(Listener& listener) {
+    std::lock_guard lock{faults_mutex};
+    const std::uint64_t next_connection = accepted + 1;
     detail::AcceptPlan plan;
-    for (std::size_t i = 0; i < faults.size(); ++i) {
-      const auto& fault = faults[i];
-      if (fault.level != detail::FaultLevel::accept || listener.accept_fault_done[i]) continue;
-      if (!listener_matches(fault.target, listener.address)) continue;
-      if (fault.target.connection && *fault.target.connection != next_connection) continue;
+    for (const auto& fault : *faults) {
+      if (fault.level != detail::FaultLevel::accept) continue;
+      if (listener.accept_fault_done.contains(fault.id)) continue;
+      if (!listener_matches(fault.config.target, listener.address)) continue;
+      if (!connection_matches(fault, next_connection)) continue;
       fault.fault->shape_accept(plan);
-      listener.accept_fault_done[i] = true;  // an accept fault acts once per listener
+      listener.accept_fault_done.insert(fault.id);  // an accept fault acts once per listener
+      ++fired[fault.config.name];
     }
     return plan;
   }
 
-  detail::ConnectionPlan plan_connection(std::uint64_t connection,
-                                         const std::string& listener) const {
+  /// Numbers the connection just accepted and plans it.
+  std::pair<std::uint64_t, detail::ConnectionPlan> take_connection(const std::string& listener) {
+    std::lock_guard lock{faults_mutex};
+    const std::uint64_t connection = ++accepted;
     detail::ConnectionPlan plan;
-    for (const auto& fault : faults) {
+    for (const auto& fault : *faults) {
       if (fault.level != detail::FaultLevel::connection) continue;
-      if (!listener_matches(fault.target, listener)) continue;
-      if (fault.target.connection && *fault.target.connection != connection) continue;
+      if (!listener_matches(fault.config.target, listener)) continue;
+      if (!connection_matches(fault, connection)) continue;
       fault.fault->shape_connection(plan);
+      ++fired[fault.config.name];
+    }
+    return {connection, plan};
+  }
+
+  /// Numbers the request whose head was just read (info.request) and plans it.
+  detail::RequestPlan take_request(detail::RequestInfo& info) {
+    std::lock_guard lock{faults_mutex};
+    info.request = ++requests;
+    detail::RequestPlan plan;
+    for (const auto& fault : *faults) {
+      if (fault.level != detail::FaultLevel::request) continue;
+      if (!target_matches(fault, info)) continue;
+      fault.fault->shape_request(plan);
+      ++fired[fault.config.name];
     }
     return plan;
   }
 
-  detail::RequestPlan plan_request(const detail::RequestInfo& info) const {
-    detail::RequestPlan plan;
-    for (const auto& fault : faults) {
-      if (fault.level != detail::FaultLevel::request) continue;
-      if (!target_matches(fault.target, info)) continue;
-      fault.fault->shape_request(plan);
+  // --- changing the faults (any thread) ---
+
+  /// Adds `made` (already checked) after the current faults, or in their place; returns them
+  /// with their ids.
+  std::vector<FaultEntry> install(std::vector<detail::ActiveFault> made, bool keep_current) {
+    std::string specs;
+    {
+      std::lock_guard lock{faults_mutex};
+      auto next =
+          keep_current ? std::make_shared<FaultList>(*faults) : std::make_shared<FaultList>();
+      for (auto& fault : made) {
+        fault.id = next_fault_id++;
+        fault.connections_before = accepted;
+        fault.requests_before = requests;
+        next->push_back(fault);
+      }
+      faults = std::move(next);
+      specs = specs_in_force();
     }
-    return plan;
+    record(EventKind::faults_changed, 0, 0, std::move(specs));
+    replan_accepts();
+    return entries_of(made);
+  }
+
+  /// The SPECs of the faults in force, for the faults_changed event (under faults_mutex).
+  std::string specs_in_force() const {
+    std::string specs;
+    for (const auto& fault : *faults) {
+      specs += (specs.empty() ? "" : " ") + format_fault_spec(fault.config);
+    }
+    return specs;
+  }
+
+  bool uninstall(std::uint64_t id) {
+    bool found = false;
+    std::string specs;
+    {
+      std::lock_guard lock{faults_mutex};
+      auto next = std::make_shared<FaultList>();
+      for (const auto& fault : *faults) {
+        if (fault.id == id) {
+          found = true;
+        } else {
+          next->push_back(fault);
+        }
+      }
+      faults = std::move(next);
+      specs = specs_in_force();
+    }
+    if (found) {
+      record(EventKind::faults_changed, 0, 0, std::move(specs));
+      replan_accepts();
+    }
+    return found;
+  }
+
+  /// After a change: a new stall_accept stalls the next accept, a removed one ends its stall.
+  void replan_accepts() {
+    asio::post(strand, [self = shared_from_this()] {
+      if (self->stopping) return;
+      for (auto& listener : self->listeners) self->replan_accept(*listener);
+    });
+  }
+
+  void replan_accept(Listener& listener) {
+    boost::system::error_code ignored;
+    if (listener.pending_stall || !listener.fillers.empty()) {
+      if (has_stall_accept(listener)) return;
+      if (listener.pending_stall) {
+        listener.pending_stall.reset();
+        release_accept_queue(listener);
+      } else {
+        listener.stall_timer.cancel();  // the loop releases the queue and accepts again
+      }
+      return;
+    }
+    prepare_next_accept(listener);
+    // The loop waits in accept: wake it so that it stalls before accepting anyone.
+    if (listener.pending_stall) listener.acceptor.cancel(ignored);
   }
 
   const Route& route_for(const std::string& path) const {
@@ -220,9 +340,10 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   // --- accepting ---
 
   bool has_stall_accept(const Listener& listener) const {
-    for (const auto& fault : faults) {
+    std::lock_guard lock{faults_mutex};
+    for (const auto& fault : *faults) {
       if (fault.level == detail::FaultLevel::accept &&
-          listener_matches(fault.target, listener.address)) {
+          listener_matches(fault.config.target, listener.address)) {
         return true;
       }
     }
@@ -232,7 +353,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   /// Checks the plan for the listener's next connection; when it stalls, fills the accept queue
   /// now, before the caller lets anything else happen, so that no client can slip in first.
   void prepare_next_accept(Listener& listener) {
-    auto plan = plan_accept(listener, accepted + 1);
+    auto plan = plan_accept(listener);
     if (!plan.stall) return;
     fill_accept_queue(listener);
     listener.pending_stall = plan.stall;
@@ -287,7 +408,13 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   asio::strand<asio::any_io_executor> strand;
   ServerOptions options;
-  std::vector<detail::ActiveFault> faults;
+  using FaultList = std::vector<detail::ActiveFault>;
+  mutable std::mutex faults_mutex;
+  std::shared_ptr<const FaultList> faults;     // faults_mutex; swapped whole, never changed
+  std::uint64_t next_fault_id = 1;             // faults_mutex
+  std::uint64_t accepted = 0;                  // faults_mutex
+  std::uint64_t requests = 0;                  // faults_mutex
+  std::map<std::string, std::uint64_t> fired;  // faults_mutex: plans shaped, by fault name
   EventLog events;
   std::string ca;                           // immutable after construction
   std::optional<ssl::context> tls_context;  // immutable after construction
@@ -297,8 +424,6 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 
   // Strand only from here on (the listeners are made by start(), before any handler runs).
   std::vector<std::unique_ptr<Listener>> listeners;
-  std::uint64_t accepted = 0;
-  std::uint64_t requests = 0;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections;
 };
 
@@ -306,13 +431,13 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<ServerCore> server, std::uint64_t number, tcp::socket socket,
-             std::string listener)
+             std::string listener, detail::ConnectionPlan plan)
       : server_(std::move(server)),
         number_(number),
         listener_(std::move(listener)),
         socket_(std::move(socket)),
         timer_(server_->strand),
-        plan_(server_->plan_connection(number, listener_)) {}
+        plan_(std::move(plan)) {}
 
   awaitable<void> run() {
     server_->record(EventKind::accepted, number_, 0,
@@ -320,6 +445,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (plan_.blackhole == detail::GoDark::on_accept) {
       co_await go_dark();
       close_now();
+      co_return;
+    }
+    if (plan_.reset_on_accept) {
+      reset("on_accept", 0);
       co_return;
     }
     // (No co_await inside conditions: GCC 12 miscompiles some of those.)
@@ -411,7 +540,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<Watched> watch_by_reading(Stream& stream) {
     auto [error, n] =
-        co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
+        co_await stream.async_read_some(buffer_.prepare(watch_chunk), as_tuple_awaitable);
     buffer_.commit(n);
     if (n > 0) co_return Watched::data;
     last_error_ = error;
@@ -460,6 +589,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_->record(EventKind::blackholed, number_, 0, "");
     timer_.expires_at(Clock::time_point::max());
     co_await wait_timer();
+  }
+
+  /// Closes with a TCP reset instead of a FIN: SO_LINGER {on, 0 s} makes close() send an RST
+  /// and drop whatever is unsent or unread.
+  void reset(const char* when, std::uint64_t request) {
+    if (closed_) return;
+    closed_ = true;
+    const linger abortive{1, 0};
+    ::setsockopt(lowest().native_handle(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    timer_.cancel();
+    lowest().close(ignored_);
+    // Logged after the RST is sent: whoever waits for this event may rely on it.
+    server_->record(EventKind::reset_sent, number_, request, when);
+  }
+
+  /// reset=idle: idle for the plan's time, the connection is forgotten; the next bytes or the
+  /// FIN from the peer are answered with the RST. Returns false when the connection is over.
+  template <typename Stream>
+  awaitable<bool> reset_when_idle(Stream& stream) {
+    timer_.expires_after(*plan_.reset_idle);
+    const auto end = co_await stall([&] { return watch_by_reading(stream); });
+    if (end == StallEnd::closed) co_return false;
+    if (end == StallEnd::data) co_return true;
+    // Forgotten: wait for the peer's next packet (until stop()), then reset.
+    timer_.expires_at(Clock::time_point::max());
+    co_await (wait_timer() || lowest().async_wait(tcp::socket::wait_read, as_tuple_awaitable));
+    reset("idle", 0);
+    co_return false;
   }
 
   /// Returns false when the connection is over.
@@ -574,6 +731,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
           co_return;
         }
       }
+      if (plan_.reset_idle && buffer_.size() == 0) {
+        const bool open = co_await reset_when_idle(stream);
+        if (!open) co_return;
+      }
       // The server's own idle limit, if any.
       if (plan_.idle_close && buffer_.size() == 0) {
         timer_.expires_after(*plan_.idle_close);
@@ -618,12 +779,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
       detail::RequestInfo info;
       info.listener = listener_;
       info.connection = number_;
-      info.request = ++server_->requests;
       const std::string_view target = request.target();
       info.path = std::string(target.substr(0, target.find('?')));
+      const auto plan = server_->take_request(info);
       server_->record(EventKind::request_headers_read, number_, info.request,
                       std::string(request.method_string()) + " " + std::string(target));
-      const auto plan = server_->plan_request(info);
 
       const bool has_body = !parser.is_done();
       const bool expects_continue =
@@ -674,6 +834,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
       if (plan_.blackhole == detail::GoDark::after_request) {
         co_await go_dark();
+        co_return;
+      }
+      if (plan.reset_after_request) {
+        reset("after_headers", info.request);
         co_return;
       }
       const bool keep_alive = co_await respond(stream, info, plan, parser.get());
@@ -788,15 +952,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_->record(EventKind::response_headers_sent, number_, info.request,
                     std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
 
-    if (request.method() != http::verb::head && body_length != 0) {
+    // reset=mid-body:N sends N bytes of the body, then the reset.
+    const std::uint64_t sent_length = plan.reset_after_body_bytes
+                                          ? std::min(*plan.reset_after_body_bytes, body_length)
+                                          : body_length;
+    if (request.method() != http::verb::head && sent_length != 0) {
       const std::uint64_t piece = plan.drip_chunk ? *plan.drip_chunk : body_length;
-      for (std::uint64_t offset = 0; offset < body_length; offset += piece) {
+      for (std::uint64_t offset = 0; offset < sent_length; offset += piece) {
         if (offset != 0 && plan.drip_chunk) {
           timer_.expires_after(plan.drip_every);
           co_await wait_timer();
           if (closed_) co_return false;
         }
-        const auto length = static_cast<std::size_t>(std::min(piece, body_length - offset));
+        const auto length = static_cast<std::size_t>(std::min(piece, sent_length - offset));
         std::string size_line;
         if (chunked) {
           char size[32];
@@ -811,6 +979,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
         }
         if (!ok) co_return false;
       }
+    }
+    if (plan.reset_after_body_bytes) {
+      reset("mid_body", info.request);
+      co_return false;
     }
     if (chunked && request.method() != http::verb::head) {
       co_await write_text(stream, "0\r\n\r\n", ok);
@@ -848,7 +1020,8 @@ awaitable<void> ServerCore::accept_loop(Listener& listener) {
       if (stopping) break;
     }
     auto [error, socket] = co_await listener.acceptor.async_accept(as_tuple_awaitable);
-    if (stopping || error == asio::error::operation_aborted || !listener.acceptor.is_open()) break;
+    if (stopping || !listener.acceptor.is_open()) break;
+    if (error == asio::error::operation_aborted) continue;  // a fault change: stall first
     if (error) {
       // Out of descriptors or an aborted handshake: try again a little later.
       listener.stall_timer.expires_after(std::chrono::milliseconds(10));
@@ -862,11 +1035,11 @@ awaitable<void> ServerCore::accept_loop(Listener& listener) {
     // Responses go out as headers then body: without this, Nagle holds the body until the
     // client's delayed ACK (~40 ms per request on a kept connection).
     socket.set_option(tcp::no_delay(true), endpoint_error);
-    const std::uint64_t number = ++accepted;
+    auto [number, plan] = take_connection(listener.address);
     // Before the next client can slip in: stall the next accept if a fault says so.
     prepare_next_accept(listener);
-    auto connection =
-        std::make_shared<Connection>(self, number, std::move(socket), listener.address);
+    auto connection = std::make_shared<Connection>(self, number, std::move(socket),
+                                                   listener.address, std::move(plan));
     connections[number] = connection;
     asio::co_spawn(strand, connection->run(), [self, number, connection](std::exception_ptr) {
       self->connections.erase(number);
@@ -923,8 +1096,7 @@ void Server::start() {
     boost::system::error_code error;
     for (const auto& text : addresses) {
       const auto address = asio::ip::make_address(text);  // throws on a bad address
-      auto listener =
-          std::make_unique<Listener>(impl.strand, address.to_string(), impl.faults.size());
+      auto listener = std::make_unique<Listener>(impl.strand, address.to_string());
       const tcp::endpoint endpoint{address, port};
       listener->acceptor.open(endpoint.protocol());
       listener->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -970,6 +1142,31 @@ std::string Server::base_url() const {
 std::string Server::ca_pem() const { return impl_->ca; }
 
 EventLog& Server::events() { return impl_->events; }
+
+std::vector<FaultEntry> Server::faults() const {
+  std::lock_guard lock{impl_->faults_mutex};
+  return entries_of(*impl_->faults);
+}
+
+std::vector<FaultEntry> Server::set_faults(const std::vector<FaultConfig>& configs) {
+  return impl_->install(make_checked_faults(configs, impl_->options.tls), false);
+}
+
+FaultEntry Server::add_fault(const FaultConfig& config) {
+  return impl_->install(make_checked_faults({config}, impl_->options.tls), true).front();
+}
+
+bool Server::remove_fault(std::uint64_t id) { return impl_->uninstall(id); }
+
+void Server::after_changes(std::function<void()> done) {
+  // The strand runs in order: every replan_accepts() posted before this runs first.
+  asio::post(impl_->strand, std::move(done));
+}
+
+ServerStats Server::stats() const {
+  std::lock_guard lock{impl_->faults_mutex};
+  return ServerStats{impl_->accepted, impl_->requests, impl_->fired};
+}
 
 std::chrono::steady_clock::time_point Server::started_at() const {
   return Clock::time_point(Clock::duration(impl_->started.load()));

@@ -33,6 +33,7 @@ func runServer(args []string) int {
 	listen := flags.String("listen", "127.0.0.1:0", "address to listen on")
 	useTLS := flags.Bool("tls", false, "serve HTTPS with a fresh self-signed certificate")
 	bodySize := flags.Int64("body-size", -1, "answer N bytes of 'x' instead of \"ok\\n\"")
+	holdHeaders := flags.Bool("hold-headers", false, "never answer: hold every request until the client goes (as tunedhttp serve --fault hold-headers)")
 	if err := flags.Parse(args); err != nil {
 		usageError("server: " + err.Error())
 	}
@@ -55,6 +56,10 @@ func runServer(args []string) int {
 	server := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
+			if *holdHeaders {
+				<-r.Context().Done() // the client closed, or the server stops
+				return
+			}
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.Header().Set("Content-Length", length)
 			w.WriteHeader(http.StatusOK)

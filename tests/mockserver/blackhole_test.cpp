@@ -8,18 +8,6 @@
 namespace tunedhttp::mockserver::testing {
 namespace {
 
-std::size_t count_of(const EventLog& log, EventKind kind) {
-  const auto events = log.snapshot();
-  return static_cast<std::size_t>(
-      std::count_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; }));
-}
-
-ServerOptions with_fault(const std::string& spec) {
-  ServerOptions options;
-  options.faults.push_back(parse_fault_spec(spec));
-  return options;
-}
-
 /// Whether the client's kernel still has unacknowledged bytes queued: with the peer dark, what
 /// the client sends is never acknowledged.
 int unacknowledged_bytes(tcp::socket& socket) {

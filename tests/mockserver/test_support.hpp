@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -228,6 +229,20 @@ class RawClient {
   std::optional<Read> pending_read_;
   bool read_done_ = false;
 };
+
+/// Options with one fault, from its `serve --fault` SPEC.
+inline ServerOptions with_fault(const std::string& spec) {
+  ServerOptions options;
+  options.faults.push_back(parse_fault_spec(spec));
+  return options;
+}
+
+/// How many events of `kind` the log holds now.
+inline std::size_t count_of(const EventLog& log, EventKind kind) {
+  const auto events = log.snapshot();
+  return static_cast<std::size_t>(
+      std::count_if(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; }));
+}
 
 /// Status code of a response head ("HTTP/1.1 200 OK\r\n...").
 inline int status_of(const std::string& head) {

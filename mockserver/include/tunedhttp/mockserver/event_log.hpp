@@ -26,6 +26,8 @@ enum class EventKind {
   closed_by_peer,         ///< the client closed (EOF or reset).
   closed_by_server,       ///< the server closed (fault, Connection: close, stop()).
   blackholed,             ///< the connection went dark: every packet from the peer dropped.
+  reset_sent,             ///< the server closed with a TCP reset (RST), not a FIN (fault reset).
+  faults_changed,         ///< the faults were changed while running; detail: the SPECs now.
 };
 
 /// Every EventKind, in declaration order (for name lists and tests that must not miss one).
@@ -41,6 +43,8 @@ inline constexpr EventKind all_event_kinds[] = {
     EventKind::closed_by_peer,
     EventKind::closed_by_server,
     EventKind::blackholed,
+    EventKind::reset_sent,
+    EventKind::faults_changed,
 };
 
 /// Stable snake_case name ("closed_by_peer").
@@ -53,6 +57,9 @@ struct Event {
   std::uint64_t connection = 0;
   std::uint64_t request = 0;  ///< 0 for connection-level events.
   std::string detail;         ///< e.g. the path, or the fault that acted.
+  /// The log's sequence number, from 1, set by EventLog::record(); never reused, not even
+  /// after clear(), so a reader can ask for what came after the last event it saw.
+  std::uint64_t seq = 0;
 };
 
 /// A thread-safe, append-only event log with waiting.
@@ -62,6 +69,14 @@ class EventLog {
   void record(Event event);
   /// A copy of all events so far, in order.
   std::vector<Event> snapshot() const;
+  /// The events with a sequence number above `seq`, in order.
+  std::vector<Event> after(std::uint64_t seq) const;
+  /// Waits until an event with a sequence number above `seq` exists or the deadline passes;
+  /// returns them (empty at the deadline). A long poll for new events.
+  std::vector<Event> wait_after(std::uint64_t seq,
+                                std::chrono::steady_clock::time_point deadline) const;
+  /// Forgets every event so far (sequence numbers go on from where they were).
+  void clear();
   /// Waits until an event of `kind` (on `connection`, if non-zero) exists, or the deadline
   /// passes. Returns the first such event, or nullopt on timeout.
   std::optional<Event> wait_for(EventKind kind, std::uint64_t connection,
@@ -73,14 +88,15 @@ class EventLog {
   /// Calls `listener` with each event recorded from now on, on the recording thread (the
   /// server's executor), after the event is in the log. One listener; empty to remove it.
   void set_listener(std::function<void(const Event&)> listener);
-  /// One JSON object per line for an event ({"kind":..,"at_ms":..,"connection":..,...}),
-  /// times relative to `origin`.
+  /// One JSON object per line for an event ({"kind":..,"at_ms":..,"connection":..,...,
+  /// "seq":..}), times relative to `origin`.
   static std::string to_json_line(const Event& event, std::chrono::steady_clock::time_point origin);
 
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
   std::vector<Event> events_;
+  std::uint64_t last_seq_ = 0;
   std::function<void(const Event&)> listener_;
 };
 

@@ -4,6 +4,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,6 +49,20 @@ struct ServerOptions {
   std::vector<std::string> addresses() const;
 };
 
+/// A fault as a running server holds it.
+struct FaultEntry {
+  std::uint64_t id = 0;  ///< the server's number for it, from 1, never reused
+  FaultConfig config;
+};
+
+/// What a server has done since it started.
+struct ServerStats {
+  std::uint64_t connections = 0;  ///< accepted
+  std::uint64_t requests = 0;     ///< request heads read
+  /// By fault name: how many times a fault acted on an accept, a connection or a request.
+  std::map<std::string, std::uint64_t> faults_fired;
+};
+
 /// What is wrong with `route` (a status outside 200-599, a header name that is not a token, a
 /// header value with CR, LF or another control character), naming the field; empty when the
 /// server can send it. The Server constructor refuses routes for which this is not empty.
@@ -55,7 +70,7 @@ std::string route_problem(const Route& route);
 
 /// A mock server on an executor (in-process), answering HTTP/1.1 with keep-alive, honouring
 /// `Expect: 100-continue`, injecting faults and logging every connection's events.
-/// Thread safety: start/stop/accessors may be called from any thread.
+/// Thread safety: start/stop/accessors and the fault changes may be called from any thread.
 class Server {
  public:
   /// Prepares a server; nothing is bound until start(). Throws std::invalid_argument when a
@@ -84,6 +99,26 @@ class Server {
 
   /// The event log, shared and thread-safe.
   EventLog& events();
+
+  /// The faults in force, in the order they apply.
+  std::vector<FaultEntry> faults() const;
+  /// Replaces every fault. All are checked first: on a bad one this throws
+  /// std::invalid_argument (the message names the fault) and nothing changes. A change applies
+  /// to the connections accepted and the requests read after the call returns; the new faults'
+  /// targets count connections and requests from then on (FaultTarget). Any thread.
+  std::vector<FaultEntry> set_faults(const std::vector<FaultConfig>& configs);
+  /// Adds one fault after the others (as set_faults() for that one).
+  FaultEntry add_fault(const FaultConfig& config);
+  /// Removes the fault with that id; false when there is none. A stall_accept already stalling
+  /// ends.
+  bool remove_fault(std::uint64_t id);
+  /// Calls `done` on the server's executor once every fault change made before this call is in
+  /// force there too. The plans of connections and requests follow a change when set_faults()
+  /// returns; the accept queue follows on the executor: a stall_accept added stalls it, a
+  /// removed one releases it. Wait for this before letting a client in after such a change.
+  void after_changes(std::function<void()> done);
+  /// Counters since start. Any thread.
+  ServerStats stats() const;
 
   /// When start() was called (the origin for EventLog::to_json_line in `serve --events`).
   std::chrono::steady_clock::time_point started_at() const;
