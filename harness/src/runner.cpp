@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <tunedhttp/client.hpp>
@@ -114,7 +115,7 @@ class Run {
     record_pool_totals();
     // Kept for timelines and trace export; taken before teardown closes what is left.
     result_.client_trace = recorder_->snapshot();
-    if (server_) result_.server_events = server_->events().snapshot();
+    if (server_) result_.server_events = server_events_once_answered();
     teardown();
     result_.elapsed = Clock::now() - began;
     result_.passed = result_.failures.empty();
@@ -127,6 +128,51 @@ class Run {
   }
 
   Clock::time_point step_deadline() const { return Clock::now() + scaled(scenario_.step_deadline); }
+
+  // True while the server has read a request that it has neither finished answering
+  // (response_done) nor lost with its connection (closed, reset, black-holed).
+  static bool requests_unanswered(const std::vector<mockserver::Event>& events) {
+    using mockserver::EventKind;
+    std::set<std::pair<std::uint64_t, std::uint64_t>> open;
+    std::set<std::uint64_t> ended_connections;
+    for (const auto& event : events) {
+      switch (event.kind) {
+        case EventKind::request_headers_read:
+          open.emplace(event.connection, event.request);
+          break;
+        case EventKind::response_done:
+          open.erase({event.connection, event.request});
+          break;
+        case EventKind::closed_by_peer:
+        case EventKind::closed_by_server:
+        case EventKind::reset_sent:
+        case EventKind::blackholed:
+          ended_connections.insert(event.connection);
+          break;
+        default:
+          break;
+      }
+    }
+    return std::any_of(open.begin(), open.end(), [&](const auto& request) {
+      return !ended_connections.count(request.first);
+    });
+  }
+
+  // The server's events for the timeline. The client can hold a whole response before the
+  // server's own write completion has logged response_done (both run on the io thread, in the
+  // order their completions come), so wait, up to the tolerance, for every request the server
+  // read to be answered or its connection gone; a request still held (pending_after) costs
+  // that wait once.
+  std::vector<mockserver::Event> server_events_once_answered() {
+    const auto deadline = Clock::now() + tolerance_;
+    auto events = server_->events().snapshot();
+    while (requests_unanswered(events) && Clock::now() < deadline) {
+      const std::uint64_t last = events.empty() ? 0 : events.back().seq;
+      if (server_->events().wait_after(last, deadline).empty()) break;
+      events = server_->events().snapshot();
+    }
+    return events;
+  }
 
   bool start() {
     try {
