@@ -1,6 +1,7 @@
 // `tunedhttp run [PATH...] [--json] [--timeline DIR] [--trace-out FILE]`: load every scenario
 // first (bad input → exit 2), run them one by one with a progress line, then print the table or
-// the JSON report (a contract, docs/architecture.md), and write the timelines (one SVG per scenario) and Chrome trace.
+// the JSON report (a contract, docs/architecture.md), and write the timelines (one SVG per
+// scenario) and Chrome trace.
 #include <unistd.h>
 
 #include <algorithm>
