@@ -189,6 +189,8 @@ class Run {
       ClientOptions client_options;
       client_options.settings = scenario_.client.settings;
       client_options.resolve = scenario_.client.resolve;
+      // A scenario says everything its client does: no proxy from the environment.
+      client_options.proxy.source = ProxyOptions::Source::none;
       client_options.tls.ca_pem = server_->ca_pem();
       client_options.trace = [recorder = recorder_](const TraceEvent& event) {
         recorder->record(event);
