@@ -138,8 +138,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   asio::awaitable<detail::DialResult> get_conn(const detail::Route& route, detail::Tracer& tracer,
                                                std::chrono::nanoseconds& idle_time,
                                                RequestCancellation& cancellation);
-  asio::awaitable<detail::DialResult> dial_for(const detail::Route& route,
-                                               detail::Tracer& tracer);
+  asio::awaitable<detail::DialResult> dial_for(const detail::Route& route, detail::Tracer& tracer);
 
   asio::any_io_executor executor;
   ClientOptions options;

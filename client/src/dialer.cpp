@@ -5,10 +5,10 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <cctype>
 #include <vector>
 
@@ -209,8 +209,8 @@ asio::awaitable<error_code> connect_socket(tcp::socket& socket, const Url& url,
 asio::awaitable<error_code> open_tunnel(Connection& connection, const Route& route,
                                         std::uint32_t header_limit, unsigned& status) {
   const std::string request = connect_request(route);
-  auto [write_error, written] = co_await asio::async_write(
-      connection.socket, asio::buffer(request), asio::as_tuple(asio::use_awaitable));
+  auto [write_error, written] = co_await asio::async_write(connection.socket, asio::buffer(request),
+                                                           asio::as_tuple(asio::use_awaitable));
   if (write_error) co_return write_error;
   // The answer to CONNECT has no body we read, whatever its framing says (as for HEAD).
   ResponseReader reader(header_limit, 0, /*head=*/true);

@@ -8,8 +8,8 @@
 #include <tunedhttp/client.hpp>
 
 #include "connection.hpp"
-#include "tracer.hpp"
 #include "proxy_route.hpp"
+#include "tracer.hpp"
 
 namespace tunedhttp::detail {
 

@@ -8,6 +8,13 @@
 namespace tunedhttp::detail {
 namespace {
 
+std::string lowercase(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower;
+}
+
 std::string base64(std::string_view bytes) {
   static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -44,12 +51,9 @@ std::optional<std::string> percent_decoded(std::string_view text) {
   return out;
 }
 
-
 // A proxy URL of a scheme Go's Transport speaks and this client does not.
 bool unsupported_scheme(std::string_view value) {
-  std::string lower(value.substr(0, value.find("://")));
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = lowercase(value.substr(0, value.find("://")));
   return value.find("://") != std::string_view::npos &&
          (lower == "https" || lower == "socks5" || lower == "socks5h");
 }
@@ -59,9 +63,7 @@ bool unsupported_scheme(std::string_view value) {
 std::optional<ProxyEndpoint> parse_proxy(std::string_view value, std::string& problem) {
   const std::string text = proxy_url_from(value);
   const auto scheme_end = text.find("://");
-  std::string scheme = text.substr(0, scheme_end);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string scheme = lowercase(std::string_view(text).substr(0, scheme_end));
   if (scheme != "http") {
     problem = "invalid proxy address " + std::string(value) + ": scheme " + scheme +
               " is not supported (want http://)";
@@ -74,9 +76,8 @@ std::optional<ProxyEndpoint> parse_proxy(std::string_view value, std::string& pr
     const std::string_view userinfo = host_part.substr(0, at);
     const auto colon = userinfo.find(':');
     auto user = percent_decoded(userinfo.substr(0, colon));
-    auto password = colon == std::string_view::npos
-                        ? std::optional<std::string>{std::string{}}
-                        : percent_decoded(userinfo.substr(colon + 1));
+    auto password = colon == std::string_view::npos ? std::optional<std::string>{std::string{}}
+                                                    : percent_decoded(userinfo.substr(colon + 1));
     if (!user || !password) {
       problem = "invalid proxy address " + std::string(value) + ": malformed %-escape in userinfo";
       return std::nullopt;
@@ -107,8 +108,8 @@ std::string absolute_target(const Url& target) {
 
 std::string connect_request(const Route& route) {
   const std::string address = route.target.authority();
-  std::string request = "CONNECT " + address + " HTTP/1.1\r\nHost: " + address +
-                        "\r\nUser-Agent: tunedhttp/0.1\r\n";
+  std::string request =
+      "CONNECT " + address + " HTTP/1.1\r\nHost: " + address + "\r\nUser-Agent: tunedhttp/0.1\r\n";
   if (route.proxy && !route.proxy->authorization.empty()) {
     request += "Proxy-Authorization: " + route.proxy->authorization + "\r\n";
   }

@@ -18,8 +18,9 @@ namespace tunedhttp::detail {
 // already holds what is asked for (it posts its completion), which is the common case here: a
 // small response arrives whole with its first read.
 template <class Stream>
-boost::asio::awaitable<ResponseReader::Step> next_event(Stream& stream, boost::beast::flat_buffer& buffer,
-                                                 ResponseReader& reader) {
+boost::asio::awaitable<ResponseReader::Step> next_event(Stream& stream,
+                                                        boost::beast::flat_buffer& buffer,
+                                                        ResponseReader& reader) {
   for (;;) {
     // Fed even when nothing is buffered: a response may be complete with its headers.
     const auto step = reader.feed(buffer.data());
@@ -32,8 +33,8 @@ boost::asio::awaitable<ResponseReader::Step> next_event(Stream& stream, boost::b
       failed.error = translate_read_error(boost::beast::http::error::buffer_overflow);
       co_return failed;
     }
-    auto [ec, n] =
-        co_await stream.async_read_some(buffer.prepare(size), boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec, n] = co_await stream.async_read_some(
+        buffer.prepare(size), boost::asio::as_tuple(boost::asio::use_awaitable));
     buffer.commit(n);
     if (ec == boost::asio::error::eof) co_return reader.feed_eof();
     if (ec) {

@@ -27,9 +27,8 @@ struct Seen {
 ClientOptions through(const ScriptedServer& proxy, const std::string& userinfo = "") {
   ClientOptions options;
   options.proxy.source = ProxyOptions::Source::url;
-  options.proxy.url =
-      "http://" + (userinfo.empty() ? "" : userinfo + "@") + "127.0.0.1:" +
-      std::to_string(proxy.port());
+  options.proxy.url = "http://" + (userinfo.empty() ? "" : userinfo + "@") +
+                      "127.0.0.1:" + std::to_string(proxy.port());
   return options;
 }
 

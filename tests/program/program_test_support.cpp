@@ -38,8 +38,7 @@ RequestRun run_request(std::vector<std::string> args, Clock::duration limit) {
   return run_program(std::move(args), limit);
 }
 
-RequestRun run_program(std::vector<std::string> args, Clock::duration limit,
-                       bool prepend_binary) {
+RequestRun run_program(std::vector<std::string> args, Clock::duration limit, bool prepend_binary) {
   if (prepend_binary) args.insert(args.begin(), TUNEDHTTP_BINARY);
   const auto start = Clock::now();
   Process process{args};
@@ -302,7 +301,8 @@ Tinyproxy::Tinyproxy(TinyproxyOptions options) {
          << "LogLevel Connect\n"
          << "LogFile \"" << dir << "/tinyproxy.log\"\n"
          << "PidFile \"" << dir << "/tinyproxy.pid\"\n";
-  if (!options.user.empty()) config << "BasicAuth " << options.user << " " << options.password << "\n";
+  if (!options.user.empty())
+    config << "BasicAuth " << options.user << " " << options.password << "\n";
   const std::string config_path = directory_.write("tinyproxy.conf", config.str());
   process_.emplace(std::vector<std::string>{program, "-d", "-c", config_path});
   ready_ = wait_listening(*process_, port_, "tinyproxy", dir + "/tinyproxy.log", error_);
@@ -315,8 +315,8 @@ Tinyproxy::~Tinyproxy() {
 }
 
 std::string Tinyproxy::url(const std::string& userinfo) const {
-  return "http://" + (userinfo.empty() ? "" : userinfo + "@") + "127.0.0.1:" +
-         std::to_string(port_);
+  return "http://" + (userinfo.empty() ? "" : userinfo + "@") +
+         "127.0.0.1:" + std::to_string(port_);
 }
 
 std::string Tinyproxy::log() const { return read_file(directory_.path() + "/tinyproxy.log"); }

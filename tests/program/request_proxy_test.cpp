@@ -36,8 +36,8 @@ TEST(RequestProxy, HttpGoesInAbsoluteFormThroughTheProxy) {
 TEST(RequestProxy, HttpsGoesThroughAConnectTunnelUnderTls) {
   START_NGINX(nginx, NginxOptions{.tls = true});
   START_TINYPROXY(proxy);
-  const auto run = run_request(
-      {nginx.url(), "-x", proxy.url(), "--cacert", nginx.certificate(), "--json"});
+  const auto run =
+      run_request({nginx.url(), "-x", proxy.url(), "--cacert", nginx.certificate(), "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.lines.size(), 1u) << run.out;
   const auto& line = run.lines[0];
@@ -67,8 +67,8 @@ TEST(RequestProxy, CredentialsComeFromTheProxyUrl) {
   const auto refused_http = run_request({plain.url(), "-x", proxy.url(), "--json"});
   ASSERT_EQ(refused_http.lines.size(), 1u) << refused_http.out << refused_http.err;
   EXPECT_EQ(refused_http.lines[0]["status"], 407) << refused_http.lines[0].dump();
-  const auto refused_https = run_request(
-      {secure.url(), "-x", proxy.url(), "--cacert", secure.certificate(), "--json"});
+  const auto refused_https =
+      run_request({secure.url(), "-x", proxy.url(), "--cacert", secure.certificate(), "--json"});
   ASSERT_EQ(refused_https.lines.size(), 1u) << refused_https.out << refused_https.err;
   const auto& line = refused_https.lines[0];
   EXPECT_EQ(line["error"], "proxy_connect_failed") << line.dump();
@@ -82,10 +82,9 @@ TEST(RequestProxy, TheEnvironmentNeverProxiesLoopbackButDashXDoes) {
   START_NGINX(nginx);
   START_TINYPROXY(proxy);
   // Go's rule for HTTP_PROXY: loopback targets are reached directly.
-  const auto from_environment = run_program(
-      {"/usr/bin/env", "HTTP_PROXY=" + proxy.url(), TUNEDHTTP_BINARY, "request", nginx.url(),
-       "--json"},
-      20s, /*prepend_binary=*/false);
+  const auto from_environment = run_program({"/usr/bin/env", "HTTP_PROXY=" + proxy.url(),
+                                             TUNEDHTTP_BINARY, "request", nginx.url(), "--json"},
+                                            20s, /*prepend_binary=*/false);
   EXPECT_EQ(from_environment.exit_code, 0) << from_environment.err;
   EXPECT_FALSE(relayed(proxy, absolute_form(nginx))) << proxy.log();
   // --noproxy names hosts that skip even -x.

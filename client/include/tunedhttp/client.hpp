@@ -64,9 +64,9 @@ std::string proxy_problem(const ProxyOptions& options);
 
 /// Everything a client is made with.
 struct ClientOptions {
-  Settings settings;  ///< the eight knobs.
-  TlsOptions tls;     ///< TLS verification.
-  TraceHook trace;    ///< client-wide trace hook (all requests and the pool); may be empty.
+  Settings settings;   ///< the eight knobs.
+  TlsOptions tls;      ///< TLS verification.
+  TraceHook trace;     ///< client-wide trace hook (all requests and the pool); may be empty.
   ProxyOptions proxy;  ///< proxies: by default, the environment's (Go's rules).
   /// Names that resolve to chosen addresses instead of asking DNS, like curl's --resolve:
   /// "host" or "host:port" → numeric addresses, in order ("host:port" wins for its port). They
