@@ -264,6 +264,21 @@ TEST(ProxyFaults, WithholdContinueSwallowsTheOrigins100) {
   EXPECT_EQ(events_of(origin.events(), EventKind::continue_sent).size(), 2u);
 }
 
+TEST(ProxyFaults, WithholdContinueMakesCurlWaitItsExpect100Timeout) {
+  SKIP_WITHOUT_CURL();
+  ServerThread origin{ServerOptions{}};  // sends 100 Continue
+  ServerThread proxy{proxy_options({"withhold-continue"})};
+  auto result = curl({"--max-time", "5", "-x", proxy_url(proxy), "--expect100-timeout", "0.3", "-H",
+                      "Expect: 100-continue", "--data-binary", "hello",
+                      "http://" + authority(origin) + "/upload"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.status, 200);
+  // curl sent the body only when its 0.3 s wait ended: the origin's 100 never reached it.
+  expect_elapsed(seconds(result.first_byte - result.connect) + curl_granularity, 300ms,
+                 "curl's expect100 wait through the proxy");
+  EXPECT_EQ(events_of(origin.events(), EventKind::continue_sent).size(), 1u);
+}
+
 TEST(ProxyFaults, HoldHeadersHoldsTheForwardedAnswer) {
   SKIP_WITHOUT_CURL();
   ServerThread origin{ServerOptions{}};
