@@ -136,6 +136,20 @@ TEST(Proxy, OriginFormRequestsAreAnsweredByTheRoutes) {
   EXPECT_TRUE(events_of(proxy.events(), EventKind::proxy_forward).empty());
 }
 
+TEST(Proxy, ForwardsToItselfSoOneServerIsProxyAndOrigin) {
+  SKIP_WITHOUT_CURL();
+  ServerOptions options = proxy_options();
+  options.routes["/own"] = Route{202, "mine\n", 0, {}};
+  ServerThread proxy{std::move(options)};
+  auto result = curl({"--max-time", "5", "-x", proxy_url(proxy), proxy_url(proxy) + "/own"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.status, 202);
+  EXPECT_EQ(events_of(proxy.events(), EventKind::proxy_forward).size(), 1u);
+  // Connection 1 is the client's, connection 2 the proxy's own to itself as the origin.
+  EXPECT_EQ(proxy.server().stats().connections, 2u);
+  EXPECT_EQ(proxy.server().stats().requests, 2u);
+}
+
 TEST(Proxy, UnreachableTargetsGet502AndBadTargets400) {
   ServerThread proxy{proxy_options()};
   {
