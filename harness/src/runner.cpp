@@ -167,6 +167,7 @@ class Run {
     try {
       mockserver::ServerOptions options;
       options.tls = scenario_.server.tls;
+      options.proxy = scenario_.server.proxy;
       options.listen_addresses = scenario_.server.listen;
       options.faults = scenario_.server.faults;
       options.routes = scenario_.server.routes;

@@ -55,6 +55,10 @@ void Connection::close_now() {
   timer_.cancel();
   lowest().shutdown(tcp::socket::shutdown_both, ignored_);
   lowest().close(ignored_);
+  // A proxy's upstream sockets close with it (their operations end with errors; the map stays
+  // until the connection goes, since a coroutine may still hold an entry).
+  for (auto& [authority, upstream] : upstreams_) upstream->socket.close(ignored_);
+  if (tunnel_) tunnel_->close(ignored_);
 }
 
 void Connection::closed_by_peer(const boost::system::error_code& error) {
