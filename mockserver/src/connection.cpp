@@ -34,7 +34,12 @@ awaitable<void> Connection::run() {
   }
   // (No co_await inside conditions: GCC 12 miscompiles some of those.)
   bool ready = true;
-  if (server_->tls_context) ready = co_await tls_handshake();
+  bool tls = server_->tls_context.has_value();
+  // A TLS proxy takes its clients' proxy requests in plain text (a client speaks TLS to an
+  // http:// proxy only through a tunnel) and TLS on the same port, told apart by the first byte:
+  // so its tunnels can reach it as a TLS origin.
+  if (tls && server_->options.proxy) tls = co_await starts_with_tls_record();
+  if (tls) ready = co_await tls_handshake();
   if (ready && tls_) {
     co_await serve_requests(*tls_);
   } else if (ready) {

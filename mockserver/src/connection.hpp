@@ -147,6 +147,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // --- TLS (tls_handshake.cpp) ---
   /// Returns false when the connection is over.
   awaitable<bool> tls_handshake();
+  /// Whether the client's first byte starts a TLS record (a TLS proxy serves both).
+  awaitable<bool> starts_with_tls_record();
   /// Reads exactly one TLS record (the ClientHello) from the TCP socket, to hand to OpenSSL
   /// later.
   awaitable<bool> read_client_hello(std::vector<unsigned char>& record);
