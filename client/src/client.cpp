@@ -17,6 +17,7 @@
 #include "exchange.hpp"
 #include "exchange_rules.hpp"
 #include "idle_conn_pool.hpp"
+#include "proxy_route.hpp"
 #include "tls_context.hpp"
 #include "url.hpp"
 
@@ -119,20 +120,25 @@ std::string request_problem(const Request& request) {
   return method_and_field_problem(request);
 }
 
+std::string proxy_problem(const ProxyOptions& options) {
+  return detail::ProxySelector(options).problem();
+}
+
 struct Client::State : std::enable_shared_from_this<Client::State> {
   State(asio::any_io_executor executor_in, ClientOptions options_in)
       : executor(std::move(executor_in)),
         options(std::move(options_in)),
         serial(is_serial(executor)),
         tls_context(make_tls_context_or_error(options.tls, setup_error)),
-        pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)) {}
+        pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)),
+        proxies(options.proxy) {}
 
   asio::awaitable<std::tuple<error_code, Response>> run(
       Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation);
-  asio::awaitable<detail::DialResult> get_conn(const detail::Url& url, detail::Tracer& tracer,
+  asio::awaitable<detail::DialResult> get_conn(const detail::Route& route, detail::Tracer& tracer,
                                                std::chrono::nanoseconds& idle_time,
                                                RequestCancellation& cancellation);
-  asio::awaitable<detail::DialResult> dial_for(const detail::Url& url, detail::Tracer& tracer);
+  asio::awaitable<detail::DialResult> dial_for(const detail::Route& route, detail::Tracer& tracer);
 
   asio::any_io_executor executor;
   ClientOptions options;
@@ -140,14 +146,15 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   const bool serial;                                ///< is_serial(executor)
   std::unique_ptr<asio::ssl::context> tls_context;  ///< null when the TLS options are bad
   std::shared_ptr<detail::IdleConnPool> pool;
+  const detail::ProxySelector proxies;
   std::atomic<std::uint64_t> next_request{1};
   std::atomic<std::uint64_t> next_connection{1};
 };
 
 // A new connection of our own, counted as a dial when it succeeds.
-asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Url& url,
+asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Route& route,
                                                             detail::Tracer& tracer) {
-  auto dialed = co_await detail::dial(url, options, tls_context.get(), next_connection++, tracer);
+  auto dialed = co_await detail::dial(route, options, tls_context.get(), next_connection++, tracer);
   if (!dialed.error) pool->count_dial();
   co_return dialed;
 }
@@ -155,15 +162,15 @@ asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Url& u
 // Go's Transport.getConn: an idle connection if there is one; otherwise dial, and meanwhile
 // take any connection another request puts back first. A dial that loses the race is not
 // wasted: its connection goes to the pool (or to the next waiter).
-asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& url,
+asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Route& route,
                                                             detail::Tracer& tracer,
                                                             std::chrono::nanoseconds& idle_time,
                                                             RequestCancellation& cancellation) {
   // The common case first, without the waiter's allocation and channel.
-  if (auto idle = pool->take(url.key(), idle_time))
-    co_return detail::DialResult{{}, std::move(idle)};
+  const std::string key = route.key();
+  if (auto idle = pool->take(key, idle_time)) co_return detail::DialResult{{}, std::move(idle)};
   auto strand = co_await asio::this_coro::executor;
-  auto waiter = std::make_shared<detail::ConnWaiter>(strand, url.key());
+  auto waiter = std::make_shared<detail::ConnWaiter>(strand, key);
   cancellation.waiter = waiter;
   if (auto idle = pool->take_or_wait(waiter, idle_time)) {
     co_return detail::DialResult{{}, std::move(idle)};
@@ -171,9 +178,9 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& u
   // The dial runs on its own: it may outlive this request when a put satisfies us first.
   asio::co_spawn(
       strand,
-      [state = shared_from_this(), url, waiter,
+      [state = shared_from_this(), route, waiter,
        dial_tracer = tracer]() mutable -> asio::awaitable<void> {
-        auto dialed = co_await state->dial_for(url, dial_tracer);
+        auto dialed = co_await state->dial_for(route, dial_tracer);
         if (!state->pool->deliver_dial(waiter, dialed.error, dialed.connection) &&
             dialed.connection) {
           state->pool->put(dialed.connection);
@@ -206,7 +213,18 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
   if (url.tls && !tls_context) {
     co_return std::tuple{error_code{errc::invalid_tls_options}, Response{}};
   }
-  request.target(url.target);
+  const detail::Route route = proxies.route_to(url, ec);
+  if (ec) co_return std::tuple{ec, Response{}};
+  if (route.absolute_form()) {
+    // Go sends the proxy's credentials with each request when it talks to it directly.
+    request.target(detail::absolute_target(url));
+    if (!route.proxy->authorization.empty() &&
+        request.find(http::field::proxy_authorization) == request.end()) {
+      request.set(http::field::proxy_authorization, route.proxy->authorization);
+    }
+  } else {
+    request.target(url.target);
+  }
   if (request.find(http::field::host) == request.end()) {
     request.set(http::field::host, url.host_header());
   }
@@ -219,16 +237,16 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
 
   for (int attempt = 0;; ++attempt) {
     tracer.set_connection(0);
-    tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? url.key() : std::string{});
+    tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? route.key() : std::string{});
     std::chrono::nanoseconds idle_time{0};
     // A retry dials afresh: the connection that just failed shows the pool may hold more
     // connections the server has dropped.
     detail::DialResult obtained;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (attempt == 0) {
-      obtained = co_await get_conn(url, tracer, idle_time, *cancellation);
+      obtained = co_await get_conn(route, tracer, idle_time, *cancellation);
     } else {
-      obtained = co_await dial_for(url, tracer);
+      obtained = co_await dial_for(route, tracer);
     }
     if (cancellation->cancelled) {
       if (obtained.connection) {

@@ -8,11 +8,13 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <cctype>
 #include <vector>
 
 #include "dial_plan.hpp"
 #include "keep_alive.hpp"
+#include "read_event.hpp"
 #include "with_timeout.hpp"
 
 namespace tunedhttp::detail {
@@ -202,6 +204,30 @@ asio::awaitable<error_code> connect_socket(tcp::socket& socket, const Url& url,
   co_return ec;
 }
 
+// Asks the proxy for a tunnel and reads its answer's headers (bytes after them are dropped: the
+// TLS server speaks only when spoken to, as Go's dialConn notes).
+asio::awaitable<error_code> open_tunnel(Connection& connection, const Route& route,
+                                        std::uint32_t header_limit, unsigned& status) {
+  const std::string request = connect_request(route);
+  auto [write_error, written] = co_await asio::async_write(connection.socket, asio::buffer(request),
+                                                           asio::as_tuple(asio::use_awaitable));
+  if (write_error) co_return write_error;
+  // The answer to CONNECT has no body we read, whatever its framing says (as for HEAD).
+  ResponseReader reader(header_limit, 0, /*head=*/true);
+  for (;;) {
+    const auto step = co_await next_event(connection.socket, connection.buffer, reader);
+    if (step.event == ResponseReader::Event::failed) {
+      co_return step.error ? step.error : make_error_code(errc::malformed_response);
+    }
+    if (step.event == ResponseReader::Event::final_headers ||
+        step.event == ResponseReader::Event::complete) {
+      status = reader.status();
+      connection.buffer.clear();
+      co_return tunnel_verdict(status);
+    }
+  }
+}
+
 asio::awaitable<error_code> handshake(asio::ssl::stream<tcp::socket&>& stream) {
   auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client,
                                               asio::as_tuple(asio::use_awaitable));
@@ -210,23 +236,25 @@ asio::awaitable<error_code> handshake(asio::ssl::stream<tcp::socket&>& stream) {
 
 }  // namespace
 
-asio::awaitable<DialResult> dial(const Url& url, const ClientOptions& options,
+asio::awaitable<DialResult> dial(const Route& route, const ClientOptions& options,
                                  asio::ssl::context* tls_context, std::uint64_t id,
                                  Tracer& tracer) {
   const Settings& settings = options.settings;
+  const Url& url = route.target;
   auto connection = std::make_shared<Connection>(co_await asio::this_coro::executor);
   connection->id = id;
-  connection->key = url.key();
+  connection->key = route.key();
   tracer.set_connection(id);
 
-  tracer.emit(TracePoint::dial_start, {}, url.key());
+  tracer.emit(TracePoint::dial_start, {}, connection->key);
   // `connect` covers resolution and every attempt; the attempts share what is left of it.
   Deadline deadline;
   if (settings.connect > std::chrono::nanoseconds::zero()) {
     deadline = DialClock::now() + settings.connect;
   }
   auto connected = co_await with_timeout(
-      connect_socket(connection->socket, url, options, deadline, tracer), settings.connect);
+      connect_socket(connection->socket, route.dial_address(), options, deadline, tracer),
+      settings.connect);
   error_code ec = connected ? *connected : make_error_code(errc::connect_timeout);
   if (!ec) ec = apply_keep_alive(connection->socket, effective_keep_alive(settings));
   if (tracer.enabled()) {
@@ -240,6 +268,19 @@ asio::awaitable<DialResult> dial(const Url& url, const ClientOptions& options,
   if (ec) {
     connection->close();
     co_return DialResult{ec, nullptr};
+  }
+
+  if (route.tunnel()) {
+    tracer.emit(TracePoint::proxy_connect_start, {}, url.authority());
+    unsigned status = 0;
+    auto answered = co_await with_timeout(
+        open_tunnel(*connection, route, options.header_limit, status), settings.proxy_connect);
+    ec = answered ? *answered : make_error_code(errc::proxy_connect_timeout);
+    tracer.emit(TracePoint::proxy_connect_done, ec, status ? std::to_string(status) : "");
+    if (ec) {
+      connection->close();
+      co_return DialResult{ec, nullptr};
+    }
   }
 
   if (url.tls) {

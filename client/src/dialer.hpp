@@ -8,8 +8,8 @@
 #include <tunedhttp/client.hpp>
 
 #include "connection.hpp"
+#include "proxy_route.hpp"
 #include "tracer.hpp"
-#include "url.hpp"
 
 namespace tunedhttp::detail {
 
@@ -19,10 +19,11 @@ struct DialResult {
   std::shared_ptr<Connection> connection;
 };
 
-/// Dials `url` as connection number `id` as Go's net.Dialer does (resolution or the resolve
-/// override, dual-stack fallback, each address's share of `connect`), then TLS with
-/// `tls_context` for https URLs.
-boost::asio::awaitable<DialResult> dial(const Url& url, const ClientOptions& options,
+/// Dials `route` as connection number `id`, as Go's dialConn does: TCP to the proxy or the target
+/// as net.Dialer does (resolution or the resolve override, dual-stack fallback, each address's
+/// share of `connect`); through a proxy to an https target, CONNECT under `proxy_connect`; then
+/// TLS with `tls_context` to https targets, under `tls_handshake`.
+boost::asio::awaitable<DialResult> dial(const Route& route, const ClientOptions& options,
                                         boost::asio::ssl::context* tls_context, std::uint64_t id,
                                         Tracer& tracer);
 

@@ -4,6 +4,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
 #include <set>
 #include <tunedhttp/error.hpp>
 #include <tunedhttp/settings_table.hpp>
@@ -41,6 +42,10 @@ class Category final : public boost::system::error_category {
                "RFC 9110 (nothing was sent)";
       case errc::invalid_tls_options:
         return "tls: the client's CA file or PEM holds no usable certificate";
+      case errc::proxy_connect_timeout:
+        return "proxyconnect: timeout awaiting the proxy's answer to CONNECT";
+      case errc::invalid_proxy:
+        return "invalid proxy address: want http://[user:password@]host[:port]";
     }
     return "unknown tunedhttp error";
   }
@@ -86,6 +91,26 @@ const std::vector<Named>& known_errors() {
   return known;
 }
 
+// A proxy's refusal of CONNECT: the value is the HTTP status, so the message can name it.
+class ProxyConnectCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "tunedhttp.proxy_connect"; }
+  std::string message(int value) const override {
+    const auto reason =
+        boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(value));
+    // Go's error is the status line's text after the code; the code is kept for the reader.
+    return "proxyconnect: the proxy refused CONNECT: " + std::to_string(value) + " " +
+           std::string(reason);
+  }
+};
+
+const boost::system::error_category& proxy_connect_category() {
+  static const ProxyConnectCategory category;
+  return category;
+}
+
+constexpr const char* proxy_connect_failed_name = "proxy_connect_failed";
+
 // Names of the TLS library's errors (error_name's last resort before "category:value").
 constexpr const char* certificate_verify_failed = "certificate_verify_failed";
 constexpr const char* tls_error = "tls_error";
@@ -99,6 +124,10 @@ const boost::system::error_category& error_category() noexcept {
 
 boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
+}
+
+boost::system::error_code proxy_connect_failed(unsigned status) noexcept {
+  return {static_cast<int>(status), proxy_connect_category()};
 }
 
 std::string error_name(const boost::system::error_code& ec) {
@@ -127,8 +156,13 @@ std::string error_name(const boost::system::error_code& ec) {
         return "invalid_request";
       case errc::invalid_tls_options:
         return "invalid_tls_options";
+      case errc::proxy_connect_timeout:
+        return "proxy_connect_timeout";
+      case errc::invalid_proxy:
+        return "invalid_proxy";
     }
   }
+  if (ec.category() == proxy_connect_category()) return proxy_connect_failed_name;
   for (const auto& entry : known_errors()) {
     // By condition, so EMFILE is named alike from the system and the generic category.
     if (ec == entry.code || ec.default_error_condition() == entry.code.default_error_condition()) {
@@ -149,7 +183,7 @@ std::string error_name(const boost::system::error_code& ec) {
 }
 
 std::set<std::string> error_names() {
-  std::set<std::string> names{certificate_verify_failed, tls_error};
+  std::set<std::string> names{certificate_verify_failed, tls_error, proxy_connect_failed_name};
   for (const auto e : all_errcs) names.insert(error_name(make_error_code(e)));
   for (const auto& entry : known_errors()) names.insert(entry.name);
   return names;

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "exchange_rules.hpp"
+#include "read_event.hpp"
 #include "response_reader.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
@@ -26,36 +27,6 @@ using boost::system::error_code;
 
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
-
-// Feeds the bytes already read to `reader` and reads the socket only when it needs more, up to
-// its next event. Beast's async_read would go through the event loop even when the buffer
-// already holds what is asked for (it posts its completion), which is the common case here: a
-// small response arrives whole with its first read.
-template <class Stream>
-asio::awaitable<ResponseReader::Step> next_event(Stream& stream, boost::beast::flat_buffer& buffer,
-                                                 ResponseReader& reader) {
-  for (;;) {
-    // Fed even when nothing is buffered: a response may be complete with its headers.
-    const auto step = reader.feed(buffer.data());
-    buffer.consume(step.consumed);
-    if (step.event != ResponseReader::Event::need_more) co_return step;
-    ResponseReader::Step failed;
-    failed.event = ResponseReader::Event::failed;
-    const auto size = boost::beast::read_size(buffer, 65536);
-    if (size == 0) {
-      failed.error = translate_read_error(http::error::buffer_overflow);
-      co_return failed;
-    }
-    auto [ec, n] =
-        co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
-    buffer.commit(n);
-    if (ec == asio::error::eof) co_return reader.feed_eof();
-    if (ec) {
-      failed.error = translate_read_error(ec);
-      co_return failed;
-    }
-  }
-}
 
 // Writes the whole request. On a plain socket (non-blocking, see the dialer) it is written in
 // place, and only what the socket cannot take now goes through the event loop.

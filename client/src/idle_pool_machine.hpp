@@ -91,7 +91,7 @@ class IdlePoolMachine {
     auto taken = take(key, now, closed, why_dead);
     if (!taken.connection) {
       waiters_[key].push_back(waiter);
-      waiter_states_[waiter] = WaiterState{key, WaiterState::waiting};
+      waiter_states_[waiter] = WaiterState{key, WaiterState::queued};
     }
     return taken;
   }
@@ -159,7 +159,7 @@ class IdlePoolMachine {
   /// dialed connection to put() (Go keeps such a dial for the pool).
   bool dial_done(const Waiter& waiter) {
     const auto state = waiter_states_.find(waiter);
-    if (state == waiter_states_.end() || state->second.phase != WaiterState::waiting) {
+    if (state == waiter_states_.end() || state->second.phase != WaiterState::queued) {
       return false;
     }
     remove_from_queue(waiter, state->second.key);
@@ -191,7 +191,7 @@ class IdlePoolMachine {
   void cancel(const Waiter& waiter) {
     const auto state = waiter_states_.find(waiter);
     if (state == waiter_states_.end()) return;
-    if (state->second.phase == WaiterState::waiting) {
+    if (state->second.phase == WaiterState::queued) {
       remove_from_queue(waiter, state->second.key);
       waiter_states_.erase(state);
     } else {
@@ -290,7 +290,7 @@ class IdlePoolMachine {
 
   struct WaiterState {
     std::string key;
-    enum Phase { waiting, handing_off_reused, handing_off_dialed, cancelled } phase;
+    enum Phase { queued, handing_off_reused, handing_off_dialed, cancelled } phase;
   };
 
   // A reused request puts its connection back many times a second: the list and index nodes

@@ -115,7 +115,8 @@ std::string proxy_url_from(std::string_view value) {
   return std::string(value);
 }
 
-NoProxyList::NoProxyList(std::string_view list) {
+NoProxyList::NoProxyList(std::string_view list, bool loopback_direct)
+    : loopback_direct_(loopback_direct) {
   std::size_t start = 0;
   while (start <= list.size()) {
     const auto comma = std::min(list.find(',', start), list.size());
@@ -161,9 +162,8 @@ NoProxyList::NoProxyList(std::string_view list) {
 }
 
 bool NoProxyList::use_proxy(std::string_view host_in, std::string_view port) const {
-  if (host_in == "localhost") return false;
   const auto ip = parse_ip(host_in);
-  if (ip && is_loopback(*ip)) return false;
+  if (loopback_direct_ && (host_in == "localhost" || (ip && is_loopback(*ip)))) return false;
   if (match_all_) return false;
   const std::string host = lower_trimmed(host_in);
   if (ip) {

@@ -38,10 +38,11 @@ std::string proxy_url_from(std::string_view value);
 class NoProxyList {
  public:
   /// `list`: comma-separated entries; blanks and malformed entries (":1") are ignored.
-  explicit NoProxyList(std::string_view list);
+  /// `loopback_direct`: Go's rule for the environment's proxies, which never carry requests to
+  /// `localhost` or a loopback address; a proxy chosen explicitly (curl's -x) carries them.
+  explicit NoProxyList(std::string_view list, bool loopback_direct = true);
 
-  /// Whether a request to `host` (without brackets) on `port` goes through the proxy. Never
-  /// for `localhost` or a loopback address, whatever the list says.
+  /// Whether a request to `host` (without brackets) on `port` goes through the proxy.
   bool use_proxy(std::string_view host, std::string_view port) const;
 
  private:
@@ -56,6 +57,7 @@ class NoProxyList {
     std::string port;
     bool match_host;  ///< "example.com" also matches example.com itself
   };
+  bool loopback_direct_ = true;
   bool match_all_ = false;
   std::vector<IpRule> ip_rules_;
   std::vector<DomainRule> domain_rules_;

@@ -19,6 +19,10 @@ std::string_view trace_point_name(TracePoint point) {
       return "connect_done";
     case TracePoint::dial_done:
       return "dial_done";
+    case TracePoint::proxy_connect_start:
+      return "proxy_connect_start";
+    case TracePoint::proxy_connect_done:
+      return "proxy_connect_done";
     case TracePoint::tls_handshake_start:
       return "tls_handshake_start";
     case TracePoint::tls_handshake_done:

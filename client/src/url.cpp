@@ -6,10 +6,11 @@
 
 namespace tunedhttp::detail {
 
-std::string Url::key() const {
-  return (tls ? "https://" : "http://") +
-         (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+std::string Url::authority() const {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
 }
+
+std::string Url::key() const { return (tls ? "https://" : "http://") + authority(); }
 
 std::string Url::host_header() const {
   const std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;

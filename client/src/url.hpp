@@ -16,6 +16,8 @@ struct Url {
 
   /// The pool key: scheme + host + port, e.g. "https://example.com:443".
   std::string key() const;
+  /// "host:port", IPv6 in brackets (Go's canonicalAddr): a CONNECT target.
+  std::string authority() const;
   /// The Host header value: host, plus ":port" when not the scheme's default.
   std::string host_header() const;
 };

@@ -64,6 +64,8 @@ struct RequestFlags {
   std::vector<std::string> resolve;  // HOST:PORT:ADDR[,ADDR...]
   std::string cacert;
   bool insecure = false;
+  std::optional<std::string> proxy;     // -x: every request through it
+  std::optional<std::string> no_proxy;  // hosts reached directly
   std::string count = "1";
   std::string parallel = "1";
   std::string threads = std::to_string(default_threads());
@@ -235,6 +237,15 @@ std::string writable_problem(const char* flag, const std::string& path) {
 bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error) {
   std::string body;
   if (flags.has_data && !read_data(flags.data, body, error)) return false;
+  if (flags.proxy) {
+    plan.options.proxy.source = ProxyOptions::Source::url;
+    plan.options.proxy.url = *flags.proxy;
+    if (auto problem = proxy_problem(plan.options.proxy); !problem.empty()) {
+      error = "--proxy: " + problem;
+      return false;
+    }
+  }
+  plan.options.proxy.no_proxy = flags.no_proxy;
   if (!flags.cacert.empty() && !std::ifstream(flags.cacert)) {
     error = "--cacert: cannot read file " + in_quotes(flags.cacert) + ": " + std::strerror(errno);
     return false;
@@ -362,6 +373,17 @@ CommandRunner add_request_command(CLI::App& app) {
                    "(curl's flag), e.g. dual.test:8080:[::1],127.0.0.1; repeatable")
       ->check(CLI::Validator(check_resolve, "", "HOST:PORT:ADDR"))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  request
+      ->add_option("-x,--proxy", flags->proxy,
+                   "http://[USER:PASSWORD@]HOST[:PORT]: send every request through this proxy, "
+                   "loopback targets included (curl's flag; default: HTTP_PROXY, HTTPS_PROXY and "
+                   "NO_PROXY by Go's rules, which never proxy loopback)")
+      ->type_name("URL");
+  request
+      ->add_option("--noproxy", flags->no_proxy,
+                   "hosts to reach directly, NO_PROXY's syntax (example.com,.internal,10.0.0.0/8,"
+                   "*); replaces NO_PROXY")
+      ->type_name("LIST");
   request->add_option("--cacert", flags->cacert, "PEM file of CAs to trust instead of the system's")
       ->type_name("FILE");
   request->add_flag("-k,--insecure", flags->insecure,

@@ -37,6 +37,7 @@ namespace {
 struct ServeOptions {
   std::vector<std::string> listen{"127.0.0.1:0"};
   bool tls = false;
+  bool proxy = false;
   std::vector<std::string> faults;
   bool events = false;
   std::string respond_with = "ok";
@@ -150,6 +151,7 @@ int run_serve(const ServeOptions& options) {
   std::string listen_text;
   for (const auto& text : options.listen) listen_text += (listen_text.empty() ? "" : ", ") + text;
   server_options.tls = options.tls;
+  server_options.proxy = options.proxy;
   server_options.header_read_timeout = parse_duration(options.header_read_timeout).value();
   if (auto route = mockserver::response_template(options.respond_with)) {
     server_options.default_route = std::move(*route);
@@ -163,8 +165,13 @@ int run_serve(const ServeOptions& options) {
   for (const auto& spec : options.faults) {
     try {
       server_options.faults.push_back(mockserver::parse_fault_spec(spec));
-      if (mockserver::requirements_of(server_options.faults.back().name).tls && !options.tls) {
+      const auto needs = mockserver::requirements_of(server_options.faults.back().name);
+      if (needs.tls && !options.tls) {
         std::cerr << "tunedhttp serve: --fault " << quote(spec, 80, '\'') << " needs --tls\n";
+        return exit_usage;
+      }
+      if (needs.proxy && !options.proxy) {
+        std::cerr << "tunedhttp serve: --fault " << quote(spec, 80, '\'') << " needs --proxy\n";
         return exit_usage;
       }
     } catch (const std::invalid_argument& e) {
@@ -261,12 +268,18 @@ CommandRunner add_serve_command(CLI::App& app) {
       ->capture_default_str();
   serve->add_flag("--tls", options->tls,
                   "TLS with a certificate made at start; line 2 of stdout names the CA to trust");
+  serve->add_flag("--proxy", options->proxy,
+                  "a forward proxy as well: forwards absolute-form requests (curl -x URL) and "
+                  "tunnels CONNECT (curl -p -x URL, or https through -x); requests for a path "
+                  "are still answered by the server itself");
   serve
       ->add_option("--fault", options->faults,
                    "a fault SPEC, repeatable: stall-accept[=D], delay-tls-handshake[=D], "
                    "withhold-continue[=D|reply:STATUS], hold-headers[=D], "
                    "close-after-requests=N, idle-close=D, drip-body=SIZE/D, blackhole"
                    "[=after-headers|idle:D], reset=on-accept|after-headers|mid-body:N|idle:D; "
+                   "with --proxy: stall-connect, delay-connect=D, reject-connect=STATUS, "
+                   "close-tunnel-idle=D; "
                    "add ',key:value' for any parameter or a target: "
                    "connection:N[-M], request:N[-M], path:/p, listener:ADDRESS "
                    "(e.g. hold-headers=2s,request:3; see docs/faults.md)")

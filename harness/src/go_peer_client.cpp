@@ -131,10 +131,11 @@ json settings_json(const Settings& s) {
 
 GoPeerClient::GoPeerClient(const std::string& program, const ClientSpec& client,
                            const std::string& ca_pem, unsigned short server_port,
-                           OnResult on_result)
+                           const std::string& proxy_url, OnResult on_result)
     : process_({program, "session"}), on_result_(std::move(on_result)) {
   json config = {{"settings", settings_json(client.settings)}};
   if (!ca_pem.empty()) config["ca_pem"] = ca_pem;
+  if (!proxy_url.empty()) config["proxy"] = proxy_url;
   if (!client.resolve.empty()) {
     // The Go peer takes "host:port" keys: the scenario's names are for its server.
     json resolve = json::object();

@@ -33,10 +33,11 @@ class GoPeerClient {
   using OnResult = std::function<void(int id, std::size_t index, RequestOutcome outcome)>;
 
   /// Starts `program session` with the scenario's client settings and resolve override (its
-  /// names on `server_port`), trusting `ca_pem`. Throws std::runtime_error when it does not become
+  /// names on `server_port`), trusting `ca_pem`, through `proxy_url` when not empty. Throws
+  /// std::runtime_error when it does not become
   /// ready in 5 s.
   GoPeerClient(const std::string& program, const ClientSpec& client, const std::string& ca_pem,
-               unsigned short server_port, OnResult on_result);
+               unsigned short server_port, const std::string& proxy_url, OnResult on_result);
 
   /// Starts every request at once; their results come through `on_result` while pumping.
   void start(int id, const std::vector<GoRequest>& requests);

@@ -276,17 +276,28 @@ mockserver::Route read_route(const YAML::Node& node, const std::string& file,
 }
 
 ServerSpec read_server(const YAML::Node& node, const std::string& file) {
-  Fields fields(node, file, "server", {"tls", "listen", "faults", "routes"});
+  Fields fields(node, file, "server", {"tls", "proxy", "listen", "faults", "routes"});
   fields.finish();
   ServerSpec server;
   if (auto n = fields.get("tls")) server.tls = detail::read_bool(n, file, "server.tls");
+  if (auto n = fields.get("proxy")) server.proxy = detail::read_bool(n, file, "server.proxy");
   if (auto n = fields.get("listen")) {
     server.listen = read_address_list(n, file, "server.listen");
     if (server.listen.size() > 8) fail_at(n, file, "server.listen: at most 8 addresses");
   }
   if (auto n = fields.get("faults")) {
     if (!n.IsSequence()) fail_at(n, file, "server.faults: expected a list of faults");
-    for (const auto& item : n) server.faults.push_back(read_fault(item, file));
+    for (const auto& item : n) {
+      server.faults.push_back(read_fault(item, file));
+      const auto needs = mockserver::requirements_of(server.faults.back().name);
+      if (needs.tls && !server.tls) {
+        fail_at(item, file, server.faults.back().name + ": needs a TLS server (server.tls: true)");
+      }
+      if (needs.proxy && !server.proxy) {
+        fail_at(item, file,
+                server.faults.back().name + ": needs a proxy server (server.proxy: true)");
+      }
+    }
   }
   if (auto n = fields.get("routes")) {
     if (!n.IsMap()) fail_at(n, file, "server.routes: expected a map of path to route");

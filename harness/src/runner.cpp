@@ -167,6 +167,7 @@ class Run {
     try {
       mockserver::ServerOptions options;
       options.tls = scenario_.server.tls;
+      options.proxy = scenario_.server.proxy;
       options.listen_addresses = scenario_.server.listen;
       options.faults = scenario_.server.faults;
       options.routes = scenario_.server.routes;
@@ -176,6 +177,18 @@ class Run {
       ClientOptions client_options;
       client_options.settings = scenario_.client.settings;
       client_options.resolve = scenario_.client.resolve;
+      // A scenario says everything its client does: no proxy from the environment; with a
+      // proxy server, its client goes through the server (plain: a TLS one also takes plain
+      // proxy requests) to the server.
+      client_options.proxy.source = ProxyOptions::Source::none;
+      std::string proxy_url;
+      if (scenario_.server.proxy) {
+        const std::string base = server_->base_url();  // "http(s)://HOST:PORT/"
+        const auto authority = base.substr(base.find("://") + 3);
+        proxy_url = "http://" + authority.substr(0, authority.size() - 1);
+        client_options.proxy.source = ProxyOptions::Source::url;
+        client_options.proxy.url = proxy_url;
+      }
       client_options.tls.ca_pem = server_->ca_pem();
       client_options.trace = [recorder = recorder_](const TraceEvent& event) {
         recorder->record(event);
@@ -188,7 +201,7 @@ class Run {
               "with --go-peer");
         }
         go_ = std::make_unique<detail::GoPeerClient>(
-            program, scenario_.client, server_->ca_pem(), server_->port(),
+            program, scenario_.client, server_->ca_pem(), server_->port(), proxy_url,
             [this](int id, std::size_t index, detail::RequestOutcome outcome) {
               deliver_go_result(id, index, std::move(outcome));
             });

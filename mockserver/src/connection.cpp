@@ -34,7 +34,12 @@ awaitable<void> Connection::run() {
   }
   // (No co_await inside conditions: GCC 12 miscompiles some of those.)
   bool ready = true;
-  if (server_->tls_context) ready = co_await tls_handshake();
+  bool tls = server_->tls_context.has_value();
+  // A TLS proxy takes its clients' proxy requests in plain text (a client speaks TLS to an
+  // http:// proxy only through a tunnel) and TLS on the same port, told apart by the first byte:
+  // so its tunnels can reach it as a TLS origin.
+  if (tls && server_->options.proxy) tls = co_await starts_with_tls_record();
+  if (tls) ready = co_await tls_handshake();
   if (ready && tls_) {
     co_await serve_requests(*tls_);
   } else if (ready) {
@@ -55,6 +60,10 @@ void Connection::close_now() {
   timer_.cancel();
   lowest().shutdown(tcp::socket::shutdown_both, ignored_);
   lowest().close(ignored_);
+  // A proxy's upstream sockets close with it (their operations end with errors; the map stays
+  // until the connection goes, since a coroutine may still hold an entry).
+  for (auto& [authority, upstream] : upstreams_) upstream->socket.close(ignored_);
+  if (tunnel_) tunnel_->close(ignored_);
 }
 
 void Connection::closed_by_peer(const boost::system::error_code& error) {

@@ -7,6 +7,7 @@
 //   limits response_writer.cpp      writing the answer (hold_headers, drip_body, reset=mid-body)
 //   connection_blackhole.cpp going dark (blackhole)
 //   connection_reset.cpp     closing with a reset (reset)
+//   proxy.cpp                forwarding and tunnelling (ServerOptions::proxy; the proxy faults)
 // Member templates on the stream are instantiated for both streams (tcp::socket, TlsStream) in
 // the file that defines them.
 
@@ -18,6 +19,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +37,19 @@ inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 // Bytes per read while only watching a connection (held, idle, waiting for a body): small, so
 // that a held connection keeps no bigger buffer than its request needed.
 inline constexpr std::size_t watch_chunk = 512;
+
+/// Where a request to a proxy goes (proxy.cpp).
+struct ProxyTarget {
+  bool tunnel = false;    ///< CONNECT: a tunnel, not a forwarded request
+  std::string host;       ///< as written, without brackets
+  std::string port;       ///< digits
+  std::string authority;  ///< "host:port" (the port added when the URL has none)
+  std::string path;       ///< origin form ("/p?q") of a forwarded request
+};
+
+/// The target of a request a proxy handles: CONNECT host:port, or an absolute-form `http://`
+/// URL; nullopt for anything else (an origin-form request, another scheme, a bad authority).
+std::optional<ProxyTarget> proxy_target_of(http::verb method, std::string_view target);
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -58,6 +73,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   enum class StallEnd { elapsed, data, closed };
   enum class Watched { data, closed };
+
+  /// A proxy's connection to a forwarded request's target.
+  struct Upstream {
+    explicit Upstream(const asio::strand<asio::any_io_executor>& strand) : socket(strand) {}
+    tcp::socket socket;
+    beast::flat_buffer buffer;
+    bool keep = true;  ///< false once it is out of step (an answer came before the body).
+  };
 
   tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
 
@@ -124,6 +147,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // --- TLS (tls_handshake.cpp) ---
   /// Returns false when the connection is over.
   awaitable<bool> tls_handshake();
+  /// Whether the client's first byte starts a TLS record (a TLS proxy serves both).
+  awaitable<bool> starts_with_tls_record();
   /// Reads exactly one TLS record (the ClientHello) from the TCP socket, to hand to OpenSSL
   /// later.
   awaitable<bool> read_client_hello(std::vector<unsigned char>& record);
@@ -144,6 +169,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<void> reply_instead_of_continue(Stream& stream, const RequestInfo& info,
                                             unsigned status);
+  /// Sends `100 Continue` unless withhold_continue holds it back until the client's body comes;
+  /// false when the connection is over.
+  template <typename Stream>
+  awaitable<bool> continue_unless_withheld(Stream& stream, const RequestPlan& plan,
+                                           std::uint64_t request);
+  /// Reads the request's body (events body_first_byte, body_done); false when the connection
+  /// is over.
+  template <typename Stream>
+  awaitable<bool> read_body(Stream& stream, http::request_parser<http::string_body>& parser,
+                            std::uint64_t request);
+  /// After an answer: closes when it is the last (Connection: close, close_after_requests);
+  /// true when the connection reads its next request.
+  awaitable<bool> next_request_follows(bool keep_alive);
 
   // --- responses (response_writer.cpp) ---
   /// Writes the response per Route and plan; returns whether the connection stays open.
@@ -164,6 +202,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<bool> reset_when_idle(Stream& stream);
 
+  // --- proxy (proxy.cpp) ---
+  /// CONNECT: the proxy faults act, then the tunnel relays bytes until it ends the connection.
+  template <typename Stream>
+  awaitable<void> tunnel(Stream& stream, const ProxyTarget& target, const RequestInfo& info,
+                         const RequestPlan& plan);
+  /// An absolute-form request: forwarded, its answer relayed; returns keep-alive as respond().
+  template <typename Stream>
+  awaitable<bool> forward(Stream& stream, http::request_parser<http::string_body>& parser,
+                          const ProxyTarget& target, const RequestInfo& info,
+                          const RequestPlan& plan);
+  /// Resolves and connects to the target; false with `problem` set when it cannot.
+  awaitable<bool> dial(tcp::socket& socket, const ProxyTarget& target, std::string& problem);
+  /// The proxy's own answer (an error status, `Connection: close`), then the close.
+  template <typename Stream>
+  awaitable<void> answer_and_close(Stream& stream, std::uint64_t request, unsigned status,
+                                   const std::string& why, const std::string& extra_headers = "");
+  /// Copies bytes from one side of a tunnel to the other until either fails; its error.
+  template <typename From, typename To>
+  awaitable<boost::system::error_code> relay(From& from, To& to, Clock::time_point& last_byte);
+  /// Ends once no byte went through the tunnel for `limit` (close_tunnel_idle).
+  awaitable<void> watch_tunnel_idle(Duration limit, const Clock::time_point& last_byte);
+  awaitable<void> write_text_to_upstream(Upstream& upstream, const std::string& text, bool& ok);
+  /// Reads the head of the target's next answer into a fresh `answer`; its error.
+  awaitable<boost::system::error_code> read_answer_head(
+      Upstream& upstream, std::optional<http::response_parser<http::string_body>>& answer,
+      bool head_request);
+  /// The target failed a forwarded request: its connection is dropped, the client gets 502.
+  template <typename Stream>
+  awaitable<void> give_up_on_target(Stream& stream, const ProxyTarget& target,
+                                    std::uint64_t request, const std::string& why);
+
   std::shared_ptr<ServerCore> server_;
   std::uint64_t number_;
   std::string listener_;  // the address it was accepted on
@@ -176,6 +245,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;  // closed (and logged) by either side
   boost::system::error_code last_error_;
   boost::system::error_code ignored_;
+  // A proxy's connections: per forwarded target, and the one a tunnel relays to.
+  std::map<std::string, std::unique_ptr<Upstream>> upstreams_;
+  std::optional<tcp::socket> tunnel_;
 };
 
 }  // namespace tunedhttp::mockserver::detail

@@ -31,6 +31,10 @@ std::string_view event_kind_name(EventKind kind) {
       return "reset_sent";
     case EventKind::faults_changed:
       return "faults_changed";
+    case EventKind::proxy_connect:
+      return "proxy_connect";
+    case EventKind::proxy_forward:
+      return "proxy_forward";
   }
   return "unknown";
 }

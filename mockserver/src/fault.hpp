@@ -58,9 +58,19 @@ struct ContinuePlan {
   std::optional<unsigned> reply_instead;  ///< answer this final status instead, body unread.
 };
 
+/// What a proxy (ServerOptions::proxy) does about a CONNECT.
+struct ConnectPlan {
+  /// Answer only after this (nullopt duration: never, stall_connect); bytes the client sends
+  /// meanwhile are kept for the target.
+  std::optional<Wait> answer_delay;
+  std::optional<unsigned> reject;             ///< answer this error status, no tunnel.
+  std::optional<Duration> tunnel_idle_close;  ///< close the tunnel after this long without a byte.
+};
+
 /// Decided when a request's headers have been read.
 struct RequestPlan {
   ContinuePlan expect_continue;
+  ConnectPlan connect;  ///< for a CONNECT to a proxy
   std::optional<Wait> hold_headers;
   bool hold_after_status_line = false;
   std::optional<std::uint64_t> drip_chunk;  ///< with drip_every: write the body in pieces.
@@ -135,6 +145,8 @@ struct FaultDescriptor {
   std::function<std::unique_ptr<Fault>(const Parameters&)> make;
   /// It acts only on a TLS server (ServerOptions::tls); other servers refuse it.
   bool requires_tls = false;
+  /// It acts only on a proxy (ServerOptions::proxy); other servers refuse it.
+  bool requires_proxy = false;
 };
 
 /// The registry: every fault, in one place (fault_registry.cpp).
@@ -151,6 +163,10 @@ FaultDescriptor idle_close_fault();
 FaultDescriptor drip_body_fault();
 FaultDescriptor blackhole_fault();
 FaultDescriptor reset_fault();
+FaultDescriptor stall_connect_fault();
+FaultDescriptor delay_connect_fault();
+FaultDescriptor reject_connect_fault();
+FaultDescriptor close_tunnel_idle_fault();
 
 /// The level a configured fault acts at (FaultDescriptor::level_for, or level).
 FaultLevel level_of(const FaultDescriptor& descriptor, const Parameters& parameters);

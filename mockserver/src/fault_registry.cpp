@@ -126,6 +126,10 @@ const std::vector<FaultDescriptor>& fault_descriptors() {
       drip_body_fault(),
       blackhole_fault(),
       reset_fault(),
+      stall_connect_fault(),
+      delay_connect_fault(),
+      reject_connect_fault(),
+      close_tunnel_idle_fault(),
   };
   return descriptors;
 }
@@ -177,6 +181,7 @@ FaultRequirements requirements_of(const std::string& name) {
   FaultRequirements requirements;
   if (const auto* descriptor = detail::find_fault(name)) {
     requirements.tls = descriptor->requires_tls;
+    requirements.proxy = descriptor->requires_proxy;
   }
   return requirements;
 }

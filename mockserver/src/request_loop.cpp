@@ -76,14 +76,38 @@ awaitable<void> Connection::serve_requests(Stream& stream) {
       co_return;
     }
     const auto& request = parser.get();
+    const std::string_view target = request.target();
+    std::optional<ProxyTarget> proxied;
+    if (server_->options.proxy) proxied = proxy_target_of(request.method(), target);
     RequestInfo info;
     info.listener = listener_;
     info.connection = number_;
-    const std::string_view target = request.target();
-    info.path = std::string(target.substr(0, target.find('?')));
+    const std::string_view path = proxied && !proxied->tunnel ? proxied->path : target;
+    info.path = std::string(path.substr(0, path.find('?')));
     const auto plan = server_->take_request(info);
     server_->record(EventKind::request_headers_read, number_, info.request,
                     std::string(request.method_string()) + " " + std::string(target));
+
+    if (proxied) {
+      server_->record(proxied->tunnel ? EventKind::proxy_connect : EventKind::proxy_forward,
+                      number_, info.request,
+                      proxied->tunnel ? proxied->authority : std::string(target));
+      if (proxied->tunnel) {
+        co_await tunnel(stream, *proxied, info, plan);
+        co_return;
+      }
+      const bool keep_alive = co_await forward(stream, parser, *proxied, info, plan);
+      if (closed_) co_return;
+      const bool next = co_await next_request_follows(keep_alive);
+      if (!next) co_return;
+      continue;
+    }
+    if (server_->options.proxy && (request.method() == http::verb::connect ||
+                                   (!target.empty() && target.front() != '/' && target != "*"))) {
+      co_await answer_and_close(stream, info.request, 400,
+                                "proxy: CONNECT host:port, an http:// URL or a path expected");
+      co_return;
+    }
 
     const bool has_body = !parser.is_done();
     const bool expects_continue =
@@ -93,43 +117,12 @@ awaitable<void> Connection::serve_requests(Stream& stream) {
         co_await reply_instead_of_continue(stream, info, *plan.expect_continue.reply_instead);
         co_return;
       }
-      bool send_continue = buffer_.size() == 0;  // the body already arriving needs no 100
-      if (send_continue && plan.expect_continue.withhold) {
-        arm_timer(*plan.expect_continue.withhold, Clock::now());
-        const auto end = co_await stall([&] { return watch_by_reading(stream); });
-        if (end == StallEnd::closed) co_return;
-        send_continue = end == StallEnd::elapsed;
-      }
-      if (send_continue) {
-        bool ok = false;
-        co_await write_text(stream, "HTTP/1.1 100 Continue\r\n\r\n", ok);
-        if (!ok) co_return;
-        server_->record(EventKind::continue_sent, number_, info.request,
-                        plan.expect_continue.withhold ? plan.expect_continue.withhold->by : "");
-      }
+      const bool open = co_await continue_unless_withheld(stream, plan, info.request);
+      if (!open) co_return;
     }
-
     if (has_body) {
-      if (buffer_.size() == 0) {
-        auto [error, n] =
-            co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
-        buffer_.commit(n);
-        if (closed_) co_return;
-        if (n == 0) {
-          closed_by_peer(error);
-          co_return;
-        }
-      }
-      server_->record(EventKind::body_first_byte, number_, info.request, "");
-      auto [error, n] = co_await http::async_read(stream, buffer_, parser, as_tuple_awaitable);
-      (void)n;
-      if (closed_) co_return;
-      if (error) {
-        co_await reject_request(stream, error);
-        co_return;
-      }
-      server_->record(EventKind::body_done, number_, info.request,
-                      std::to_string(parser.get().body().size()) + " bytes");
+      const bool read = co_await read_body(stream, parser, info.request);
+      if (!read) co_return;
     }
 
     if (plan_.blackhole == GoDark::after_request) {
@@ -142,16 +135,69 @@ awaitable<void> Connection::serve_requests(Stream& stream) {
     }
     const bool keep_alive = co_await respond(stream, info, plan, parser.get());
     if (closed_) co_return;
-    ++responses_;
-    if (!keep_alive) {
-      co_await close_gracefully("Connection: close");
-      co_return;
-    }
-    if (plan_.close_after_responses && responses_ >= *plan_.close_after_responses) {
-      co_await close_gracefully("close_after_requests");
-      co_return;
+    const bool next = co_await next_request_follows(keep_alive);
+    if (!next) co_return;
+  }
+}
+
+awaitable<bool> Connection::next_request_follows(bool keep_alive) {
+  ++responses_;
+  if (!keep_alive) {
+    co_await close_gracefully("Connection: close");
+    co_return false;
+  }
+  if (plan_.close_after_responses && responses_ >= *plan_.close_after_responses) {
+    co_await close_gracefully("close_after_requests");
+    co_return false;
+  }
+  co_return true;
+}
+
+template <typename Stream>
+awaitable<bool> Connection::continue_unless_withheld(Stream& stream, const RequestPlan& plan,
+                                                     std::uint64_t request) {
+  bool send_continue = buffer_.size() == 0;  // the body already arriving needs no 100
+  if (send_continue && plan.expect_continue.withhold) {
+    arm_timer(*plan.expect_continue.withhold, Clock::now());
+    const auto end = co_await stall([&] { return watch_by_reading(stream); });
+    if (end == StallEnd::closed) co_return false;
+    send_continue = end == StallEnd::elapsed;
+  }
+  if (send_continue) {
+    bool ok = false;
+    co_await write_text(stream, "HTTP/1.1 100 Continue\r\n\r\n", ok);
+    if (!ok) co_return false;
+    server_->record(EventKind::continue_sent, number_, request,
+                    plan.expect_continue.withhold ? plan.expect_continue.withhold->by : "");
+  }
+  co_return true;
+}
+
+template <typename Stream>
+awaitable<bool> Connection::read_body(Stream& stream,
+                                      http::request_parser<http::string_body>& parser,
+                                      std::uint64_t request) {
+  if (buffer_.size() == 0) {
+    auto [error, n] =
+        co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
+    buffer_.commit(n);
+    if (closed_) co_return false;
+    if (n == 0) {
+      closed_by_peer(error);
+      co_return false;
     }
   }
+  server_->record(EventKind::body_first_byte, number_, request, "");
+  auto [error, n] = co_await http::async_read(stream, buffer_, parser, as_tuple_awaitable);
+  (void)n;
+  if (closed_) co_return false;
+  if (error) {
+    co_await reject_request(stream, error);
+    co_return false;
+  }
+  server_->record(EventKind::body_done, number_, request,
+                  std::to_string(parser.get().body().size()) + " bytes");
+  co_return true;
 }
 
 template <typename Stream>
@@ -209,5 +255,19 @@ awaitable<void> Connection::reply_instead_of_continue(Stream& stream, const Requ
 
 template awaitable<void> Connection::serve_requests(tcp::socket&);
 template awaitable<void> Connection::serve_requests(TlsStream&);
+// Used by the proxy (proxy.cpp) too.
+template awaitable<void> Connection::reply_instead_of_continue(tcp::socket&, const RequestInfo&,
+                                                               unsigned);
+template awaitable<void> Connection::reply_instead_of_continue(TlsStream&, const RequestInfo&,
+                                                               unsigned);
+template awaitable<bool> Connection::continue_unless_withheld(tcp::socket&, const RequestPlan&,
+                                                              std::uint64_t);
+template awaitable<bool> Connection::continue_unless_withheld(TlsStream&, const RequestPlan&,
+                                                              std::uint64_t);
+template awaitable<bool> Connection::read_body(tcp::socket&,
+                                               http::request_parser<http::string_body>&,
+                                               std::uint64_t);
+template awaitable<bool> Connection::read_body(TlsStream&, http::request_parser<http::string_body>&,
+                                               std::uint64_t);
 
 }  // namespace tunedhttp::mockserver::detail

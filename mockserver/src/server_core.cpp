@@ -69,6 +69,10 @@ std::vector<ActiveFault> make_checked_faults(const std::vector<FaultConfig>& con
     if (requirements_of(fault.config.name).tls && !options.tls) {
       throw std::invalid_argument(fault.config.name + ": needs a TLS server (tls: true, --tls)");
     }
+    if (requirements_of(fault.config.name).proxy && !options.proxy) {
+      throw std::invalid_argument(fault.config.name +
+                                  ": needs a proxy server (proxy: true, --proxy)");
+    }
   }
   return faults;
 }

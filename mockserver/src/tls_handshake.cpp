@@ -57,6 +57,16 @@ awaitable<bool> Connection::tls_handshake() {
   co_return true;
 }
 
+awaitable<bool> Connection::starts_with_tls_record() {
+  auto& socket = lowest();
+  auto [error] = co_await socket.async_wait(tcp::socket::wait_read, as_tuple_awaitable);
+  unsigned char first = 0;
+  if (!error) socket.receive(asio::buffer(&first, 1), tcp::socket::message_peek, error);
+  // A TLS record of type handshake (a ClientHello) begins with 22; an HTTP method never does.
+  // On an error the handshake or the request loop meets it again and logs it.
+  co_return !error && first == 22;
+}
+
 awaitable<bool> Connection::read_client_hello(std::vector<unsigned char>& record) {
   auto& socket = lowest();
   record.resize(5);

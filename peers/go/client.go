@@ -120,8 +120,12 @@ func newClient(s *spec, stdout io.Writer) (*client, error) {
 		}
 		return conn, err
 	}
+	proxy := http.ProxyFromEnvironment
+	if s.proxy != nil {
+		proxy = http.ProxyURL(s.proxy)
+	}
 	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
+		Proxy:                 proxy,
 		DialContext:           counted,
 		TLSHandshakeTimeout:   st.tlsHandshake,
 		MaxIdleConns:          st.maxAllIdleConns,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -29,19 +30,25 @@ type configDoc struct {
 	CAFile   *string             `json:"ca_file"`
 	CAPEM    *string             `json:"ca_pem"`
 	Insecure bool                `json:"insecure"`
+	// Proxy: every request through this proxy (http.ProxyURL), loopback included; absent: Go's
+	// ProxyFromEnvironment.
+	Proxy *string `json:"proxy"`
 }
 
 type settingsDoc struct {
-	Connect                *string       `json:"connect"`
-	ConnKeepAlive          *string       `json:"conn_keep_alive"`
-	TLSHandshake           *string       `json:"tls_handshake"`
-	ExpectContinue         *string       `json:"expect_continue"`
-	ResponseHeader         *string       `json:"response_header"`
-	IdleConn               *string       `json:"idle_conn"`
-	MaxAllIdleConns        *int          `json:"max_all_idle_conns"`
-	MaxHostIdleConns       *int          `json:"max_host_idle_conns"`
-	DualStackFallbackDelay *string       `json:"dual_stack_fallback_delay"`
-	KeepAlive              *keepAliveDoc `json:"keep_alive"`
+	Connect                *string `json:"connect"`
+	ConnKeepAlive          *string `json:"conn_keep_alive"`
+	TLSHandshake           *string `json:"tls_handshake"`
+	ExpectContinue         *string `json:"expect_continue"`
+	ResponseHeader         *string `json:"response_header"`
+	IdleConn               *string `json:"idle_conn"`
+	MaxAllIdleConns        *int    `json:"max_all_idle_conns"`
+	MaxHostIdleConns       *int    `json:"max_host_idle_conns"`
+	DualStackFallbackDelay *string `json:"dual_stack_fallback_delay"`
+	// ProxyConnect: Go's bound on a proxy's answer to CONNECT is a fixed minute (dialConn); only
+	// that value can be mirrored, any other is refused by name.
+	ProxyConnect *string       `json:"proxy_connect"`
+	KeepAlive    *keepAliveDoc `json:"keep_alive"`
 }
 
 // keepAliveDoc is Go 1.23's net.KeepAliveConfig.
@@ -71,6 +78,7 @@ type spec struct {
 	resolve  map[string][]net.IP // "host:port" (host lower-cased) -> addresses, in the given order
 	roots    *x509.CertPool      // nil: the system store
 	insecure bool
+	proxy    *url.URL // nil: the environment's
 	requests []requestSpec
 }
 
@@ -236,6 +244,16 @@ func validateConfig(doc *configDoc) (*spec, error) {
 				return nil, err
 			}
 		}
+		if s.ProxyConnect != nil {
+			var bound time.Duration
+			if err := parseDuration("settings.proxy_connect", s.ProxyConnect, &bound); err != nil {
+				return nil, err
+			}
+			if bound != time.Minute {
+				return nil, badField("settings.proxy_connect",
+					"Go's bound on the answer to CONNECT is a fixed 1m0s (Transport.dialConn); got %s", bound)
+			}
+		}
 		if s.MaxAllIdleConns != nil {
 			o.maxAllIdleConns = *s.MaxAllIdleConns
 		}
@@ -283,6 +301,13 @@ func validateConfig(doc *configDoc) (*spec, error) {
 			}
 			out.resolve[resolveKey(host, port)] = ips
 		}
+	}
+	if doc.Proxy != nil {
+		proxy, err := url.Parse(*doc.Proxy)
+		if err != nil || proxy.Host == "" {
+			return nil, badField("proxy", "want http://[user:password@]host:port, got %s", strconv.Quote(*doc.Proxy))
+		}
+		out.proxy = proxy
 	}
 	if doc.CAFile != nil && doc.CAPEM != nil {
 		return nil, badField("ca_file", "give ca_file or ca_pem, not both")

@@ -15,6 +15,9 @@ import botocore.config  # noqa: E402
 
 BOTOCORE_CONTINUE_WAIT = 1.0  # seconds, fixed in botocore
 TOLERANCE = 0.5  # how late botocore's wait may end on a loaded machine
+# The server logs the head when it has read it, a little after botocore wrote it: its view of
+# the wait can be short by that much. "Never early" is judged on the client's own clock.
+SERVER_VIEW_SLACK = 0.05
 
 
 def s3_client(server):
@@ -45,9 +48,9 @@ def test_withheld_continue_then_cleared(tunedhttp_server):
     elapsed = time.monotonic() - started
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert not server.find_events("continue_sent", request=1), "the 100 was sent despite the fault"
+    assert elapsed >= BOTOCORE_CONTINUE_WAIT, elapsed
     waited = body_wait(server, 1)
-    assert BOTOCORE_CONTINUE_WAIT <= waited <= BOTOCORE_CONTINUE_WAIT + TOLERANCE, waited
-    assert elapsed >= BOTOCORE_CONTINUE_WAIT
+    assert BOTOCORE_CONTINUE_WAIT - SERVER_VIEW_SLACK <= waited <= BOTOCORE_CONTINUE_WAIT + TOLERANCE, waited
 
     server.clear_faults()
     assert server.faults() == []

@@ -6,10 +6,21 @@
 
 namespace tunedhttp::testing {
 
-ClientFixture::ClientFixture(Settings settings, TlsOptions tls) {
+namespace {
+
+ClientOptions options_of(Settings settings, TlsOptions tls) {
   ClientOptions options;
   options.settings = settings;
   options.tls = std::move(tls);
+  return options;
+}
+
+}  // namespace
+
+ClientFixture::ClientFixture(Settings settings, TlsOptions tls)
+    : ClientFixture(options_of(settings, std::move(tls))) {}
+
+ClientFixture::ClientFixture(ClientOptions options) {
   options.trace = [this](const TraceEvent& event) {
     std::lock_guard lock(mutex_);
     events_.push_back(event);

@@ -27,6 +27,8 @@ struct Outcome {
 class ClientFixture {
  public:
   explicit ClientFixture(Settings settings = {}, TlsOptions tls = {});
+  /// A client made with `options`, whose trace hook the fixture replaces with its recorder.
+  explicit ClientFixture(ClientOptions options);
   ~ClientFixture();
 
   /// Runs one request to completion, or until `limit` (then `completed` is false).

@@ -108,6 +108,20 @@ steps:
   EXPECT_EQ(std::get<TimerStep>(s.steps[1].kind).timer, SettingId::conn_keep_alive);
 }
 
+TEST(Loader, ReadsAProxyServerAndItsFaults) {
+  const Scenario s = load_scenario_text(R"(server:
+  proxy: true
+  faults:
+    - reject_connect: {status: 407}
+    - close_tunnel_idle: {after: 2s}
+steps: [wait: 1ms]
+)",
+                                        "f.yaml");
+  EXPECT_TRUE(s.server.proxy);
+  EXPECT_EQ(s.server.faults.at(0).parameters.at("status"), "407");
+  EXPECT_FALSE(load_scenario_text("steps: [wait: 1ms]\n", "f.yaml").server.proxy);
+}
+
 TEST(Loader, NameDefaultsToFolderAndStem) {
   const Scenario s =
       load_scenario_text("steps:\n  - wait: 1ms\n", "scenarios/idle_conn/fires.yaml");
@@ -233,6 +247,13 @@ const BrokenFile broken_files[] = {
      22, "numeric IP address"},
     {"listen on a name", "server:\n  listen: [localhost]\nsteps: [wait: 1ms]\n", 2, 12,
      "numeric IP address"},
+    {"proxy fault without a proxy",
+     "server:\n  faults:\n    - stall_connect: {}\nsteps: [wait: 1ms]\n", 3, 7,
+     "stall_connect: needs a proxy server (server.proxy: true)"},
+    {"TLS fault without TLS",
+     "server:\n  faults:\n    - delay_tls_handshake: {for: 1s}\nsteps: [wait: 1ms]\n", 3, 7,
+     "delay_tls_handshake: needs a TLS server (server.tls: true)"},
+    {"proxy not a bool", "server:\n  proxy: maybe\nsteps: [wait: 1ms]\n", 2, 10, "server.proxy"},
     {"fault target path with CR",
      "server:\n  faults:\n    - hold_headers: {for: 1s}\n      target: {path: \"/a\\r\"}\n"
      "steps: [wait: 1ms]\n",

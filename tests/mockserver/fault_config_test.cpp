@@ -115,6 +115,50 @@ TEST(FaultSpec, BadSpecsThrowNamingTheSpec) {
   }
 }
 
+TEST(FaultSpec, ParsesTheProxyFaults) {
+  auto stall = parse_fault_spec("stall-connect");
+  EXPECT_EQ(stall.name, "stall_connect");
+  EXPECT_TRUE(stall.parameters.empty());
+  EXPECT_EQ(parse_fault_spec("delay-connect=2s").parameters.at("for"), "2s");
+  EXPECT_EQ(parse_fault_spec("reject-connect=407").parameters.at("status"), "407");
+  EXPECT_EQ(parse_fault_spec("reject-connect=502,request:2").target.request, 2u);
+  EXPECT_EQ(parse_fault_spec("close-tunnel-idle=500ms").parameters.at("after"), "500ms");
+  for (const char* spec :
+       {"stall-connect", "delay-connect=2s", "reject-connect=403", "close-tunnel-idle=1.5s"}) {
+    EXPECT_EQ(format_fault_spec(parse_fault_spec(spec)), spec);
+    EXPECT_TRUE(requirements_of(parse_fault_spec(spec).name).proxy) << spec;
+    EXPECT_FALSE(requirements_of(parse_fault_spec(spec).name).tls) << spec;
+  }
+  EXPECT_FALSE(requirements_of("hold_headers").proxy);
+  EXPECT_TRUE(requirements_of("delay_tls_handshake").tls);
+}
+
+TEST(FaultSpec, BadProxySpecsSayWhatIsWrong) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"stall-connect=5s", "unexpected value '5s'"},
+      {"delay-connect", "missing parameter 'for'"},
+      {"delay-connect=soon", "expected a duration"},
+      {"reject-connect", "missing parameter 'status'"},
+      {"reject-connect=200", "must be an error status (400 to 599)"},
+      {"reject-connect=101", "must be an error status (400 to 599)"},
+      {"reject-connect=4070", "expected an HTTP status code"},
+      {"reject-connect=abc", "expected an HTTP status code"},
+      {"close-tunnel-idle", "missing parameter 'after'"},
+      {"close-tunnel-idle=0s", "must be a duration above 0"},
+      {"close-tunnel-idle=-1s", "expected a duration"},
+  };
+  for (const auto& [spec, why] : bad) {
+    try {
+      parse_fault_spec(spec);
+      ADD_FAILURE() << spec << ": no error";
+    } catch (const std::invalid_argument& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(std::string("'") + spec + "'"), std::string::npos) << message;
+      EXPECT_NE(message.find(why), std::string::npos) << spec << ": got " << message;
+    }
+  }
+}
+
 TEST(EventLog, WaitForWakesOnRecordAndTimesOutAtTheDeadline) {
   EventLog log;
   const auto start = Clock::now();
@@ -135,7 +179,7 @@ TEST(EventLog, WaitForWakesOnRecordAndTimesOutAtTheDeadline) {
 
 TEST(EventLog, EveryKindHasAName) {
   for (const auto kind : all_event_kinds) EXPECT_NE(event_kind_name(kind), "unknown");
-  EXPECT_EQ(std::size(all_event_kinds), static_cast<std::size_t>(EventKind::faults_changed) + 1);
+  EXPECT_EQ(std::size(all_event_kinds), static_cast<std::size_t>(EventKind::proxy_forward) + 1);
 }
 
 }  // namespace

@@ -8,63 +8,13 @@
 #include <tunedhttp/test_support/process.hpp>
 #include <vector>
 
-#include "test_support.hpp"
+#include "curl_support.hpp"
 
 namespace tunedhttp::mockserver::testing {
 namespace {
 
 using test_support::Process;
 using test_support::Serve;
-
-struct CurlResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  /// curl's own timings (-w), in seconds.
-  double connect = 0;
-  double tls = 0;
-  double first_byte = 0;
-  double total = 0;
-  int status = 0;
-};
-
-#ifdef TUNEDHTTP_CURL
-CurlResult curl(std::vector<std::string> args) {
-  args.insert(args.begin(),
-              {TUNEDHTTP_CURL, "--silent", "--show-error", "--output", "/dev/null", "--write-out",
-               "%{time_connect} %{time_appconnect} %{time_starttransfer} %{time_total} "
-               "%{http_code}"});
-  Process process{args};
-  CurlResult result;
-  result.exit_code = process.wait(Clock::now() + 10s);
-  result.out = process.out();
-  result.err = process.err();
-  std::istringstream{result.out} >> result.connect >> result.tls >> result.first_byte >>
-      result.total >> result.status;
-  return result;
-}
-#define SKIP_WITHOUT_CURL() \
-  do {                      \
-  } while (false)
-#else
-CurlResult curl(std::vector<std::string>) { return {}; }
-#define SKIP_WITHOUT_CURL() GTEST_SKIP() << "curl not found at configure time"
-#endif
-
-Clock::duration seconds(double value) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(value));
-}
-
-constexpr int curl_timed_out = 28;  // CURLE_OPERATION_TIMEDOUT
-
-/// curl's own timers (--connect-timeout, --max-time, --expect100-timeout) may fire a
-/// millisecond or so before their time by curl's own clock; what matters here is that the stall
-/// outlasted them.
-constexpr auto curl_granularity = 10ms;
-void expect_curl_timed_out(const CurlResult& result, Clock::duration limit, const char* what) {
-  EXPECT_EQ(result.exit_code, curl_timed_out) << what << ": " << result.err;
-  expect_elapsed(seconds(result.total) + curl_granularity, limit, what);
-}
 
 TEST(Serve, PrintsTheUrlAndServesCurl) {
   SKIP_WITHOUT_CURL();
@@ -153,13 +103,48 @@ TEST(Serve, BadSpecsAndAddressesExit2NamingThem) {
                                         {"--listen", "999.1.1.1:0"},
                                         {"--listen", "127.0.0.1:99999"},
                                         {"--listen", "localhost"},
-                                        {"--fault", "delay-tls-handshake=1s"}}) {
+                                        {"--fault", "delay-tls-handshake=1s"},
+                                        {"--fault", "stall-connect"},
+                                        {"--fault", "reject-connect=200"}}) {
     Process process{Serve::command(TUNEDHTTP_PROGRAM, args)};
     EXPECT_EQ(process.wait(Clock::now() + 5s), 2) << args[1];
     EXPECT_NE(process.err().find(args[1]), std::string::npos) << process.err();
     EXPECT_EQ(process.err().find('\n'), process.err().size() - 1) << "one line: " << process.err();
     EXPECT_EQ(process.out(), "");
   }
+}
+
+TEST(Serve, ProxyForwardsAndTunnelsForCurl) {
+  SKIP_WITHOUT_CURL();
+  Serve origin{TUNEDHTTP_PROGRAM, {"--respond-with", "s3"}};
+  Serve proxy{TUNEDHTTP_PROGRAM, {"--proxy", "--events"}};
+  const std::string proxy_url = proxy.url.substr(0, proxy.url.size() - 1);  // no trailing '/'
+  auto forwarded = curl({"--max-time", "5", "-x", proxy_url, origin.url + "object"});
+  EXPECT_EQ(forwarded.exit_code, 0) << forwarded.err;
+  EXPECT_EQ(forwarded.status, 200);
+  auto tunnelled = curl({"--max-time", "5", "-p", "-x", proxy_url, origin.url});
+  EXPECT_EQ(tunnelled.exit_code, 0) << tunnelled.err;
+  EXPECT_EQ(tunnelled.connect_status, 200);
+  // The events name each target.
+  const std::string authority = origin.url.substr(7, origin.url.size() - 8);  // 127.0.0.1:PORT
+  bool saw_forward = false;
+  bool saw_connect = false;
+  const auto deadline = Clock::now() + 2s;
+  while (!(saw_forward && saw_connect)) {
+    auto line = proxy.process().read_line(deadline);
+    if (!line) break;
+    saw_forward |= line->find(R"("kind":"proxy_forward")") != std::string::npos &&
+                   line->find(R"("detail":")" + origin.url + R"(object")") != std::string::npos;
+    saw_connect |= line->find(R"("kind":"proxy_connect")") != std::string::npos &&
+                   line->find(R"("detail":")" + authority + R"(")") != std::string::npos;
+  }
+  EXPECT_TRUE(saw_forward) << "no proxy_forward event naming " << origin.url << "object";
+  EXPECT_TRUE(saw_connect) << "no proxy_connect event naming " << authority;
+
+  Serve stalled{TUNEDHTTP_PROGRAM, {"--proxy", "--fault", "stall-connect"}};
+  auto result = curl(
+      {"--max-time", "0.5", "-p", "-x", stalled.url.substr(0, stalled.url.size() - 1), origin.url});
+  expect_curl_timed_out(result, 500ms, "curl -p through serve --proxy --fault stall-connect");
 }
 
 TEST(Serve, SigtermExits0AndRemovesTheCaFile) {

@@ -38,8 +38,8 @@ RequestRun run_request(std::vector<std::string> args, Clock::duration limit) {
   return run_program(std::move(args), limit);
 }
 
-RequestRun run_program(std::vector<std::string> args, Clock::duration limit) {
-  args.insert(args.begin(), TUNEDHTTP_BINARY);
+RequestRun run_program(std::vector<std::string> args, Clock::duration limit, bool prepend_binary) {
+  if (prepend_binary) args.insert(args.begin(), TUNEDHTTP_BINARY);
   const auto start = Clock::now();
   Process process{args};
   RequestRun run;
@@ -136,6 +136,25 @@ bool accepts(unsigned short port) {
   const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
   return connected;
+}
+
+// Waits (10 s at most) until `port` accepts, or the server exits; false with `error` saying why,
+// with its log.
+bool wait_listening(Process& process, unsigned short port, const std::string& name,
+                    const std::string& log_path, std::string& error) {
+  const auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline) {
+    if (accepts(port)) return true;
+    if (process.poll_exited()) {
+      process.wait(Clock::now() + 1s);
+      error = name + " exited at start: " + process.err() + read_file(log_path);
+      return false;
+    }
+    ::poll(nullptr, 0, 10);
+  }
+  error = name + " did not listen on port " + std::to_string(port) +
+          " within 10s: " + read_file(log_path);
+  return false;
 }
 
 }  // namespace
@@ -259,19 +278,47 @@ bool Nginx::start() {
 
   process_.emplace(
       std::vector<std::string>{program, "-p", dir, "-c", config_path, "-e", dir + "/error.log"});
-  // Wait for the port to accept (or nginx to give up), with a deadline.
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline) {
-    if (accepts(port_)) return true;
-    if (process_->poll_exited()) {
-      process_->wait(Clock::now() + 1s);
-      error_ = "nginx exited at start: " + process_->err() + error_log();
-      return false;
-    }
-    ::poll(nullptr, 0, 10);
-  }
-  error_ = "nginx did not listen on port " + std::to_string(port_) + " within 10s: " + error_log();
-  return false;
+  return wait_listening(*process_, port_, "nginx", dir + "/error.log", error_);
 }
+
+// ---------------------------------------------------------------------------------------------
+// tinyproxy
+
+Tinyproxy::Tinyproxy(TinyproxyOptions options) {
+  const std::string program = "/usr/bin/tinyproxy";
+  if (::access(program.c_str(), X_OK) != 0) {
+    error_ = "tinyproxy is not installed (scripts/setup.sh installs Debian's tinyproxy)";
+    return;
+  }
+  port_ = ephemeral_port();
+  const std::string& dir = directory_.path();
+  std::ostringstream config;
+  config << "Port " << port_ << "\n"
+         << "Listen 127.0.0.1\n"
+         << "Timeout 60\n"
+         << "MaxClients 32\n"
+         << "Allow 127.0.0.1\n"
+         << "LogLevel Connect\n"
+         << "LogFile \"" << dir << "/tinyproxy.log\"\n"
+         << "PidFile \"" << dir << "/tinyproxy.pid\"\n";
+  if (!options.user.empty())
+    config << "BasicAuth " << options.user << " " << options.password << "\n";
+  const std::string config_path = directory_.write("tinyproxy.conf", config.str());
+  process_.emplace(std::vector<std::string>{program, "-d", "-c", config_path});
+  ready_ = wait_listening(*process_, port_, "tinyproxy", dir + "/tinyproxy.log", error_);
+}
+
+Tinyproxy::~Tinyproxy() {
+  if (!process_ || process_->poll_exited()) return;
+  process_->signal(SIGTERM);
+  process_->wait(Clock::now() + 5s);
+}
+
+std::string Tinyproxy::url(const std::string& userinfo) const {
+  return "http://" + (userinfo.empty() ? "" : userinfo + "@") +
+         "127.0.0.1:" + std::to_string(port_);
+}
+
+std::string Tinyproxy::log() const { return read_file(directory_.path() + "/tinyproxy.log"); }
 
 }  // namespace tunedhttp::program::testing

@@ -28,8 +28,10 @@ struct RequestRun {
   Clock::duration wall{};             ///< from spawn to exit
 };
 
-/// Runs `tunedhttp ARGS...` (any subcommand) to its end (killed after `limit`).
-RequestRun run_program(std::vector<std::string> args, Clock::duration limit = 20s);
+/// Runs `tunedhttp ARGS...` (any subcommand) to its end (killed after `limit`); with
+/// `prepend_binary` false, ARGS is the whole command line (e.g. /usr/bin/env VAR=... tunedhttp).
+RequestRun run_program(std::vector<std::string> args, Clock::duration limit = 20s,
+                       bool prepend_binary = true);
 
 /// Runs `tunedhttp request ARGS...` to its end (killed after `limit`), parsing stdout as JSON
 /// lines when it starts with '{'.
@@ -112,6 +114,51 @@ class Nginx {
   bool ready_ = false;
   std::string error_;
 };
+
+/// How a Tinyproxy is configured.
+struct TinyproxyOptions {
+  std::string user;  ///< with `password`: BasicAuth required (407 without it)
+  std::string password;
+};
+
+/// Debian's tinyproxy in the foreground with a config and a log (level Connect: one line per
+/// request and CONNECT it relays) in a temporary directory, on an ephemeral 127.0.0.1 port,
+/// relaying to any port. Stopped (SIGTERM, then SIGKILL) at the end.
+class Tinyproxy {
+ public:
+  explicit Tinyproxy(TinyproxyOptions options = {});
+  ~Tinyproxy();
+  Tinyproxy(const Tinyproxy&) = delete;
+  Tinyproxy& operator=(const Tinyproxy&) = delete;
+
+  /// True when it answers on its port; otherwise `error()` says why.
+  bool ready() const { return ready_; }
+  const std::string& error() const { return error_; }
+  /// "http://[USERINFO@]127.0.0.1:PORT".
+  std::string url(const std::string& userinfo = "") const;
+  /// Its log so far: "Request (file descriptor N): GET http://... HTTP/1.1" per request.
+  std::string log() const;
+
+ private:
+  TemporaryDirectory directory_;
+  unsigned short port_ = 0;
+  std::optional<Process> process_;
+  bool ready_ = false;
+  std::string error_;
+};
+
+// nginx is a peer scripts/setup.sh installs: without it these tests fail, never skip.
+#define START_NGINX(name, ...)                                                           \
+  ASSERT_FALSE(nginx_program().empty())                                                  \
+      << "got no nginx program; want Debian's nginx (scripts/setup.sh installs it, and " \
+         "TUNEDHTTP_NGINX names another)";                                               \
+  Nginx name{__VA_ARGS__};                                                               \
+  ASSERT_TRUE(name.ready()) << name.error()
+
+// tinyproxy is a peer scripts/setup.sh installs: without it these tests fail, never skip.
+#define START_TINYPROXY(name, ...) \
+  Tinyproxy name{__VA_ARGS__};     \
+  ASSERT_TRUE(name.ready()) << name.error()
 
 /// Fails the test unless `elapsed_ms` is at least `limit` and at most limit + the project's
 /// timing tolerance (tunedhttp::timing_tolerance()).

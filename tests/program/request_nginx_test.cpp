@@ -8,14 +8,6 @@
 namespace tunedhttp::program::testing {
 namespace {
 
-// nginx is a peer scripts/setup.sh installs: without it these tests fail, never skip.
-#define START_NGINX(name, ...)                                                           \
-  ASSERT_FALSE(nginx_program().empty())                                                  \
-      << "got no nginx program; want Debian's nginx (scripts/setup.sh installs it, and " \
-         "TUNEDHTTP_NGINX names another)";                                               \
-  Nginx name{__VA_ARGS__};                                                               \
-  ASSERT_TRUE(name.ready()) << name.error()
-
 TEST(RequestNginx, CountFiveDialsOnceAndReusesFourTimes) {
   START_NGINX(nginx);
   const auto run = run_request({nginx.url(), "--count", "5", "--json"});

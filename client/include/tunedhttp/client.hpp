@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tunedhttp/error.hpp>
 #include <tunedhttp/pool_stats.hpp>
@@ -32,11 +33,41 @@ struct TlsOptions {
   bool insecure = false;  ///< skip certificate and host name checks (testing only!).
 };
 
+/// Which proxy requests go through (Go's Transport.Proxy). A proxy is an HTTP/1.1 proxy,
+/// `http://[user:password@]host[:port]` (port 80 by default; a value without a scheme, such as
+/// `proxy:3128`, means http://). An `http://` request is sent to it in absolute form on
+/// connections pooled per proxy; an `https://` request gets a tunnel (`CONNECT host:port`, under
+/// `Settings::proxy_connect`) and TLS to the target through it, on connections pooled per proxy
+/// and target. The userinfo is sent as `Proxy-Authorization: Basic`.
+struct ProxyOptions {
+  enum class Source {
+    /// Go's ProxyFromEnvironment, read once when the client is made: HTTPS_PROXY for https
+    /// targets, HTTP_PROXY for http ones, NO_PROXY (or `no_proxy` below) for exceptions, each
+    /// also in lowercase (uppercase wins), HTTP_PROXY ignored in a CGI program. As in Go,
+    /// `localhost` and loopback addresses never go through it.
+    environment,
+    url,   ///< every request through `url`, loopback included (curl's -x), except `no_proxy`.
+    none,  ///< no proxy.
+  };
+  Source source = Source::environment;
+  std::string url;  ///< with Source::url: the proxy.
+  /// Hosts reached directly, in NO_PROXY's syntax (`example.com`, `.example.com`, `*`, IPs,
+  /// CIDRs, `host:port`); replaces the environment's NO_PROXY when set (curl's --noproxy).
+  std::optional<std::string> no_proxy;
+};
+
+/// Why `options` cannot be used, or empty: with Source::url, a proxy URL that is not
+/// `http://[user[:password]@]host[:port]` ("invalid proxy address socks5://p:1080: scheme socks5
+/// is not supported (want http://)"). Requests through such a proxy fail with
+/// errc::invalid_proxy; a command line checks it first to refuse the flag.
+std::string proxy_problem(const ProxyOptions& options);
+
 /// Everything a client is made with.
 struct ClientOptions {
-  Settings settings;  ///< the eight knobs.
-  TlsOptions tls;     ///< TLS verification.
-  TraceHook trace;    ///< client-wide trace hook (all requests and the pool); may be empty.
+  Settings settings;   ///< the eight knobs.
+  TlsOptions tls;      ///< TLS verification.
+  TraceHook trace;     ///< client-wide trace hook (all requests and the pool); may be empty.
+  ProxyOptions proxy;  ///< proxies: by default, the environment's (Go's rules).
   /// Names that resolve to chosen addresses instead of asking DNS, like curl's --resolve:
   /// "host" or "host:port" → numeric addresses, in order ("host:port" wins for its port). They
   /// are dialled as a resolver's answer would be, dual-stack fallback included. An address that

@@ -24,6 +24,10 @@ enum class errc : int {
                              ///< (request_problem() says which, in Go's words); nothing sent.
   invalid_tls_options,       ///< the CA file or PEM in TlsOptions holds no usable certificate
                              ///< (Client::setup_error() has OpenSSL's reason); https only.
+  proxy_connect_timeout,     ///< `proxy_connect` expired before the proxy answered CONNECT.
+  invalid_proxy,             ///< the proxy URL (ClientOptions::proxy or the environment) is not
+                             ///< an http://[user:password@]host[:port] URL, or the environment
+                             ///< names HTTP_PROXY in a CGI program (Go refuses it there).
 };
 
 /// Every errc value, in declaration order (for tables and tests that must not miss a new one).
@@ -31,8 +35,14 @@ inline constexpr errc all_errcs[] = {
     errc::connect_timeout,    errc::tls_handshake_timeout, errc::response_header_timeout,
     errc::invalid_url,        errc::unsupported_scheme,    errc::server_closed_connection,
     errc::malformed_response, errc::response_too_large,    errc::too_many_informational,
-    errc::invalid_request,    errc::invalid_tls_options,
+    errc::invalid_request,    errc::invalid_tls_options,   errc::proxy_connect_timeout,
+    errc::invalid_proxy,
 };
+
+/// The error for a proxy that answered CONNECT with `status` other than 200 (Go accepts only
+/// 200). Its name is `proxy_connect_failed`; its value is the status and its message names it
+/// with Go's text ("407 Proxy Authentication Required").
+boost::system::error_code proxy_connect_failed(unsigned status) noexcept;
 
 /// The category of `errc`, named "tunedhttp".
 const boost::system::error_category& error_category() noexcept;

@@ -74,6 +74,12 @@ struct Settings {
 
   /// Go 1.23's Dialer.KeepAliveConfig; used instead of `conn_keep_alive` when enabled.
   KeepAliveConfig keep_alive;
+  /// Go's fixed one-minute bound on a proxy's answer to CONNECT (`dialConn`), offered as a
+  /// setting: from `proxy_connect_start` (the CONNECT request about to be written, the TCP
+  /// connection to the proxy made under `connect`) to `proxy_connect_done` (its answer's
+  /// headers read). On expiry `errc::proxy_connect_timeout`, never retried. Only https targets
+  /// reached through a proxy make a CONNECT. 0 = no limit. Default 60 s.
+  std::chrono::nanoseconds proxy_connect = std::chrono::seconds{60};
 };
 
 /// The fallback delay actually applied: 300 ms for 0, the value itself otherwise (negative =

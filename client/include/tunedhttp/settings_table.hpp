@@ -35,6 +35,7 @@ enum class SettingId {
   keep_alive_idle,
   keep_alive_interval,
   keep_alive_count,
+  proxy_connect,
 };
 
 /// When a setting's timer runs, which decides how a scenario can measure it.
@@ -257,6 +258,22 @@ inline constexpr SettingRow settings_table[] = {
      .field = &KeepAliveConfig::count,
      .count_min = -1,
      .count_max = 127},
+    {.id = SettingId::proxy_connect,
+     .name = "proxy_connect",
+     .go_name = "Transport.dialConn's 1-minute CONNECT bound",
+     .flag = "--proxy-connect",
+     .summary = "limit on a proxy's answer to CONNECT (https through a proxy)",
+     .zero = "no limit",
+     .negative = "no limit, as 0",
+     .extension = true,
+     .doc_section = "proxy_connect",
+     .field = &Settings::proxy_connect,
+     .scope = TimerScope::request,
+     .starts = TracePoint::proxy_connect_start,
+     .stops = {TracePoint::proxy_connect_done},
+     .stop_count = 1,
+     .timeout = errc::proxy_connect_timeout,
+     .phase = "proxy_connect"},
 };
 
 static_assert(

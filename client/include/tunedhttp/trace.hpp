@@ -20,6 +20,8 @@ enum class TracePoint {
   connect_start,            ///< one TCP connect attempt to `detail` (an address).
   connect_done,             ///< that attempt ended (error on failure).
   dial_done,                ///< the dial ended (error on failure or timeout).
+  proxy_connect_start,      ///< the `proxy_connect` timer starts: CONNECT `detail` (host:port).
+  proxy_connect_done,       ///< the proxy's answer to CONNECT (error unless 200; `detail`: status).
   tls_handshake_start,      ///< the `tls_handshake` timer starts.
   tls_handshake_done,       ///< handshake ended (error on failure or timeout).
   got_conn,                 ///< a connection was obtained; `reused` and `idle_time` say how.
@@ -44,6 +46,8 @@ inline constexpr TracePoint all_trace_points[] = {
     TracePoint::connect_start,
     TracePoint::connect_done,
     TracePoint::dial_done,
+    TracePoint::proxy_connect_start,
+    TracePoint::proxy_connect_done,
     TracePoint::tls_handshake_start,
     TracePoint::tls_handshake_done,
     TracePoint::got_conn,

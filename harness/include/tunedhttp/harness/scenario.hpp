@@ -45,6 +45,9 @@ std::string to_string(const SourceLocation& where);
 /// `server:` — the in-process mock server.
 struct ServerSpec {
   bool tls = false;
+  /// A forward proxy as well (mockserver::ServerOptions::proxy): it forwards absolute-form
+  /// requests and tunnels CONNECT, and still answers origin-form requests from `routes`.
+  bool proxy = false;
   /// Numeric addresses to listen on, all on one port (default: 127.0.0.1 alone). Faults can
   /// target one (`target: {listener: "::1"}`); the base URL uses the first.
   std::vector<std::string> listen;

@@ -28,6 +28,8 @@ enum class EventKind {
   blackholed,             ///< the connection went dark: every packet from the peer dropped.
   reset_sent,             ///< the server closed with a TCP reset (RST), not a FIN (fault reset).
   faults_changed,         ///< the faults were changed while running; detail: the SPECs now.
+  proxy_connect,          ///< a proxy read a CONNECT; detail: its target, "host:port".
+  proxy_forward,  ///< a proxy read an absolute-form request to forward; detail: its target URL.
 };
 
 /// Every EventKind, in declaration order (for name lists and tests that must not miss one).
@@ -45,6 +47,8 @@ inline constexpr EventKind all_event_kinds[] = {
     EventKind::blackholed,
     EventKind::reset_sent,
     EventKind::faults_changed,
+    EventKind::proxy_connect,
+    EventKind::proxy_forward,
 };
 
 /// Stable snake_case name ("closed_by_peer").

@@ -43,7 +43,8 @@ std::string validate(const FaultConfig& config);
 
 /// What a fault needs of the server it is set on; a server without it refuses the fault.
 struct FaultRequirements {
-  bool tls = false;  ///< a TLS server (ServerOptions::tls, `serve --tls`)
+  bool tls = false;    ///< a TLS server (ServerOptions::tls, `serve --tls`)
+  bool proxy = false;  ///< a forward proxy (ServerOptions::proxy, `serve --proxy`)
 };
 
 /// What the fault named `name` (a registered name, fault_names()) needs; nothing for others.
@@ -51,7 +52,8 @@ FaultRequirements requirements_of(const std::string& name);
 
 /// Parses a `serve --fault` SPEC: `stall-accept`, `stall-accept=2s`, `delay-tls-handshake=2s`,
 /// `withhold-continue`, `withhold-continue=500ms`, `withhold-continue=reply:417`,
-/// `hold-headers`, `hold-headers=5s`, `close-after-requests=N`, `drip-body=...`.
+/// `hold-headers`, `hold-headers=5s`, `close-after-requests=N`, `drip-body=...`, and for a proxy
+/// `stall-connect`, `delay-connect=D`, `reject-connect=STATUS`, `close-tunnel-idle=D`.
 /// Targets: `connection:N`, `connection:N-M`, `request:N`, `request:N-M`, `path:/p`,
 /// `listener:ADDRESS`. Throws std::invalid_argument with a one-line message naming the bad SPEC.
 FaultConfig parse_fault_spec(const std::string& spec);

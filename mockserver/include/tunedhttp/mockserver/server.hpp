@@ -22,8 +22,15 @@ struct ServerOptions {
   /// a dual-stack host); when set, it replaces listen_address. Faults can target one of them
   /// (FaultTarget::listener).
   std::vector<std::string> listen_addresses;
-  unsigned short port = 0;              ///< 0 = an ephemeral port (the same one for every address).
-  bool tls = false;                     ///< TLS with a certificate made at start.
+  unsigned short port = 0;  ///< 0 = an ephemeral port (the same one for every address).
+  bool tls = false;         ///< TLS with a certificate made at start.
+  /// A forward proxy as well (docs/faults.md, "The mock server as a forward proxy"): an
+  /// absolute-form request (`GET http://host:port/path`) is forwarded to its target, over an
+  /// upstream connection kept per target for the client's connection, and `CONNECT host:port` is
+  /// answered `200 Connection established` and tunnelled (bytes relayed both ways until either
+  /// side closes). Origin-form requests are still answered by the routes, so one server can be
+  /// a test's proxy and its origin. Events `proxy_forward` and `proxy_connect` name the targets.
+  bool proxy = false;
   std::vector<FaultConfig> faults;      ///< faults, applied in order.
   std::map<std::string, Route> routes;  ///< path → answer; others get `default_route`.
   Route default_route;
