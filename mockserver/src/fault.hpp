@@ -68,6 +68,10 @@ struct RequestPlan {
   bool reset_after_request = false;  ///< reset (RST) once the request is read, no answer.
   /// Reset after the response headers and this many bytes of the body.
   std::optional<std::uint64_t> reset_after_body_bytes;
+  /// Send the response headers and this many bytes of the body, then nothing (stall_body).
+  std::optional<std::uint64_t> stall_body_after;
+  /// Read this many bytes of the request body, then nothing more (stop_reading).
+  std::optional<std::uint64_t> stop_reading_after;
 };
 
 /// What a request looks like to the faults that target it.
@@ -94,7 +98,8 @@ enum class FaultLevel {
   request,     ///< per request: any target.
 };
 
-enum class ParameterKind { duration, size, count, boolean, status };
+/// `size` is at least 1 byte; `byte_count` a size that may be 0 (stall-body=after:0).
+enum class ParameterKind { duration, size, byte_count, count, boolean, status };
 
 struct ParameterSpec {
   std::string name;
@@ -149,6 +154,8 @@ FaultDescriptor idle_close_fault();
 FaultDescriptor drip_body_fault();
 FaultDescriptor blackhole_fault();
 FaultDescriptor reset_fault();
+FaultDescriptor stall_body_fault();
+FaultDescriptor stop_reading_fault();
 
 /// The level a configured fault acts at (FaultDescriptor::level_for, or level).
 FaultLevel level_of(const FaultDescriptor& descriptor, const Parameters& parameters);

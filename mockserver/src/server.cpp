@@ -718,6 +718,40 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (ok && *suffix != '\0') co_await write_text(stream, suffix, ok);
   }
 
+  /// stall_body: the body stops after `sent` bytes; the connection is held open, watched so
+  /// that the client's close is seen and logged, until the server stops.
+  template <typename Stream>
+  awaitable<void> stall_body(Stream& stream, std::uint64_t request, std::uint64_t sent) {
+    server_->record(EventKind::body_stalled, number_, request, std::to_string(sent) + " bytes");
+    timer_.expires_at(Clock::time_point::max());
+    for (;;) {
+      // (Not in the loop's condition: GCC 12 miscompiles co_await inside conditions.)
+      const auto end = co_await stall([&] { return watch_by_reading(stream); });
+      if (end != StallEnd::data) co_return;
+      buffer_.consume(buffer_.size());  // whatever the client sends is never answered
+    }
+  }
+
+  /// stop_reading: reads the request body until at least `limit` bytes of it are in (or it
+  /// ends), then reads nothing more and never answers, until the server stops.
+  template <typename Stream>
+  awaitable<void> stop_reading(Stream& stream, http::request_parser<http::string_body>& parser,
+                               std::uint64_t request, std::uint64_t limit) {
+    while (!parser.is_done() && parser.get().body().size() < limit) {
+      auto [error, n] = co_await http::async_read_some(stream, buffer_, parser, as_tuple_awaitable);
+      (void)n;
+      if (closed_) co_return;
+      if (error) {
+        co_await reject_request(stream, error);
+        co_return;
+      }
+    }
+    server_->record(EventKind::reading_stopped, number_, request,
+                    std::to_string(parser.get().body().size()) + " bytes");
+    timer_.expires_at(Clock::time_point::max());
+    co_await wait_timer();
+  }
+
   template <typename Stream>
   awaitable<void> serve_requests(Stream& stream) {
     while (!closed_) {
@@ -821,6 +855,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
           }
         }
         server_->record(EventKind::body_first_byte, number_, info.request, "");
+        if (plan.stop_reading_after) {
+          co_await stop_reading(stream, parser, info.request, *plan.stop_reading_after);
+          co_return;
+        }
         auto [error, n] = co_await http::async_read(stream, buffer_, parser, as_tuple_awaitable);
         (void)n;
         if (closed_) co_return;
@@ -952,10 +990,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     server_->record(EventKind::response_headers_sent, number_, info.request,
                     std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
 
-    // reset=mid-body:N sends N bytes of the body, then the reset.
-    const std::uint64_t sent_length = plan.reset_after_body_bytes
-                                          ? std::min(*plan.reset_after_body_bytes, body_length)
-                                          : body_length;
+    // reset=mid-body:N sends N bytes of the body, then the reset; stall-body=after:N sends N
+    // bytes, then nothing.
+    std::uint64_t sent_length = body_length;
+    if (plan.reset_after_body_bytes)
+      sent_length = std::min(*plan.reset_after_body_bytes, sent_length);
+    if (plan.stall_body_after) sent_length = std::min(*plan.stall_body_after, sent_length);
     if (request.method() != http::verb::head && sent_length != 0) {
       const std::uint64_t piece = plan.drip_chunk ? *plan.drip_chunk : body_length;
       for (std::uint64_t offset = 0; offset < sent_length; offset += piece) {
@@ -982,6 +1022,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (plan.reset_after_body_bytes) {
       reset("mid_body", info.request);
+      co_return false;
+    }
+    if (plan.stall_body_after) {
+      co_await stall_body(stream, info.request,
+                          request.method() == http::verb::head ? 0 : sent_length);
       co_return false;
     }
     if (chunked && request.method() != http::verb::head) {
