@@ -41,6 +41,13 @@ class Category final : public boost::system::error_category {
                "RFC 9110 (nothing was sent)";
       case errc::invalid_tls_options:
         return "tls: the client's CA file or PEM holds no usable certificate";
+      case errc::body_read_idle_timeout:
+        return "net/http: timeout reading the response body: no byte for body_read_idle";
+      case errc::low_speed_timeout:
+        return "net/http: response body too slow: below low_speed for its whole period";
+      case errc::request_write_idle_timeout:
+        return "net/http: timeout writing the request body: the server took no byte for "
+               "request_write_idle";
     }
     return "unknown tunedhttp error";
   }
@@ -127,6 +134,12 @@ std::string error_name(const boost::system::error_code& ec) {
         return "invalid_request";
       case errc::invalid_tls_options:
         return "invalid_tls_options";
+      case errc::body_read_idle_timeout:
+        return "body_read_idle_timeout";
+      case errc::low_speed_timeout:
+        return "low_speed_timeout";
+      case errc::request_write_idle_timeout:
+        return "request_write_idle_timeout";
     }
   }
   for (const auto& entry : known_errors()) {

@@ -13,7 +13,7 @@
 #include <type_traits>
 
 #include "exchange_rules.hpp"
-#include "response_reader.hpp"
+#include "read_response.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
 
@@ -27,41 +27,33 @@ using boost::system::error_code;
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
 
-// Feeds the bytes already read to `reader` and reads the socket only when it needs more, up to
-// its next event. Beast's async_read would go through the event loop even when the buffer
-// already holds what is asked for (it posts its completion), which is the common case here: a
-// small response arrives whole with its first read.
+// Writes what `serializer` has left. With `idle` (request_write_idle) positive, each write of
+// the socket must take some bytes within it, else request_write_idle_timeout.
 template <class Stream>
-asio::awaitable<ResponseReader::Step> next_event(Stream& stream, boost::beast::flat_buffer& buffer,
-                                                 ResponseReader& reader) {
-  for (;;) {
-    // Fed even when nothing is buffered: a response may be complete with its headers.
-    const auto step = reader.feed(buffer.data());
-    buffer.consume(step.consumed);
-    if (step.event != ResponseReader::Event::need_more) co_return step;
-    ResponseReader::Step failed;
-    failed.event = ResponseReader::Event::failed;
-    const auto size = boost::beast::read_size(buffer, 65536);
-    if (size == 0) {
-      failed.error = translate_read_error(http::error::buffer_overflow);
-      co_return failed;
-    }
-    auto [ec, n] =
-        co_await stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable));
-    buffer.commit(n);
-    if (ec == asio::error::eof) co_return reader.feed_eof();
-    if (ec) {
-      failed.error = translate_read_error(ec);
-      co_return failed;
-    }
+asio::awaitable<std::tuple<error_code, std::size_t>> write_rest(
+    Stream& stream, http::request_serializer<http::string_body>& serializer,
+    std::chrono::nanoseconds idle) {
+  if (idle <= std::chrono::nanoseconds::zero()) {
+    co_return co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
   }
+  std::size_t written = 0;
+  while (!serializer.is_done()) {
+    auto some = co_await with_timeout(
+        http::async_write_some(stream, serializer, asio::as_tuple(asio::use_awaitable)), idle);
+    if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
+    const auto [ec, n] = *some;
+    written += n;
+    if (ec) co_return std::tuple{ec, written};
+  }
+  co_return std::tuple{error_code{}, written};
 }
 
 // Writes the whole request. On a plain socket (non-blocking, see the dialer) it is written in
 // place, and only what the socket cannot take now goes through the event loop.
 template <class Stream>
 asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
-    Stream& stream, http::request_serializer<http::string_body>& serializer) {
+    Stream& stream, http::request_serializer<http::string_body>& serializer,
+    std::chrono::nanoseconds idle) {
   std::size_t written = 0;
   if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
     error_code ec;
@@ -72,16 +64,15 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
     }
     if (serializer.is_done()) co_return std::tuple{error_code{}, written};
   }
-  auto [ec, rest] =
-      co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
+  auto [ec, rest] = co_await write_rest(stream, serializer, idle);
   co_return std::tuple{ec, written + rest};
 }
 
 // Reads responses until a final (non-1xx) one's headers are in `reader`. Calls `on_continue`
 // for each `100 Continue`. `got_bytes` tells whether any response byte arrived.
-template <class Stream, class OnContinue>
+template <class Stream, class Reader, class OnContinue>
 asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& connection,
-                                               ResponseReader& reader, Tracer& tracer,
+                                               Reader& reader, Tracer& tracer,
                                                OnContinue on_continue, bool& got_bytes) {
   if (connection.buffer.size() == 0) {
     auto [ec, n] = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
@@ -112,18 +103,20 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
   }
 }
 
-template <class Stream>
+// `Reader`: ResponseReader (the whole body is read before run() returns) or
+// StreamingResponseReader (run() returns at the final headers; the caller reads the body).
+template <class Stream, class Reader>
 class Exchange {
  public:
   Exchange(Stream& stream, Connection& connection, Request& request, const ClientOptions& options,
-           Tracer& tracer)
+           Tracer& tracer, Reader& reader)
       : stream_(stream),
         connection_(connection),
         request_(request),
         options_(options),
         tracer_(tracer),
         serializer_(request),
-        reader_(options.header_limit, options.body_limit, request.method() == http::verb::head) {}
+        reader_(reader) {}
 
   asio::awaitable<ExchangeOutcome> run() {
     const auto& settings = options_.settings;
@@ -139,17 +132,24 @@ class Exchange {
     } else {
       ec = co_await send_then_read_headers();
     }
-    if (!ec) ec = co_await read_body();
+    if constexpr (Reader::streaming) {
+      outcome_.body_skipped = body_skipped_;
+      outcome_.answered_early = answered_early_;
+    } else {
+      if (!ec) ec = co_await read_body();
+    }
     co_await stop_body_writer();
     outcome_.error = ec;
-    tracer_.emit(TracePoint::response_done, ec);
+    // A streamed body's response_done comes when the caller has read it.
+    if (!Reader::streaming || ec) tracer_.emit(TracePoint::response_done, ec);
     co_return std::move(outcome_);
   }
 
  private:
   // The plain order: the whole request, then the response headers under response_header.
   asio::awaitable<error_code> send_then_read_headers() {
-    auto [ec, written] = co_await write_request(stream_, serializer_);
+    auto [ec, written] =
+        co_await write_request(stream_, serializer_, options_.settings.request_write_idle);
     outcome_.wrote_anything = written > 0;
     if (ec) co_return ec;
     tracer_.emit(TracePoint::wrote_headers);
@@ -241,7 +241,7 @@ class Exchange {
           // a server never sees a byte before the trace says the headers went.
           if (!headers_sent) tracer_.emit(TracePoint::wrote_headers);
           auto [ec, written] =
-              co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+              co_await write_rest(stream_, serializer_, options_.settings.request_write_idle);
           body_error_ = ec;
           if (!headers_sent) outcome_.wrote_anything = written > 0;
           // The moment the write ends; response_header is armed after it, never looking early.
@@ -280,7 +280,10 @@ class Exchange {
   }
 
   asio::awaitable<error_code> read_body() {
-    const auto step = co_await next_event(stream_, connection_.buffer, reader_);
+    // Armed after got_response_headers was recorded: never early.
+    BodyPace pace(options_.settings, std::chrono::steady_clock::now());
+    const auto step = co_await next_event(stream_, connection_.buffer, reader_,
+                                          pace.enabled() ? &pace : nullptr);
     if (step.event != ResponseReader::Event::complete) {
       co_return step.error ? step.error : make_error_code(errc::malformed_response);
     }
@@ -302,7 +305,7 @@ class Exchange {
   const ClientOptions& options_;
   Tracer& tracer_;
   http::request_serializer<http::string_body> serializer_;
-  ResponseReader reader_;
+  Reader& reader_;
   ExchangeOutcome outcome_;
   // Between the reader, the body writer and send_while_reading (all on one strand).
   std::optional<Signal> headers_done_;
@@ -318,11 +321,25 @@ class Exchange {
 
 asio::awaitable<ExchangeOutcome> run_exchange(Connection& connection, Request& request,
                                               const ClientOptions& options, Tracer& tracer) {
+  ResponseReader reader(options.header_limit, options.body_limit,
+                        request.method() == http::verb::head);
   if (connection.tls) {
-    Exchange exchange(*connection.tls, connection, request, options, tracer);
+    Exchange exchange(*connection.tls, connection, request, options, tracer, reader);
     co_return co_await exchange.run();
   }
-  Exchange exchange(connection.socket, connection, request, options, tracer);
+  Exchange exchange(connection.socket, connection, request, options, tracer, reader);
+  co_return co_await exchange.run();
+}
+
+asio::awaitable<ExchangeOutcome> run_exchange_to_headers(Connection& connection, Request& request,
+                                                         const ClientOptions& options,
+                                                         Tracer& tracer,
+                                                         StreamingResponseReader& reader) {
+  if (connection.tls) {
+    Exchange exchange(*connection.tls, connection, request, options, tracer, reader);
+    co_return co_await exchange.run();
+  }
+  Exchange exchange(connection.socket, connection, request, options, tracer, reader);
   co_return co_await exchange.run();
 }
 

@@ -315,14 +315,15 @@ void add_setting_flags(CLI::App& request,
                              std::string(row.name) + " (" + std::string(row.go_name) +
                              "): " + std::string(row.summary) + " (0: " + std::string(row.zero) +
                              "; negative: " + std::string(row.negative) + ")";
+    const char* type = row.is_duration() ? "DURATION" : row.is_rate() ? "N/D" : "N";
     auto* option = request.add_option(names, texts[static_cast<std::size_t>(row.id)], help)
-                       ->type_name(row.is_duration() ? "DURATION" : "N")
+                       ->type_name(type)
                        ->check(CLI::Validator(
                            [&row](std::string& text) -> std::string {
                              Settings scratch;
                              return set_from_text(scratch, row, text);
                            },
-                           "", row.is_duration() ? "DURATION" : "N"));
+                           "", type));
     if (!row.in_keep_alive_block()) option->default_str(default_text(row));
   }
 }

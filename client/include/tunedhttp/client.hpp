@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tunedhttp/body_reader.hpp>
 #include <tunedhttp/error.hpp>
 #include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/settings.hpp>
@@ -117,6 +118,39 @@ class Client {
     return async_request(std::move(request), TraceHook{}, std::forward<CompletionToken>(token));
   }
 
+  /// Sends `request` and reads the response up to its final headers; the caller then reads
+  /// the body, in pieces, from the StreamedResponse's BodyReader.
+  ///
+  /// Completes when the final (non-1xx) response headers have been read, or on the first
+  /// error, with the rules of async_request above: the same settings up to the headers, the
+  /// same retry rule, the same cancellation (which covers only this operation: the body's
+  /// reads are the BodyReader's). The body is never held whole, so ClientOptions::body_limit
+  /// does not apply. The connection goes back to the pool once the body is read to the end,
+  /// and is closed if the BodyReader is closed or destroyed before that (Go's bodyEOFSignal).
+  /// A response that comes while the request body is still being written stops that write:
+  /// the connection is closed, and the body can be read only as far as it had arrived.
+  ///
+  /// @param request the request; its target is an absolute URL. Taken by value.
+  /// @param trace a per-request hook (also called for the body's trace points); may be empty.
+  /// @param token completion token with signature `void(boost::system::error_code,
+  ///        StreamedResponse)`.
+  template <class CompletionToken>
+  auto async_request_stream(Request request, TraceHook trace, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, StreamedResponse)>(
+        [this](auto handler, Request req, TraceHook hook) {
+          start_stream_request(std::move(req), std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(trace));
+  }
+
+  /// Streams `request`'s response without a per-request trace hook. See the overload above.
+  template <class CompletionToken>
+  auto async_request_stream(Request request, CompletionToken&& token) {
+    return async_request_stream(std::move(request), TraceHook{},
+                                std::forward<CompletionToken>(token));
+  }
+
   /// A snapshot of the pool's counters.
   PoolStats pool_stats() const;
 
@@ -134,6 +168,10 @@ class Client {
   void start_request(
       Request request, TraceHook trace,
       boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler);
+  void start_stream_request(
+      Request request, TraceHook trace,
+      boost::asio::any_completion_handler<void(boost::system::error_code, StreamedResponse)>
+          handler);
 
   struct State;
   std::shared_ptr<State> state_;

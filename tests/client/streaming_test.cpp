@@ -1,0 +1,178 @@
+// Streamed responses (async_request_stream + BodyReader): the body read in pieces, and Go's
+// bodyEOFSignal rules for the connection: read to the end, it goes back to the pool; closed
+// early, it is closed and never reused.
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <future>
+
+#include "client_fixture.hpp"
+
+namespace tunedhttp::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+/// What a streamed request gave: the status, the body read in pieces of `piece` bytes, and the
+/// error that ended the reading (eof when the body was read to its end).
+struct Streamed {
+  boost::system::error_code request_error;
+  unsigned status = 0;
+  std::string body;
+  std::size_t reads = 0;
+  boost::system::error_code end;
+  bool done = false;  ///< BodyReader::done() at the end
+  bool finished = false;
+};
+
+// Reads at most `limit` body bytes (then drops the reader: the body is closed early).
+asio::awaitable<void> stream_body(Client& client, Request request, std::size_t piece,
+                                  std::size_t limit, Streamed& out) {
+  auto [ec, response] =
+      co_await client.async_request_stream(std::move(request), asio::as_tuple(asio::use_awaitable));
+  out.request_error = ec;
+  if (!ec) {
+    out.status = response.header.result_int();
+    std::string buffer(piece, '\0');
+    while (out.body.size() < limit) {
+      auto [read_error, n] = co_await response.body.async_read_some(
+          asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
+      if (read_error) {
+        out.end = read_error;
+        break;
+      }
+      ++out.reads;
+      out.body.append(buffer.data(), n);
+    }
+    out.done = response.body.done();
+  }
+  out.finished = true;
+}
+
+Streamed run_stream(ClientFixture& fixture, Request request, std::size_t piece,
+                    std::size_t limit = SIZE_MAX) {
+  Streamed out;
+  asio::co_spawn(fixture.context(),
+                 stream_body(fixture.client(), std::move(request), piece, limit, out),
+                 asio::detached);
+  EXPECT_TRUE(fixture.run_until([&] { return out.finished; }, 5000ms)) << "the stream hung";
+  return out;
+}
+
+TEST(Streaming, ReadsTheBodyInPiecesThenReusesTheConnection) {
+  ScriptedServer server([](Peer& peer) {
+    for (int i = 0; i < 2; ++i) {
+      peer.read_headers(Clock::now() + 2s);
+      peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+      peer.wait_readable(Clock::now() + 100ms);  // the rest comes later
+      peer.write("56789");
+    }
+  });
+  ClientFixture fixture;
+  const auto first = run_stream(fixture, get(server.url()), 4);
+  ASSERT_FALSE(first.request_error) << first.request_error.message();
+  EXPECT_EQ(first.status, 200u);
+  EXPECT_EQ(first.body, "0123456789");
+  EXPECT_GE(first.reads, 3u) << "a 4-byte buffer takes at least three reads";
+  EXPECT_EQ(first.end, asio::error::eof) << first.end.message();
+  EXPECT_TRUE(first.done);
+  EXPECT_EQ(fixture.client().pool_stats().idle, 1u) << "read to the end: back to the pool";
+  ASSERT_TRUE(fixture.at(TracePoint::response_done, 1));
+  ASSERT_TRUE(fixture.at(TracePoint::put_idle_conn, 1));
+  EXPECT_GE(*fixture.at(TracePoint::response_done, 1),
+            *fixture.at(TracePoint::got_response_headers, 1));
+
+  const auto second = run_stream(fixture, get(server.url()), 64 * 1024);
+  ASSERT_FALSE(second.request_error) << second.request_error.message();
+  EXPECT_EQ(second.body, "0123456789");
+  EXPECT_EQ(server.accepted(), 1) << "the second request dialled again";
+  EXPECT_EQ(fixture.client().pool_stats().reuses, 1u);
+}
+
+TEST(Streaming, ClosingEarlyClosesTheConnection) {
+  std::promise<bool> client_closed;
+  ScriptedServer server([&](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + std::string(1000, 'x'));
+    client_closed.set_value(peer.wait_eof(Clock::now() + 3s));
+  });
+  ClientFixture fixture;
+  const auto streamed = run_stream(fixture, get(server.url()), 100, 100);
+  ASSERT_FALSE(streamed.request_error) << streamed.request_error.message();
+  EXPECT_EQ(streamed.body, std::string(100, 'x'));
+  EXPECT_FALSE(streamed.done);
+  // The reader is gone: its connection is closed, never pooled.
+  EXPECT_TRUE(client_closed.get_future().get()) << "the client kept the connection open";
+  fixture.run_until([&] { return fixture.at(TracePoint::put_idle_conn, 1).has_value(); }, 2000ms);
+  const auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.idle, 0u);
+  EXPECT_EQ(stats.closes(CloseReason::not_reusable), 1u);
+  const auto put = fixture.events(TracePoint::put_idle_conn);
+  ASSERT_EQ(put.size(), 1u);
+  EXPECT_EQ(put[0].detail, "not_reusable");
+}
+
+TEST(Streaming, ChunkedBodyAndABodyCutShort) {
+  ScriptedServer server([](Peer& peer) {
+    const auto head = peer.read_headers(Clock::now() + 2s);
+    if (head.find("/chunked") != std::string::npos) {
+      peer.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+      peer.wait_readable(Clock::now() + 50ms);
+      peer.write("2\r\nde\r\n0\r\n\r\n");
+      peer.read_headers(Clock::now() + 2s);
+    }
+    peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    peer.close();
+  });
+  ClientFixture fixture;
+  const auto chunked = run_stream(fixture, get(server.url("/chunked")), 2);
+  ASSERT_FALSE(chunked.request_error) << chunked.request_error.message();
+  EXPECT_EQ(chunked.body, "abcde");
+  EXPECT_EQ(chunked.end, asio::error::eof);
+
+  const auto cut = run_stream(fixture, get(server.url("/cut")), 64);
+  ASSERT_FALSE(cut.request_error) << cut.request_error.message();
+  EXPECT_EQ(cut.body, "abc");
+  EXPECT_EQ(cut.end, errc::server_closed_connection) << cut.end.message();
+  EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
+  EXPECT_EQ(fixture.client().pool_stats().closes(CloseReason::error), 1u);
+}
+
+TEST(Streaming, HeadAndNoContentEndAtOnce) {
+  ScriptedServer server([](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");  // HEAD: no body follows
+    peer.read_headers(Clock::now() + 2s);
+    peer.write("HTTP/1.1 204 No Content\r\n\r\n");
+    peer.wait_eof(Clock::now() + 2s);
+  });
+  ClientFixture fixture;
+  auto head = get(server.url());
+  head.method(http::verb::head);
+  const auto first = run_stream(fixture, std::move(head), 64);
+  ASSERT_FALSE(first.request_error) << first.request_error.message();
+  EXPECT_EQ(first.body, "");
+  EXPECT_EQ(first.end, asio::error::eof);
+  const auto second = run_stream(fixture, get(server.url()), 64);
+  EXPECT_EQ(second.status, 204u);
+  EXPECT_EQ(second.end, asio::error::eof);
+  EXPECT_EQ(server.accepted(), 1);
+}
+
+TEST(Streaming, AnEmptyReaderFailsItsReads) {
+  asio::io_context context;
+  BodyReader reader;
+  std::optional<boost::system::error_code> got;
+  reader.async_read_some(
+      asio::mutable_buffer{},
+      asio::bind_executor(context, [&](boost::system::error_code ec, std::size_t) { got = ec; }));
+  context.run_for(2s);
+  ASSERT_TRUE(got) << "the read never completed";
+  EXPECT_EQ(*got, asio::error::operation_aborted);
+}
+
+}  // namespace
+}  // namespace tunedhttp::testing
