@@ -1,6 +1,7 @@
 // Streamed responses (async_request_stream + BodyReader): the body read in pieces, and Go's
 // bodyEOFSignal rules for the connection: read to the end, it goes back to the pool; closed
 // early, it is closed and never reused.
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
