@@ -274,14 +274,14 @@ inline constexpr SettingRow settings_table[] = {
      .extension = true,
      .doc_section = "body_read_idle",
      .field = &Settings::body_read_idle,
+     // No phase of their own: every timeline would grow one (timelines draw every row's phase).
      .scope = TimerScope::request,
      // Restarted by every read that brings bytes; measured from the headers, which a stalled
      // body's last bytes come with.
      .starts = TracePoint::got_response_headers,
      .stops = {TracePoint::response_done},
      .stop_count = 1,
-     .timeout = errc::body_read_idle_timeout,
-     .phase = "reading_body"},
+     .timeout = errc::body_read_idle_timeout,},
     {.id = SettingId::low_speed,
      .name = "low_speed",
      .go_name = "none (curl's CURLOPT_LOW_SPEED_LIMIT / CURLOPT_LOW_SPEED_TIME)",
@@ -296,8 +296,7 @@ inline constexpr SettingRow settings_table[] = {
      .starts = TracePoint::got_response_headers,
      .stops = {TracePoint::response_done},
      .stop_count = 1,
-     .timeout = errc::low_speed_timeout,
-     .phase = "reading_body"},
+     .timeout = errc::low_speed_timeout,},
     {.id = SettingId::request_write_idle,
      .name = "request_write_idle",
      .go_name = "none (golang/go#61568)",
@@ -313,8 +312,7 @@ inline constexpr SettingRow settings_table[] = {
      .starts = TracePoint::wrote_headers,
      .stops = {TracePoint::wrote_request, TracePoint::response_done},
      .stop_count = 2,
-     .timeout = errc::request_write_idle_timeout,
-     .phase = "writing_body"},
+     .timeout = errc::request_write_idle_timeout,},
 };
 
 static_assert(
