@@ -50,8 +50,8 @@ struct BodyStream {
   std::optional<StreamingResponseReader> reader;
   std::optional<Tracer> tracer;
   std::optional<BodyPace> pace;  ///< body_read_idle and low_speed, from the headers on
-  ReuseFacts facts;   ///< the exchange's part; the reader's is added at the end
-  std::string piece;  ///< body bytes parsed and not yet handed to the caller
+  ReuseFacts facts;              ///< the exchange's part; the reader's is added at the end
+  std::string piece;             ///< body bytes parsed and not yet handed to the caller
   std::size_t piece_used = 0;
   std::uint64_t bytes_read = 0;
   bool finished = false;              ///< read to the end

@@ -31,13 +31,16 @@ namespace {
 
 // The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
 detail::AttemptFacts attempt_facts(const detail::Connection& connection,
-                                   const detail::ExchangeOutcome& outcome, const Request& request) {
+                                   const detail::ExchangeOutcome& outcome, const Request& request,
+                                   const BodySource* source) {
   detail::AttemptFacts facts;
   facts.reused = connection.reused;
   facts.got_response_bytes = outcome.got_response_bytes;
   facts.timed_out = outcome.error == boost::system::errc::timed_out;
   facts.wrote_anything = outcome.wrote_anything;
-  facts.replayable = detail::is_replayable(request.method(),
+  // Go's isReplayable: a body that cannot be started again (no GetBody) is never replayed.
+  facts.replayable = (source == nullptr || source->rewind) &&
+                     detail::is_replayable(request.method(),
                                            request.find("Idempotency-Key") != request.end() ||
                                                request.find("X-Idempotency-Key") != request.end());
   return facts;
@@ -131,8 +134,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   /// With `stream`, the exchange stops at the final headers and the body is left in `stream`
   /// (its connection, reader and tracer) for a BodyReader; the Response returned is empty.
   asio::awaitable<std::tuple<error_code, Response>> run(
-      Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation,
-      detail::BodyStream* stream);
+      Request request, std::shared_ptr<BodySource> source, TraceHook hook,
+      std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream);
   asio::awaitable<detail::DialResult> get_conn(const detail::Url& url, detail::Tracer& tracer,
                                                std::chrono::nanoseconds& idle_time,
                                                RequestCancellation& cancellation);
@@ -213,8 +216,8 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Url& u
 }
 
 asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
-    Request request, TraceHook hook, std::shared_ptr<RequestCancellation> shared_cancellation,
-    detail::BodyStream* stream) {
+    Request request, std::shared_ptr<BodySource> source, TraceHook hook,
+    std::shared_ptr<RequestCancellation> shared_cancellation, detail::BodyStream* stream) {
   // A caller that cannot cancel shares nothing: the request's own frame holds its state.
   RequestCancellation own_cancellation;
   RequestCancellation* const cancellation =
@@ -239,7 +242,10 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
   if (request.find(http::field::user_agent) == request.end()) {
     request.set(http::field::user_agent, "tunedhttp/0.1");
   }
-  if (!request.body().empty() && !request.has_content_length() && !request.chunked()) {
+  if (source) {
+    request.body().clear();  // the body is the source's
+    request.content_length(source->size);
+  } else if (!request.body().empty() && !request.has_content_length() && !request.chunked()) {
     request.prepare_payload();
   }
 
@@ -282,9 +288,9 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
       stream->reader.emplace(options.header_limit, options.body_limit,
                              request.method() == http::verb::head);
       outcome = co_await detail::run_exchange_to_headers(*connection, request, options, tracer,
-                                                         *stream->reader);
+                                                         *stream->reader, source.get());
     } else {
-      outcome = co_await detail::run_exchange(*connection, request, options, tracer);
+      outcome = co_await detail::run_exchange(*connection, request, options, tracer, source.get());
     }
     cancellation->connection.reset();
     if (!outcome.error && !cancellation->cancelled) {
@@ -305,9 +311,15 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     connection->close();
     pool->count_close(CloseReason::error);
     if (cancellation->cancelled) co_return aborted;
-    if (attempt == 0 && detail::should_retry(attempt_facts(*connection, outcome, request))) {
-      pool->count_retry();
-      continue;
+    if (attempt == 0 &&
+        detail::should_retry(attempt_facts(*connection, outcome, request, source.get()))) {
+      // Go's rewindBody: a body already read starts again from its first byte, or the request
+      // is not sent twice.
+      const bool rewound = !outcome.source_read || (source->rewind && source->rewind());
+      if (rewound) {
+        pool->count_retry();
+        continue;
+      }
     }
     co_return std::tuple{outcome.error, Response{}};
   }
@@ -376,11 +388,12 @@ error_code error_of(std::exception_ptr failure, error_code ec) {
 
 }  // namespace
 
-void Client::start_request(Request request, TraceHook trace,
+void Client::start_request(Request request, std::shared_ptr<BodySource> source, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
   auto state = state_;
   auto [strand, cancellation] = state->prepare(handler);
-  auto work = state->run(std::move(request), std::move(trace), std::move(cancellation), nullptr);
+  auto work = state->run(std::move(request), std::move(source), std::move(trace),
+                         std::move(cancellation), nullptr);
   asio::co_spawn(strand, std::move(work),
                  [state, strand = strand, handler = std::move(handler)](
                      std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
@@ -390,13 +403,13 @@ void Client::start_request(Request request, TraceHook trace,
 }
 
 void Client::start_stream_request(
-    Request request, TraceHook trace,
+    Request request, std::shared_ptr<BodySource> source, TraceHook trace,
     asio::any_completion_handler<void(error_code, StreamedResponse)> handler) {
   auto state = state_;
   auto [strand, cancellation] = state->prepare(handler);
   auto stream = std::make_shared<detail::BodyStream>(strand, state, state->pool, state->options);
-  auto work =
-      state->run(std::move(request), std::move(trace), std::move(cancellation), stream.get());
+  auto work = state->run(std::move(request), std::move(source), std::move(trace),
+                         std::move(cancellation), stream.get());
   asio::co_spawn(strand, std::move(work),
                  [stream, strand = strand, handler = std::move(handler)](
                      std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include "exchange_rules.hpp"
 #include "read_response.hpp"
@@ -26,6 +28,8 @@ using boost::system::error_code;
 
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
+// A BodySource is read and written this many bytes at a time.
+constexpr std::size_t source_piece = 64 * 1024;
 
 // Writes what `serializer` has left. With `idle` (request_write_idle) positive, each write of
 // the socket must take some bytes within it, else request_write_idle_timeout.
@@ -109,25 +113,26 @@ template <class Stream, class Reader>
 class Exchange {
  public:
   Exchange(Stream& stream, Connection& connection, Request& request, const ClientOptions& options,
-           Tracer& tracer, Reader& reader)
+           Tracer& tracer, Reader& reader, BodySource* source)
       : stream_(stream),
         connection_(connection),
         request_(request),
         options_(options),
         tracer_(tracer),
         serializer_(request),
-        reader_(reader) {}
+        reader_(reader),
+        source_(source) {}
 
   asio::awaitable<ExchangeOutcome> run() {
     const auto& settings = options_.settings;
     const bool wait_for_continue =
-        waits_for_continue(!request_.body().empty(), request_[http::field::expect],
+        waits_for_continue(has_body(), request_[http::field::expect],
                            settings.expect_continue > std::chrono::nanoseconds::zero());
     error_code ec;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (wait_for_continue) {
       ec = co_await send_while_reading(true);
-    } else if (!request_.body().empty()) {
+    } else if (has_body()) {
       ec = co_await send_while_reading(false);
     } else {
       ec = co_await send_then_read_headers();
@@ -242,6 +247,11 @@ class Exchange {
           if (!headers_sent) tracer_.emit(TracePoint::wrote_headers);
           auto [ec, written] =
               co_await write_rest(stream_, serializer_, options_.settings.request_write_idle);
+          if (!ec && source_) {
+            std::size_t from_source = 0;
+            std::tie(ec, from_source) = co_await write_source();
+            written += from_source;
+          }
           body_error_ = ec;
           if (!headers_sent) outcome_.wrote_anything = written > 0;
           // The moment the write ends; response_header is armed after it, never looking early.
@@ -279,11 +289,50 @@ class Exchange {
     }
   }
 
+  bool has_body() const { return !request_.body().empty() || (source_ && source_->size > 0); }
+
+  // The body from the BodySource, a piece at a time, each write under request_write_idle.
+  asio::awaitable<std::tuple<error_code, std::size_t>> write_source() {
+    std::vector<char> piece(source_piece);
+    std::uint64_t left = source_->size;
+    std::size_t written = 0;
+    const auto idle = options_.settings.request_write_idle;
+    while (left > 0) {
+      error_code ec;
+      outcome_.source_read = true;
+      const std::size_t n = source_->read(
+          asio::buffer(piece.data(),
+                       static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), left))),
+          ec);
+      if (ec) co_return std::tuple{ec, written};
+      // Shorter than its Content-Length (Go: "http: ContentLength=N with Body length M").
+      if (n == 0) co_return std::tuple{error_code{errc::invalid_request}, written};
+      std::size_t sent = 0;
+      while (sent < n) {
+        const auto rest = asio::buffer(piece.data() + sent, n - sent);
+        std::optional<std::tuple<error_code, std::size_t>> some;
+        if (idle > std::chrono::nanoseconds::zero()) {
+          some = co_await with_timeout(
+              stream_.async_write_some(rest, asio::as_tuple(asio::use_awaitable)), idle);
+        } else {
+          some = co_await asio::async_write(stream_, rest, asio::as_tuple(asio::use_awaitable));
+        }
+        if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
+        const auto [write_error, m] = *some;
+        sent += m;
+        written += m;
+        if (write_error) co_return std::tuple{write_error, written};
+      }
+      left -= n;
+    }
+    co_return std::tuple{error_code{}, written};
+  }
+
   asio::awaitable<error_code> read_body() {
     // Armed after got_response_headers was recorded: never early.
     BodyPace pace(options_.settings, std::chrono::steady_clock::now());
-    const auto step = co_await next_event(stream_, connection_.buffer, reader_,
-                                          pace.enabled() ? &pace : nullptr);
+    const auto step =
+        co_await next_event(stream_, connection_.buffer, reader_, pace.enabled() ? &pace : nullptr);
     if (step.event != ResponseReader::Event::complete) {
       co_return step.error ? step.error : make_error_code(errc::malformed_response);
     }
@@ -306,6 +355,7 @@ class Exchange {
   Tracer& tracer_;
   http::request_serializer<http::string_body> serializer_;
   Reader& reader_;
+  BodySource* source_;  ///< the body, when it is not in the request
   ExchangeOutcome outcome_;
   // Between the reader, the body writer and send_while_reading (all on one strand).
   std::optional<Signal> headers_done_;
@@ -320,26 +370,28 @@ class Exchange {
 }  // namespace
 
 asio::awaitable<ExchangeOutcome> run_exchange(Connection& connection, Request& request,
-                                              const ClientOptions& options, Tracer& tracer) {
+                                              const ClientOptions& options, Tracer& tracer,
+                                              BodySource* source) {
   ResponseReader reader(options.header_limit, options.body_limit,
                         request.method() == http::verb::head);
   if (connection.tls) {
-    Exchange exchange(*connection.tls, connection, request, options, tracer, reader);
+    Exchange exchange(*connection.tls, connection, request, options, tracer, reader, source);
     co_return co_await exchange.run();
   }
-  Exchange exchange(connection.socket, connection, request, options, tracer, reader);
+  Exchange exchange(connection.socket, connection, request, options, tracer, reader, source);
   co_return co_await exchange.run();
 }
 
 asio::awaitable<ExchangeOutcome> run_exchange_to_headers(Connection& connection, Request& request,
                                                          const ClientOptions& options,
                                                          Tracer& tracer,
-                                                         StreamingResponseReader& reader) {
+                                                         StreamingResponseReader& reader,
+                                                         BodySource* source) {
   if (connection.tls) {
-    Exchange exchange(*connection.tls, connection, request, options, tracer, reader);
+    Exchange exchange(*connection.tls, connection, request, options, tracer, reader, source);
     co_return co_await exchange.run();
   }
-  Exchange exchange(connection.socket, connection, request, options, tracer, reader);
+  Exchange exchange(connection.socket, connection, request, options, tracer, reader, source);
   co_return co_await exchange.run();
 }
 

@@ -97,15 +97,15 @@ std::string default_text(const SettingRow& row) { return value_text(Settings{}, 
 std::string set_from_text(Settings& settings, const SettingRow& row, std::string_view text) {
   if (const auto* rate = std::get_if<LowSpeed Settings::*>(&row.field)) {
     const auto slash = text.find('/');
-    const auto bytes = slash == std::string_view::npos ? std::nullopt
-                                                       : parse_size(text.substr(0, slash));
-    const auto period = slash == std::string_view::npos ? std::nullopt
-                                                        : parse_duration(text.substr(slash + 1));
+    const auto bytes =
+        slash == std::string_view::npos ? std::nullopt : parse_size(text.substr(0, slash));
+    const auto period =
+        slash == std::string_view::npos ? std::nullopt : parse_duration(text.substr(slash + 1));
     if (!bytes || !period) {
       return "expected N/D, bytes per second and a Go duration (1KiB/5s, 1000/2s), got " +
              quoted(text);
     }
-    settings.**rate = LowSpeed{*bytes, *period};
+    settings.** rate = LowSpeed{*bytes, *period};
     return {};
   }
   if (row.is_duration()) {

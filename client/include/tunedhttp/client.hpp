@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <tunedhttp/body_reader.hpp>
+#include <tunedhttp/body_source.hpp>
 #include <tunedhttp/error.hpp>
 #include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/settings.hpp>
@@ -107,9 +108,22 @@ class Client {
   auto async_request(Request request, TraceHook trace, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
         [this](auto handler, Request req, TraceHook hook) {
-          start_request(std::move(req), std::move(hook), std::move(handler));
+          start_request(std::move(req), nullptr, std::move(hook), std::move(handler));
         },
         token, std::move(request), std::move(trace));
+  }
+
+  /// Sends `request` with its body read from `body` as it is written (a file, a callback),
+  /// never held whole: `request.body()` is ignored and Content-Length is `body.size`. Otherwise
+  /// as the overload above, with Go's GetBody rule for retries (BodySource).
+  template <class CompletionToken>
+  auto async_request(Request request, BodySource body, TraceHook trace, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
+        [this](auto handler, Request req, BodySource source, TraceHook hook) {
+          start_request(std::move(req), std::make_shared<BodySource>(std::move(source)),
+                        std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(body), std::move(trace));
   }
 
   /// Sends `request` without a per-request trace hook. See the overload above.
@@ -139,9 +153,23 @@ class Client {
     return boost::asio::async_initiate<CompletionToken,
                                        void(boost::system::error_code, StreamedResponse)>(
         [this](auto handler, Request req, TraceHook hook) {
-          start_stream_request(std::move(req), std::move(hook), std::move(handler));
+          start_stream_request(std::move(req), nullptr, std::move(hook), std::move(handler));
         },
         token, std::move(request), std::move(trace));
+  }
+
+  /// Streams the response to `request` whose body is read from `body` (see the BodySource
+  /// overload of async_request): neither body is ever held whole.
+  template <class CompletionToken>
+  auto async_request_stream(Request request, BodySource body, TraceHook trace,
+                            CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, StreamedResponse)>(
+        [this](auto handler, Request req, BodySource source, TraceHook hook) {
+          start_stream_request(std::move(req), std::make_shared<BodySource>(std::move(source)),
+                               std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(body), std::move(trace));
   }
 
   /// Streams `request`'s response without a per-request trace hook. See the overload above.
@@ -166,10 +194,10 @@ class Client {
 
  private:
   void start_request(
-      Request request, TraceHook trace,
+      Request request, std::shared_ptr<BodySource> source, TraceHook trace,
       boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler);
   void start_stream_request(
-      Request request, TraceHook trace,
+      Request request, std::shared_ptr<BodySource> source, TraceHook trace,
       boost::asio::any_completion_handler<void(boost::system::error_code, StreamedResponse)>
           handler);
 

@@ -27,9 +27,7 @@ struct KeepAliveConfig {
 struct LowSpeed {
   std::uint64_t bytes_per_second = 0;  ///< LOW_SPEED_LIMIT, in bytes per second.
   std::chrono::nanoseconds period{0};  ///< LOW_SPEED_TIME.
-  bool enabled() const {
-    return bytes_per_second > 0 && period > std::chrono::nanoseconds::zero();
-  }
+  bool enabled() const { return bytes_per_second > 0 && period > std::chrono::nanoseconds::zero(); }
   bool operator==(const LowSpeed&) const = default;
 };
 

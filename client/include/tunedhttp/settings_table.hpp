@@ -51,10 +51,9 @@ enum class TimerScope {
 /// Where a setting lives in `Settings`: a duration or a count, at the top or in the
 /// `keep_alive` block (Go 1.23's KeepAliveConfig, which writing any member enables), or a
 /// rate over a period (`low_speed`, written N/D: bytes per second over a duration).
-using SettingField =
-    std::variant<std::chrono::nanoseconds Settings::*, int Settings::*,
-                 std::chrono::nanoseconds KeepAliveConfig::*, int KeepAliveConfig::*,
-                 LowSpeed Settings::*>;
+using SettingField = std::variant<std::chrono::nanoseconds Settings::*, int Settings::*,
+                                  std::chrono::nanoseconds KeepAliveConfig::*,
+                                  int KeepAliveConfig::*, LowSpeed Settings::*>;
 
 /// One setting.
 struct SettingRow {
@@ -264,55 +263,61 @@ inline constexpr SettingRow settings_table[] = {
      .field = &KeepAliveConfig::count,
      .count_min = -1,
      .count_max = 127},
-    {.id = SettingId::body_read_idle,
-     .name = "body_read_idle",
-     .go_name = "none (golang/go#26941; the AWS SDK for Go V2's read timeouts)",
-     .flag = "--body-read-idle",
-     .summary = "fail when no response body byte comes for this long",
-     .zero = "no limit",
-     .negative = "no limit, as 0",
-     .extension = true,
-     .doc_section = "body_read_idle",
-     .field = &Settings::body_read_idle,
-     // No phase of their own: every timeline would grow one (timelines draw every row's phase).
-     .scope = TimerScope::request,
-     // Restarted by every read that brings bytes; measured from the headers, which a stalled
-     // body's last bytes come with.
-     .starts = TracePoint::got_response_headers,
-     .stops = {TracePoint::response_done},
-     .stop_count = 1,
-     .timeout = errc::body_read_idle_timeout,},
-    {.id = SettingId::low_speed,
-     .name = "low_speed",
-     .go_name = "none (curl's CURLOPT_LOW_SPEED_LIMIT / CURLOPT_LOW_SPEED_TIME)",
-     .flag = "--low-speed",
-     .summary = "fail when the body comes slower than N bytes/s for D, written N/D (1KiB/5s)",
-     .zero = "off (either N or D)",
-     .negative = "off, as 0",
-     .extension = true,
-     .doc_section = "low_speed",
-     .field = &Settings::low_speed,
-     .scope = TimerScope::request,
-     .starts = TracePoint::got_response_headers,
-     .stops = {TracePoint::response_done},
-     .stop_count = 1,
-     .timeout = errc::low_speed_timeout,},
-    {.id = SettingId::request_write_idle,
-     .name = "request_write_idle",
-     .go_name = "none (golang/go#61568)",
-     .flag = "--request-write-idle",
-     .summary = "fail when the server takes no byte of the request for this long",
-     .zero = "no limit",
-     .negative = "no limit, as 0",
-     .extension = true,
-     .doc_section = "request_write_idle",
-     .field = &Settings::request_write_idle,
-     .scope = TimerScope::request,
-     // Every write is limited; the body's start after the headers is where it shows.
-     .starts = TracePoint::wrote_headers,
-     .stops = {TracePoint::wrote_request, TracePoint::response_done},
-     .stop_count = 2,
-     .timeout = errc::request_write_idle_timeout,},
+    {
+        .id = SettingId::body_read_idle,
+        .name = "body_read_idle",
+        .go_name = "none (golang/go#26941; the AWS SDK for Go V2's read timeouts)",
+        .flag = "--body-read-idle",
+        .summary = "fail when no response body byte comes for this long",
+        .zero = "no limit",
+        .negative = "no limit, as 0",
+        .extension = true,
+        .doc_section = "body_read_idle",
+        .field = &Settings::body_read_idle,
+        // No phase of their own: every timeline would grow one (timelines draw every row's phase).
+        .scope = TimerScope::request,
+        // Restarted by every read that brings bytes; measured from the headers, which a stalled
+        // body's last bytes come with.
+        .starts = TracePoint::got_response_headers,
+        .stops = {TracePoint::response_done},
+        .stop_count = 1,
+        .timeout = errc::body_read_idle_timeout,
+    },
+    {
+        .id = SettingId::low_speed,
+        .name = "low_speed",
+        .go_name = "none (curl's CURLOPT_LOW_SPEED_LIMIT / CURLOPT_LOW_SPEED_TIME)",
+        .flag = "--low-speed",
+        .summary = "fail when the body comes slower than N bytes/s for D, written N/D (1KiB/5s)",
+        .zero = "off (either N or D)",
+        .negative = "off, as 0",
+        .extension = true,
+        .doc_section = "low_speed",
+        .field = &Settings::low_speed,
+        .scope = TimerScope::request,
+        .starts = TracePoint::got_response_headers,
+        .stops = {TracePoint::response_done},
+        .stop_count = 1,
+        .timeout = errc::low_speed_timeout,
+    },
+    {
+        .id = SettingId::request_write_idle,
+        .name = "request_write_idle",
+        .go_name = "none (golang/go#61568)",
+        .flag = "--request-write-idle",
+        .summary = "fail when the server takes no byte of the request for this long",
+        .zero = "no limit",
+        .negative = "no limit, as 0",
+        .extension = true,
+        .doc_section = "request_write_idle",
+        .field = &Settings::request_write_idle,
+        .scope = TimerScope::request,
+        // Every write is limited; the body's start after the headers is where it shows.
+        .starts = TracePoint::wrote_headers,
+        .stops = {TracePoint::wrote_request, TracePoint::response_done},
+        .stop_count = 2,
+        .timeout = errc::request_write_idle_timeout,
+    },
 };
 
 static_assert(
