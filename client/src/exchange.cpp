@@ -31,15 +31,13 @@ constexpr std::size_t first_read_size = 16 * 1024;
 // A BodySource is read and written this many bytes at a time.
 constexpr std::size_t source_piece = 64 * 1024;
 
-// Writes what `serializer` has left. With `idle` (request_write_idle) positive, each write of
-// the socket must take some bytes within it, else request_write_idle_timeout.
+// Writes what `serializer` has left, each write of the socket limited to `idle`
+// (request_write_idle, positive): past it, request_write_idle_timeout. Without the limit the
+// callers use Beast's async_write directly (no coroutine frame of this one's).
 template <class Stream>
-asio::awaitable<std::tuple<error_code, std::size_t>> write_rest(
+asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
     Stream& stream, http::request_serializer<http::string_body>& serializer,
     std::chrono::nanoseconds idle) {
-  if (idle <= std::chrono::nanoseconds::zero()) {
-    co_return co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
-  }
   std::size_t written = 0;
   while (!serializer.is_done()) {
     auto some = co_await with_timeout(
@@ -68,8 +66,13 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
     }
     if (serializer.is_done()) co_return std::tuple{error_code{}, written};
   }
-  auto [ec, rest] = co_await write_rest(stream, serializer, idle);
-  co_return std::tuple{ec, written + rest};
+  std::tuple<error_code, std::size_t> rest;
+  if (idle > std::chrono::nanoseconds::zero()) {
+    rest = co_await write_rest_within(stream, serializer, idle);
+  } else {
+    rest = co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::tuple{std::get<0>(rest), written + std::get<1>(rest)};
 }
 
 // Reads responses until a final (non-1xx) one's headers are in `reader`. Calls `on_continue`
@@ -245,8 +248,15 @@ class Exchange {
           // As Go's WroteHeaders: once the headers are handed over, before they are flushed, so
           // a server never sees a byte before the trace says the headers went.
           if (!headers_sent) tracer_.emit(TracePoint::wrote_headers);
-          auto [ec, written] =
-              co_await write_rest(stream_, serializer_, options_.settings.request_write_idle);
+          const auto idle = options_.settings.request_write_idle;
+          std::tuple<error_code, std::size_t> result;
+          if (idle > std::chrono::nanoseconds::zero()) {
+            result = co_await write_rest_within(stream_, serializer_, idle);
+          } else {
+            result = co_await http::async_write(stream_, serializer_,
+                                                asio::as_tuple(asio::use_awaitable));
+          }
+          auto [ec, written] = result;
           if (!ec && source_) {
             std::size_t from_source = 0;
             std::tie(ec, from_source) = co_await write_source();

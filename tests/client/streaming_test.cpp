@@ -1,6 +1,7 @@
 // Streamed responses (async_request_stream + BodyReader): the body read in pieces, and Go's
 // bodyEOFSignal rules for the connection: read to the end, it goes back to the pool; closed
 // early, it is closed and never reused.
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -173,6 +174,128 @@ TEST(Streaming, AnEmptyReaderFailsItsReads) {
   context.run_for(2s);
   ASSERT_TRUE(got) << "the read never completed";
   EXPECT_EQ(*got, asio::error::operation_aborted);
+}
+
+// ---- request bodies from a BodySource ----------------------------------------------------
+
+// A body of `size` bytes ('a' + offset % 26), produced `piece` bytes at a time; counts reads.
+struct CountingSource {
+  std::uint64_t size = 0;
+  std::size_t piece = 1000;
+  std::uint64_t offset = 0;
+  int reads = 0;
+  int rewinds = 0;
+};
+
+BodySource counting_source(std::shared_ptr<CountingSource> state, bool rewindable) {
+  BodySource source;
+  source.size = state->size;
+  source.read = [state](asio::mutable_buffer buffer, boost::system::error_code&) {
+    ++state->reads;
+    const auto n = static_cast<std::size_t>(
+        std::min<std::uint64_t>({buffer.size(), state->piece, state->size - state->offset}));
+    auto* out = static_cast<char*>(buffer.data());
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<char>('a' + (state->offset + i) % 26);
+    state->offset += n;
+    return n;
+  };
+  if (rewindable) {
+    source.rewind = [state] {
+      ++state->rewinds;
+      state->offset = 0;
+      return true;
+    };
+  }
+  return source;
+}
+
+std::string expected_body(std::uint64_t size) {
+  std::string body(size, '\0');
+  for (std::uint64_t i = 0; i < size; ++i) body[i] = static_cast<char>('a' + i % 26);
+  return body;
+}
+
+struct Sent {
+  boost::system::error_code error;
+  unsigned status = 0;
+  bool finished = false;
+};
+
+asio::awaitable<void> send_with_source(Client& client, Request request, BodySource source,
+                                       Sent& out) {
+  auto [ec, response] = co_await client.async_request(
+      std::move(request), std::move(source), TraceHook{}, asio::as_tuple(asio::use_awaitable));
+  out.error = ec;
+  out.status = ec ? 0 : response.result_int();
+  out.finished = true;
+}
+
+Sent run_with_source(ClientFixture& fixture, Request request, BodySource source) {
+  Sent out;
+  asio::co_spawn(fixture.context(),
+                 send_with_source(fixture.client(), std::move(request), std::move(source), out),
+                 asio::detached);
+  EXPECT_TRUE(fixture.run_until([&] { return out.finished; }, 5000ms)) << "the request hung";
+  return out;
+}
+
+TEST(BodySource, ACallbackBodyIsWrittenAsItIsRead) {
+  constexpr std::uint64_t size = 100'000;
+  std::promise<std::string> received;
+  ScriptedServer server([&](Peer& peer) {
+    const auto head = peer.read_headers(Clock::now() + 2s);
+    EXPECT_NE(head.find("Content-Length: 100000"), std::string::npos) << head;
+    received.set_value(peer.read_exactly(size, Clock::now() + 2s));
+    peer.write(ok_response("stored"));
+  });
+  ClientFixture fixture;
+  auto state = std::make_shared<CountingSource>();
+  state->size = size;
+  const auto sent = run_with_source(fixture, make_request(http::verb::put, server.url("/object")),
+                                    counting_source(state, false));
+  ASSERT_FALSE(sent.error) << sent.error.message();
+  EXPECT_EQ(sent.status, 200u);
+  EXPECT_EQ(received.get_future().get(), expected_body(size));
+  EXPECT_GE(state->reads, 100) << "read in pieces of at most 1000 bytes";
+}
+
+// The first connection serves a GET, then closes on the PUT's headers: a failure on a reused
+// connection after bytes were written, which Go retries only when the body can start again.
+void serve_then_drop_the_put(Peer& peer, std::atomic<int>& connections) {
+  if (++connections == 1) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write(ok_response("first"));
+    peer.read_headers(Clock::now() + 2s);
+    peer.close();
+    return;
+  }
+  peer.read_headers(Clock::now() + 2s);
+  peer.read_exactly(50'000, Clock::now() + 2s);
+  peer.write(ok_response("stored"));
+}
+
+TEST(BodySource, AStartedBodyIsReplayedOnlyWithItsRewind) {
+  for (const bool rewindable : {false, true}) {
+    SCOPED_TRACE(rewindable ? "with rewind" : "without rewind");
+    std::atomic<int> connections{0};
+    ScriptedServer server([&](Peer& peer) { serve_then_drop_the_put(peer, connections); });
+    ClientFixture fixture;
+    ASSERT_FALSE(fixture.request(get(server.url())).error);
+    auto state = std::make_shared<CountingSource>();
+    state->size = 50'000;
+    auto put = make_request(http::verb::put, server.url("/object"));
+    put.set("Idempotency-Key", "k1");  // replayable as far as the method goes
+    const auto sent = run_with_source(fixture, std::move(put), counting_source(state, rewindable));
+    if (rewindable) {
+      ASSERT_FALSE(sent.error) << sent.error.message();
+      EXPECT_EQ(sent.status, 200u);
+      EXPECT_EQ(fixture.client().pool_stats().retries, 1u);
+    } else {
+      EXPECT_TRUE(sent.error) << "a started body without rewind was sent twice";
+      EXPECT_EQ(fixture.client().pool_stats().retries, 0u);
+      EXPECT_EQ(state->rewinds, 0);
+    }
+  }
 }
 
 }  // namespace
