@@ -96,7 +96,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libboost1.81-dev, libssl-dev (>= 3), nlohmann-json3-dev (>= 3), libssl3 (>= 3), libyaml-cpp0.7, libc6, libstdc++6")
+    "libboost1.81-dev, libssl-dev (>= 3), libssl3 (>= 3), libyaml-cpp0.7, libc6, libstdc++6")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libgtest-dev, cmake (>= 3.25), pkg-config")
 set(CPACK_GENERATOR DEB)
 include(CPack)

@@ -24,6 +24,8 @@
 #include <tunedhttp/mockserver/fault_config.hpp>
 #include <tunedhttp/units.hpp>
 
+#include "event_json.hpp"
+
 namespace tunedhttp::program {
 namespace {
 
@@ -323,7 +325,7 @@ struct AdminApi::State : std::enable_shared_from_this<State> {
     response.set(http::field::content_type, "application/x-ndjson");
     const auto origin = server.started_at();
     for (const auto& event : found) {
-      response.body() += mockserver::EventLog::to_json_line(event, origin) + "\n";
+      response.body() += event_json_line(event, origin) + "\n";
     }
     co_return response;
   }

@@ -29,6 +29,7 @@
 
 #include "admin_api.hpp"
 #include "commands.hpp"
+#include "event_json.hpp"
 
 namespace tunedhttp::program {
 namespace {
@@ -168,7 +169,7 @@ int run_serve(const ServeOptions& options) {
   for (const auto& spec : options.faults) {
     try {
       server_options.faults.push_back(mockserver::parse_fault_spec(spec));
-      if (server_options.faults.back().name == "delay_tls_handshake" && !options.tls) {
+      if (mockserver::requirements_of(server_options.faults.back().name).tls && !options.tls) {
         std::cerr << "tunedhttp serve: --fault " << quote(spec, 80, '\'') << " needs --tls\n";
         return exit_usage;
       }
@@ -233,7 +234,7 @@ int run_serve(const ServeOptions& options) {
   if (options.events) {
     const auto origin = server->started_at();
     server->events().set_listener([origin](const mockserver::Event& event) {
-      std::cout << mockserver::EventLog::to_json_line(event, origin) << std::endl;
+      std::cout << event_json_line(event, origin) << std::endl;
       if (!std::cout) std::raise(SIGTERM);  // nobody reads the events any more: stop cleanly
     });
   }

@@ -252,11 +252,12 @@ mockserver::FaultConfig read_fault(const YAML::Node& node, const std::string& fi
   return config;
 }
 
-RouteSpec read_route(const YAML::Node& node, const std::string& file, const std::string& path) {
+mockserver::Route read_route(const YAML::Node& node, const std::string& file,
+                             const std::string& path) {
   Fields fields(node, file, "route " + path,
                 {"status", "body", "body_size", "headers", "chunked", "close"});
   fields.finish();
-  RouteSpec route;
+  mockserver::Route route;
   if (auto n = fields.get("status")) route.status = read_status(n, file, "status");
   if (route.status < 200) {
     fail_at(fields.get("status"), file,

@@ -52,17 +52,6 @@ struct RequestRecord {
   std::promise<void> done;
 };
 
-mockserver::Route to_route(const RouteSpec& spec) {
-  mockserver::Route route;
-  route.status = spec.status;
-  route.body = spec.body;
-  route.body_size = spec.body_size;
-  route.headers = spec.headers;
-  route.chunked = spec.chunked;
-  route.close = spec.close;
-  return route;
-}
-
 std::string configured_text(const ClientSpec& client) {
   std::string text;
   for (const auto& [name, value] : client.configured) {
@@ -182,9 +171,7 @@ class Run {
       options.tls = scenario_.server.tls;
       options.listen_addresses = scenario_.server.listen;
       options.faults = scenario_.server.faults;
-      for (const auto& [path, route] : scenario_.server.routes) {
-        options.routes[path] = to_route(route);
-      }
+      options.routes = scenario_.server.routes;
       server_ = std::make_unique<mockserver::Server>(io_.get_executor(), options);
       server_->start();
 

@@ -1,0 +1,195 @@
+#pragma once
+// One accepted connection and the coroutine that serves it, on the server's strand. The class is
+// declared here and defined by part, each beside what it carries out:
+// - connection.cpp: its life: run, the ways it closes, its waits
+// - tls_handshake.cpp: the TLS handshake, delayed by delay_tls_handshake (ClientHello capture)
+// - request_loop.cpp: reading requests, `Expect: 100-continue` (withhold_continue), limits
+// - response_writer.cpp: writing the answer (hold_headers, drip_body, reset=mid-body,
+//   stall_body)
+// - connection_blackhole.cpp: going dark (blackhole)
+// - connection_reset.cpp: closing with a reset (reset)
+// - connection_body_stalls.cpp: a body that stops (stall_body), a request body no longer read
+//   (stop_reading)
+// Member templates on the stream are instantiated for both streams (tcp::socket, TlsStream) in
+// the file that defines them.
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "server_core.hpp"
+
+namespace tunedhttp::mockserver::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+inline constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+// Bytes per read while only watching a connection (held, idle, waiting for a body): small, so
+// that a held connection keeps no bigger buffer than its request needed.
+inline constexpr std::size_t watch_chunk = 512;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<ServerCore> server, std::uint64_t number, tcp::socket socket,
+             std::string listener, ConnectionPlan plan)
+      : server_(std::move(server)),
+        number_(number),
+        listener_(std::move(listener)),
+        socket_(std::move(socket)),
+        timer_(server_->strand),
+        plan_(std::move(plan)) {}
+
+  /// Serves the connection until it closes.
+  awaitable<void> run();
+
+  /// The server closes at once, for `reason` (logged as closed_by_server): stop(), or a
+  /// connection that cannot go on. Pending operations complete with errors and the coroutine
+  /// ends. Does nothing once closed.
+  void abort(const std::string& reason);
+
+ private:
+  enum class StallEnd { elapsed, data, closed };
+  enum class Watched { data, closed };
+
+  tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
+
+  // --- closing (connection.cpp) ---
+  void close_now();
+  /// The client closed (EOF, reset, or a failed read/write): record it once.
+  void closed_by_peer(const boost::system::error_code& error);
+  /// The server closes: FIN first, then read and drop what the client still sends until it
+  /// closes too (or a limit), so the response is not lost to a reset.
+  awaitable<void> close_gracefully(std::string reason);
+  awaitable<void> drain(tcp::socket& socket);
+
+  // --- waits (here) ---
+  awaitable<void> wait_timer() { co_await timer_.async_wait(as_tuple_awaitable); }
+
+  void arm_timer(const Wait& wait, Clock::time_point from) {
+    timer_.expires_at(from + (wait.duration ? *wait.duration : Clock::duration(forever)));
+  }
+
+  /// Watches by reading into the request buffer (the parser will find the bytes there).
+  template <typename Stream>
+  awaitable<Watched> watch_by_reading(Stream& stream) {
+    auto [error, n] =
+        co_await stream.async_read_some(buffer_.prepare(watch_chunk), as_tuple_awaitable);
+    buffer_.commit(n);
+    if (n > 0) co_return Watched::data;
+    last_error_ = error;
+    co_return Watched::closed;
+  }
+
+  /// Waits for the timer (armed by the caller) or for the watch, whichever ends first.
+  template <typename Watch>
+  awaitable<StallEnd> stall(Watch watch) {
+    using namespace asio::experimental::awaitable_operators;
+    if (timer_.expiry() <= Clock::now()) co_return StallEnd::elapsed;
+    auto result = co_await (wait_timer() || watch());
+    if (closed_) co_return StallEnd::closed;
+    if (result.index() == 0) co_return StallEnd::elapsed;
+    if (std::get<1>(result) == Watched::data) co_return StallEnd::data;
+    closed_by_peer(last_error_);
+    co_return StallEnd::closed;
+  }
+
+  /// Waits out the whole timer; data that arrives meanwhile is kept (or left unread), only the
+  /// peer closing ends the wait early.
+  template <typename Watch>
+  awaitable<bool> hold(Watch watch) {
+    auto end = co_await stall(watch);
+    if (end == StallEnd::data) {
+      co_await wait_timer();
+      end = closed_ ? StallEnd::closed : StallEnd::elapsed;
+    }
+    co_return end == StallEnd::elapsed;
+  }
+
+  template <typename Stream>
+  awaitable<void> write_text(Stream& stream, const std::string& text, bool& ok) {
+    auto [error, n] = co_await asio::async_write(stream, asio::buffer(text), as_tuple_awaitable);
+    (void)n;
+    ok = !error && !closed_;
+    if (error && !closed_) closed_by_peer(error);
+  }
+
+  // --- TLS (tls_handshake.cpp) ---
+  /// Returns false when the connection is over.
+  awaitable<bool> tls_handshake();
+  /// Reads exactly one TLS record (the ClientHello) from the TCP socket, to hand to OpenSSL
+  /// later.
+  awaitable<bool> read_client_hello(std::vector<unsigned char>& record);
+  /// Watches a connection whose bytes we must not consume (before the TLS handshake): waits
+  /// until readable and peeks.
+  awaitable<Watched> watch_by_peeking();
+
+  // --- requests (request_loop.cpp) ---
+  template <typename Stream>
+  awaitable<void> serve_requests(Stream& stream);
+  template <typename Stream>
+  awaitable<boost::system::error_code> read_header(Stream& stream,
+                                                   http::request_parser<http::string_body>& parser);
+  /// A read error on a request: EOF or reset is the client closing; a bad request gets a status
+  /// and the connection is closed.
+  template <typename Stream>
+  awaitable<void> reject_request(Stream& stream, const boost::system::error_code& error);
+  template <typename Stream>
+  awaitable<void> reply_instead_of_continue(Stream& stream, const RequestInfo& info,
+                                            unsigned status);
+
+  // --- responses (response_writer.cpp) ---
+  /// Writes the response per Route and plan; returns whether the connection stays open.
+  template <typename Stream>
+  awaitable<bool> respond(Stream& stream, const RequestInfo& info, const RequestPlan& plan,
+                          const http::request<http::string_body>& request);
+  /// Writes `prefix`, `length` generated body bytes and `suffix`, holding at most one piece of
+  /// filler in memory whatever the length.
+  template <typename Stream>
+  awaitable<void> write_generated(Stream& stream, const std::string& prefix, std::size_t length,
+                                  const char* suffix, bool& ok);
+
+  // --- blackhole (connection_blackhole.cpp) and reset (connection_reset.cpp) ---
+  awaitable<void> go_dark();
+  void reset(const char* when, std::uint64_t request);
+  /// reset=idle: idle for the plan's time, the connection is forgotten; the next bytes or the
+  /// FIN from the peer are answered with the RST. Returns false when the connection is over.
+  template <typename Stream>
+  awaitable<bool> reset_when_idle(Stream& stream);
+
+  // --- the stalls after the headers (connection_body_stalls.cpp) ---
+  /// stall_body: the body stopped after `sent` bytes; the connection is held open, watched so
+  /// that the client's close is seen and logged, until the server stops.
+  template <typename Stream>
+  awaitable<void> stall_body(Stream& stream, std::uint64_t request, std::uint64_t sent);
+  /// stop_reading: reads the request body until at least `limit` bytes of it are in (or it
+  /// ends), then reads nothing more and never answers, until the server stops.
+  template <typename Stream>
+  awaitable<void> stop_reading(Stream& stream, http::request_parser<http::string_body>& parser,
+                               std::uint64_t request, std::uint64_t limit);
+
+  std::shared_ptr<ServerCore> server_;
+  std::uint64_t number_;
+  std::string listener_;  // the address it was accepted on
+  tcp::socket socket_;    // moved into tls_ for TLS
+  std::optional<TlsStream> tls_;
+  asio::steady_timer timer_;  // the one timer of this connection's current wait
+  ConnectionPlan plan_;
+  beast::flat_buffer buffer_;
+  std::uint64_t responses_ = 0;
+  bool closed_ = false;  // closed (and logged) by either side
+  boost::system::error_code last_error_;
+  boost::system::error_code ignored_;
+};
+
+}  // namespace tunedhttp::mockserver::detail

@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <tunedhttp/mockserver/event_log.hpp>
 
 namespace tunedhttp::mockserver {
@@ -119,20 +118,6 @@ std::optional<Event> EventLog::wait_until(const std::function<bool(const Event&)
 void EventLog::set_listener(std::function<void(const Event&)> listener) {
   std::lock_guard lock{mutex_};
   listener_ = std::move(listener);
-}
-
-std::string EventLog::to_json_line(const Event& event,
-                                   std::chrono::steady_clock::time_point origin) {
-  const auto at = std::chrono::duration<double, std::milli>(event.at - origin).count();
-  nlohmann::ordered_json json{
-      {"kind", event_kind_name(event.kind)},
-      {"at_ms", static_cast<double>(static_cast<long long>(at * 1000.0)) / 1000.0},
-      {"connection", event.connection},
-      {"request", event.request},
-      {"detail", event.detail},
-      {"seq", event.seq},
-  };
-  return json.dump();
 }
 
 }  // namespace tunedhttp::mockserver

@@ -138,6 +138,8 @@ struct FaultDescriptor {
   /// Extra checks across parameters; returns an error message or empty.
   std::function<std::string(const Parameters&)> check;
   std::function<std::unique_ptr<Fault>(const Parameters&)> make;
+  /// It acts only on a TLS server (ServerOptions::tls); other servers refuse it.
+  bool requires_tls = false;
 };
 
 /// The registry: every fault, in one place (fault_registry.cpp).

@@ -179,6 +179,14 @@ std::vector<std::string> fault_names() {
   return names;
 }
 
+FaultRequirements requirements_of(const std::string& name) {
+  FaultRequirements requirements;
+  if (const auto* descriptor = detail::find_fault(name)) {
+    requirements.tls = descriptor->requires_tls;
+  }
+  return requirements;
+}
+
 std::string validate(const FaultConfig& config) {
   using detail::FaultLevel;
   const auto* descriptor = detail::find_fault(config.name);

@@ -133,14 +133,6 @@ TEST(EventLog, WaitForWakesOnRecordAndTimesOutAtTheDeadline) {
   EXPECT_EQ(log.snapshot().size(), 2u);
 }
 
-TEST(EventLog, JsonLine) {
-  const auto origin = Clock::now();
-  Event event{EventKind::response_headers_sent, origin + 1500us, 3, 7, "200 hold_headers"};
-  EXPECT_EQ(EventLog::to_json_line(event, origin),
-            R"({"kind":"response_headers_sent","at_ms":1.5,"connection":3,"request":7,)"
-            R"("detail":"200 hold_headers","seq":0})");
-}
-
 TEST(EventLog, EveryKindHasAName) {
   for (const auto kind : all_event_kinds) EXPECT_NE(event_kind_name(kind), "unknown");
   EXPECT_EQ(std::size(all_event_kinds), static_cast<std::size_t>(EventKind::faults_changed) + 1);

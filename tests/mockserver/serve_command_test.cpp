@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <regex>
 #include <sstream>
 #include <tunedhttp/test_support/process.hpp>
 #include <vector>
@@ -135,6 +136,12 @@ TEST(Serve, EventsArePrintedAsJsonLines) {
   }
   ASSERT_GE(lines.size(), 4u);
   EXPECT_EQ(lines[0].rfind(R"({"kind":"accepted","at_ms":)", 0), 0u) << lines[0];
+  // Every line has the same fields in the same order, times to the microsecond.
+  const std::regex line_form{
+      R"(\{"kind":"[a-z_]+","at_ms":[0-9]+(\.[0-9]{1,3})?,"connection":[0-9]+,"request":[0-9]+,)"
+      R"("detail":"[^"]*","seq":[0-9]+\})"};
+  for (const auto& line : lines) EXPECT_TRUE(std::regex_match(line, line_form)) << line;
+  EXPECT_NE(lines[1].find(R"("connection":1,"request":1,)"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find(R"("detail":"GET /path")"), std::string::npos) << lines[1];
   EXPECT_NE(lines.back().find(R"("kind":"closed_by_peer")"), std::string::npos) << lines.back();
 }

@@ -8,6 +8,7 @@
 //   blackhole=after-headers         once a request's head and body are read (no answer comes)
 //   blackhole=idle:D                when a kept-alive connection has been idle for D
 // Event `blackholed`; the server still closes the socket (and logs it) when it stops.
+// Mechanism: mockserver/src/connection_blackhole.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

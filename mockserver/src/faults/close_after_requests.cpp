@@ -1,6 +1,7 @@
 // close_after_requests {count: N}: the server closes a connection after writing its N-th
 // response, as a server dropping keep-alive connections does. The response itself does not say
 // `Connection: close`, so a client learns of it only by the FIN.
+// Mechanism: mockserver/src/request_loop.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

@@ -2,6 +2,7 @@
 // ClientHello for D (absent = forever); with after_client_hello it reads the ClientHello record
 // first and delays its ServerHello instead. Either way the client's handshake cannot finish
 // before D.
+// Mechanism: mockserver/src/tls_handshake.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {
@@ -27,6 +28,7 @@ FaultDescriptor delay_tls_handshake_fault() {
   FaultDescriptor descriptor;
   descriptor.name = "delay_tls_handshake";
   descriptor.level = FaultLevel::connection;
+  descriptor.requires_tls = true;
   descriptor.parameters = {{"for", ParameterKind::duration},
                            {"after_client_hello", ParameterKind::boolean}};
   descriptor.primary_parameter = "for";

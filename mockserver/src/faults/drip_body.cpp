@@ -1,5 +1,6 @@
 // drip_body {chunk: SIZE, every: D}: the response body is written `chunk` bytes at a time, one
 // piece every D (the first right after the headers). SPEC form: drip-body=1KiB/100ms.
+// Mechanism: mockserver/src/response_writer.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

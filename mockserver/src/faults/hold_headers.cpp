@@ -1,6 +1,7 @@
 // hold_headers {for: D, after_status_line: bool}: after reading the whole request, hold the
 // response headers for D (absent = forever); with after_status_line, send the status line first
 // and hold the rest of the headers.
+// Mechanism: mockserver/src/response_writer.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

@@ -1,5 +1,6 @@
 // idle_close {after: D}: the server closes a keep-alive connection that has been idle (no
 // request bytes since the last response, or since accept) for D, like a server's own idle timeout.
+// Mechanism: mockserver/src/request_loop.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

@@ -10,6 +10,7 @@
 //                            connection fails only when it is reused
 // on-accept and idle act on connections (target connection:N); after-headers and mid-body on
 // requests (any target). Event `reset_sent`, its detail naming the moment.
+// Mechanism: mockserver/src/connection_reset.cpp (and response_writer.cpp for mid-body).
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

@@ -4,6 +4,7 @@
 // = until the server stops) the fillers are closed and accepting resumes; a stalled client then
 // connects on its next SYN retransmission (about 1 s, 3 s, 7 s ... after its first SYN).
 // Targeting connection N lets N - 1 connections in first. Acts once per fault.
+// Mechanism: mockserver/src/accept_stall.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

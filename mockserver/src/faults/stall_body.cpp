@@ -3,6 +3,7 @@
 // seen and logged). A body that stops flowing after the headers, as an S3 GetObject that hangs:
 // response_header is met, only a body timeout ends the client's wait. SPEC: stall-body=after:N
 // (N may be 0: the headers alone). Event `body_stalled`, its detail the bytes sent.
+// Mechanism: mockserver/src/response_writer.cpp and connection_body_stalls.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

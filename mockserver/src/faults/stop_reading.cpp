@@ -6,6 +6,7 @@
 // SPEC: stop-reading=after:N (N may be 0: the headers alone). Event `reading_stopped`, its
 // detail the body bytes read. The client's close is not seen: its FIN waits behind its unsent
 // bytes.
+// Mechanism: mockserver/src/request_loop.cpp and connection_body_stalls.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

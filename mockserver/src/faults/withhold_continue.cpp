@@ -2,6 +2,7 @@
 // `100 Continue` only after D (absent = never). Body bytes arriving first (the client stopped
 // waiting) cancel the 100. With `reply`, answer that final status (e.g. 417) at once instead,
 // without reading the body, with `Connection: close`.
+// Mechanism: mockserver/src/request_loop.cpp.
 #include "fault.hpp"
 
 namespace tunedhttp::mockserver::detail {

@@ -1,7 +1,7 @@
 #pragma once
 // One function per response template, one file each; registered in response_template.cpp.
 
-#include <tunedhttp/mockserver/server.hpp>
+#include <tunedhttp/mockserver/route.hpp>
 
 namespace tunedhttp::mockserver::templates {
 

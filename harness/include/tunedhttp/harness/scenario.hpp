@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <tunedhttp/mockserver/fault_config.hpp>
+#include <tunedhttp/mockserver/route.hpp>
 #include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/settings.hpp>
 #include <tunedhttp/settings_table.hpp>
@@ -41,16 +42,6 @@ struct SourceLocation {
 /// "file:line:column".
 std::string to_string(const SourceLocation& where);
 
-/// The answer the mock server gives on a path.
-struct RouteSpec {
-  unsigned status = 200;
-  std::string body = "ok\n";
-  std::uint64_t body_size = 0;  ///< if non-zero: that many bytes instead of `body`.
-  std::map<std::string, std::string> headers;
-  bool chunked = false;  ///< `Transfer-Encoding: chunked` instead of Content-Length.
-  bool close = false;    ///< `Connection: close`, and the server closes after the response.
-};
-
 /// `server:` — the in-process mock server.
 struct ServerSpec {
   bool tls = false;
@@ -58,7 +49,7 @@ struct ServerSpec {
   /// target one (`target: {listener: "::1"}`); the base URL uses the first.
   std::vector<std::string> listen;
   std::vector<mockserver::FaultConfig> faults;
-  std::map<std::string, RouteSpec> routes;  ///< path → answer; other paths get 200 "ok".
+  std::map<std::string, mockserver::Route> routes;  ///< path → answer; other paths get 200 "ok".
 };
 
 /// `client:` — the eight settings (AWS SDK defaults for those not given), the extensions, and

@@ -92,9 +92,6 @@ class EventLog {
   /// Calls `listener` with each event recorded from now on, on the recording thread (the
   /// server's executor), after the event is in the log. One listener; empty to remove it.
   void set_listener(std::function<void(const Event&)> listener);
-  /// One JSON object per line for an event ({"kind":..,"at_ms":..,"connection":..,...,
-  /// "seq":..}), times relative to `origin`.
-  static std::string to_json_line(const Event& event, std::chrono::steady_clock::time_point origin);
 
  private:
   mutable std::mutex mutex_;

@@ -41,6 +41,14 @@ std::vector<std::string> fault_names();
 /// naming the fault and what is wrong, or empty when valid.
 std::string validate(const FaultConfig& config);
 
+/// What a fault needs of the server it is set on; a server without it refuses the fault.
+struct FaultRequirements {
+  bool tls = false;  ///< a TLS server (ServerOptions::tls, `serve --tls`)
+};
+
+/// What the fault named `name` (a registered name, fault_names()) needs; nothing for others.
+FaultRequirements requirements_of(const std::string& name);
+
 /// Parses a `serve --fault` SPEC: `stall-accept`, `stall-accept=2s`, `delay-tls-handshake=2s`,
 /// `withhold-continue`, `withhold-continue=500ms`, `withhold-continue=reply:417`,
 /// `hold-headers`, `hold-headers=5s`, `close-after-requests=N`, `drip-body=...`.

@@ -3,7 +3,7 @@
 
 #include <optional>
 #include <string>
-#include <tunedhttp/mockserver/server.hpp>
+#include <tunedhttp/mockserver/route.hpp>
 #include <vector>
 
 namespace tunedhttp::mockserver {

@@ -10,20 +10,10 @@
 #include <string>
 #include <tunedhttp/mockserver/event_log.hpp>
 #include <tunedhttp/mockserver/fault_config.hpp>
+#include <tunedhttp/mockserver/route.hpp>
 #include <vector>
 
 namespace tunedhttp::mockserver {
-
-/// What the server answers on a path (or on every path without a route).
-struct Route {
-  unsigned status = 200;
-  std::string body = "ok\n";                   ///< body text, unless body_size is set.
-  std::uint64_t body_size = 0;                 ///< if non-zero: that many 'x' bytes.
-  std::map<std::string, std::string> headers;  ///< extra response headers.
-  bool chunked = false;  ///< send the body with `Transfer-Encoding: chunked` (one chunk, or
-                         ///< one per drip_body piece) instead of Content-Length.
-  bool close = false;    ///< answer with `Connection: close` and close after the response.
-};
 
 /// How a server is made.
 struct ServerOptions {
@@ -62,11 +52,6 @@ struct ServerStats {
   /// By fault name: how many times a fault acted on an accept, a connection or a request.
   std::map<std::string, std::uint64_t> faults_fired;
 };
-
-/// What is wrong with `route` (a status outside 200-599, a header name that is not a token, a
-/// header value with CR, LF or another control character), naming the field; empty when the
-/// server can send it. The Server constructor refuses routes for which this is not empty.
-std::string route_problem(const Route& route);
 
 /// A mock server on an executor (in-process), answering HTTP/1.1 with keep-alive, honouring
 /// `Expect: 100-continue`, injecting faults and logging every connection's events.
@@ -120,7 +105,7 @@ class Server {
   /// Counters since start. Any thread.
   ServerStats stats() const;
 
-  /// When start() was called (the origin for EventLog::to_json_line in `serve --events`).
+  /// When start() was called (the origin of the times `serve --events` prints).
   std::chrono::steady_clock::time_point started_at() const;
 
  private:
