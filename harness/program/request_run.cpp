@@ -173,7 +173,8 @@ class RequestRun {
     Response response;
     Clock::time_point finished;
     std::vector<TraceEvent> events;
-    BodyReader* body = nullptr;  ///< a streamed body being read: --max-time closes it
+    std::optional<BodySource> source;  ///< --data @FILE, opened for this request
+    BodyReader* body = nullptr;        ///< a streamed body being read: --max-time closes it
     std::uint64_t body_bytes = 0;
   };
 
@@ -199,16 +200,11 @@ class RequestRun {
     auto token =
         asio::bind_cancellation_slot(pending.cancel.slot(), asio::as_tuple(asio::use_awaitable));
     std::tuple<boost::system::error_code, Response> result;
-    if (plan_.data_file.empty()) {
-      result = co_await client_->async_request(plan_.request, std::move(hook), token);
+    if (pending.source) {
+      result = co_await client_->async_request(plan_.request, std::move(*pending.source),
+                                               std::move(hook), token);
     } else {
-      BodySource source = file_body(plan_.data_file, std::get<0>(result));
-      if (std::get<0>(result)) {
-        pending.error = std::get<0>(result);
-        co_return;
-      }
-      result =
-          co_await client_->async_request(plan_.request, std::move(source), std::move(hook), token);
+      result = co_await client_->async_request(plan_.request, std::move(hook), token);
     }
     pending.error = std::get<0>(result);
     pending.response = std::move(std::get<1>(result));
@@ -219,16 +215,11 @@ class RequestRun {
     auto token =
         asio::bind_cancellation_slot(pending.cancel.slot(), asio::as_tuple(asio::use_awaitable));
     std::tuple<boost::system::error_code, StreamedResponse> result;
-    if (plan_.data_file.empty()) {
-      result = co_await client_->async_request_stream(plan_.request, std::move(hook), token);
-    } else {
-      BodySource source = file_body(plan_.data_file, std::get<0>(result));
-      if (std::get<0>(result)) {
-        pending.error = std::get<0>(result);
-        co_return;
-      }
-      result = co_await client_->async_request_stream(plan_.request, std::move(source),
+    if (pending.source) {
+      result = co_await client_->async_request_stream(plan_.request, std::move(*pending.source),
                                                       std::move(hook), token);
+    } else {
+      result = co_await client_->async_request_stream(plan_.request, std::move(hook), token);
     }
     pending.error = std::get<0>(result);
     if (!pending.error) {
@@ -259,7 +250,15 @@ class RequestRun {
     // resumed through a posted wake-up would find the pool over its host cap, closed, and dial.
     // (Named locals, not temporaries in the co_await expression: GCC 12 destroys those wrongly.)
     TraceHook hook = [pending](const TraceEvent& event) { pending->events.push_back(event); };
-    if (streams_body()) {
+    if (!plan_.data_file.empty()) {
+      // Opened for each request: a file changed meanwhile is sent as it is now.
+      boost::system::error_code open_error;
+      pending->source = file_body(plan_.data_file, open_error);
+      if (open_error) pending->error = open_error;
+    }
+    if (pending->error) {
+      // --data @FILE could not be opened: nothing to send.
+    } else if (streams_body()) {
       co_await send_streamed(*pending, std::move(hook));
     } else {
       co_await send_whole(*pending, std::move(hook));
