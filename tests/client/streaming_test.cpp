@@ -1,11 +1,14 @@
 // Streamed responses (async_request_stream + BodyReader): the body read in pieces, and Go's
 // bodyEOFSignal rules for the connection: read to the end, it goes back to the pool; closed
 // early, it is closed and never reused.
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <future>
 
@@ -296,6 +299,83 @@ TEST(BodySource, AStartedBodyIsReplayedOnlyWithItsRewind) {
       EXPECT_EQ(state->rewinds, 0);
     }
   }
+}
+
+// ---- the body timers on a streamed body ---------------------------------------------------
+
+struct TimedRead {
+  boost::system::error_code error;
+  std::string body;
+  Clock::time_point started;   ///< when the read that ended it began
+  Clock::time_point finished;  ///< when it ended
+  bool done = false;
+};
+
+// Reads the first piece, pauses `pause` (the caller's own time), then reads to the end.
+asio::awaitable<void> read_with_pause(Client& client, Request request,
+                                      std::chrono::milliseconds pause, TimedRead& out) {
+  auto [ec, response] =
+      co_await client.async_request_stream(std::move(request), asio::as_tuple(asio::use_awaitable));
+  out.error = ec;
+  std::array<char, 64> piece{};
+  for (int reads = 0; !ec; ++reads) {
+    if (reads == 1) {
+      asio::steady_timer wait(co_await asio::this_coro::executor, pause);
+      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    out.started = Clock::now();
+    auto [read_error, n] = co_await response.body.async_read_some(
+        asio::buffer(piece), asio::as_tuple(asio::use_awaitable));
+    out.finished = Clock::now();
+    if (read_error) {
+      out.error = read_error == asio::error::eof ? boost::system::error_code{} : read_error;
+      break;
+    }
+    out.body.append(piece.data(), n);
+  }
+  out.done = true;
+}
+
+TimedRead run_with_pause(ClientFixture& fixture, Request request, std::chrono::milliseconds pause) {
+  TimedRead out;
+  asio::co_spawn(fixture.context(),
+                 read_with_pause(fixture.client(), std::move(request), pause, out), asio::detached);
+  EXPECT_TRUE(fixture.run_until([&] { return out.done; }, 5000ms)) << "the stream hung";
+  return out;
+}
+
+TEST(StreamingTimers, BodyReadIdleFiresOnAReadThatWaitsTooLong) {
+  ScriptedServer server([](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst");
+    peer.wait_eof(Clock::now() + 3s);  // the rest never comes
+  });
+  Settings settings;
+  settings.body_read_idle = 300ms;
+  ClientFixture fixture(settings);
+  const auto read = run_with_pause(fixture, get(server.url()), 0ms);
+  EXPECT_EQ(read.body, "first");
+  EXPECT_EQ(read.error, errc::body_read_idle_timeout) << read.error.message();
+  expect_fired_on_time(read.started, read.finished, settings.body_read_idle);
+  EXPECT_EQ(fixture.client().pool_stats().closes(CloseReason::error), 1u);
+}
+
+TEST(StreamingTimers, TheCallersOwnPausesDoNotCount) {
+  // The second half is sent 100 ms after the first; the caller waits 400 ms before asking for
+  // it, longer than body_read_idle (200 ms): the bytes are already there, no read waits.
+  ScriptedServer server([](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+    peer.wait_readable(Clock::now() + 100ms);
+    peer.write("56789");
+    peer.wait_eof(Clock::now() + 3s);
+  });
+  Settings settings;
+  settings.body_read_idle = 200ms;
+  ClientFixture fixture(settings);
+  const auto read = run_with_pause(fixture, get(server.url()), 400ms);
+  EXPECT_FALSE(read.error) << read.error.message();
+  EXPECT_EQ(read.body, "0123456789");
 }
 
 }  // namespace
