@@ -1,5 +1,6 @@
 #include "body_stream.hpp"
 
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -147,14 +148,28 @@ void BodyReader::start_read(
   }
   auto executor = asio::get_associated_executor(handler, stream_->strand);
   auto stream = stream_;
+  // Any cancellation type ends the read for good: the body is closed early, as close() does
+  // (so `read || timer` works as a deadline).
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (slot.is_connected()) {
+    slot.assign([stream](asio::cancellation_type type) {
+      if (type == asio::cancellation_type::none) return;
+      asio::post(stream->strand, [stream] { stream->close(); });
+    });
+  }
   asio::co_spawn(stream->strand, stream->read_some(buffer),
                  [stream, executor, handler = std::move(handler)](
                      std::exception_ptr failure,
                      std::tuple<boost::system::error_code, std::size_t> result) mutable {
                    auto [ec, n] = result;
                    if (failure) ec = asio::error::no_memory;
-                   asio::dispatch(executor, [handler = std::move(handler), ec = ec,
-                                             n = n]() mutable { std::move(handler)(ec, n); });
+                   asio::dispatch(
+                       executor, [handler = std::move(handler), ec = ec, n = n]() mutable {
+                         // The slot is the caller's; it is released before the handler runs.
+                         auto caller_slot = asio::get_associated_cancellation_slot(handler);
+                         if (caller_slot.is_connected()) caller_slot.clear();
+                         std::move(handler)(ec, n);
+                       });
                  });
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -376,6 +377,50 @@ TEST(StreamingTimers, TheCallersOwnPausesDoNotCount) {
   const auto read = run_with_pause(fixture, get(server.url()), 400ms);
   EXPECT_FALSE(read.error) << read.error.message();
   EXPECT_EQ(read.body, "0123456789");
+}
+
+// A deadline on a read with Asio's `||`: the read is cancelled (per-operation cancellation),
+// the body closed early and its connection closed.
+asio::awaitable<void> read_with_deadline(Client& client, Request request, TimedRead& out) {
+  using namespace asio::experimental::awaitable_operators;
+  auto [ec, response] =
+      co_await client.async_request_stream(std::move(request), asio::as_tuple(asio::use_awaitable));
+  out.error = ec;
+  if (!ec) {
+    std::array<char, 64> piece{};
+    asio::steady_timer deadline(co_await asio::this_coro::executor, 200ms);
+    out.started = Clock::now();
+    auto first = co_await (
+        response.body.async_read_some(asio::buffer(piece), asio::as_tuple(asio::use_awaitable)) ||
+        deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+    out.finished = Clock::now();
+    if (first.index() == 0) out.body = "the read won";
+    auto [later, n] = co_await response.body.async_read_some(asio::buffer(piece),
+                                                             asio::as_tuple(asio::use_awaitable));
+    (void)n;
+    out.error = later;
+  }
+  out.done = true;
+}
+
+TEST(StreamingTimers, ACancelledReadClosesTheBody) {
+  std::promise<bool> client_closed;
+  ScriptedServer server([&](Peer& peer) {
+    peer.read_headers(Clock::now() + 2s);
+    peer.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    client_closed.set_value(peer.wait_eof(Clock::now() + 3s));
+  });
+  ClientFixture fixture;
+  TimedRead out;
+  asio::co_spawn(fixture.context(), read_with_deadline(fixture.client(), get(server.url()), out),
+                 asio::detached);
+  ASSERT_TRUE(fixture.run_until([&] { return out.done; }, 5000ms))
+      << "the read ignored the deadline";
+  EXPECT_EQ(out.body, "") << "nothing was sent, yet the read won";
+  expect_fired_on_time(out.started, out.finished, 200ms);
+  EXPECT_EQ(out.error, asio::error::operation_aborted) << out.error.message();
+  EXPECT_TRUE(client_closed.get_future().get()) << "the cancelled body kept its connection open";
+  EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
 }
 
 }  // namespace

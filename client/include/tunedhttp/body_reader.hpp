@@ -52,8 +52,11 @@ class BodyReader {
   /// @param token completion token with signature `void(boost::system::error_code,
   ///        std::size_t)`.
   ///
-  /// Per-operation cancellation: not supported; close() (or destroying the reader) ends a
-  /// pending read with an error and closes the connection.
+  /// Per-operation cancellation: any type (terminal, partial, total) ends the read with
+  /// `boost::asio::error::operation_aborted` and closes the body early, as close() does (the
+  /// connection is closed, never reused; later reads fail the same way). This is how a caller
+  /// puts a deadline on a read: `co_await (body.async_read_some(b, use_awaitable) ||
+  /// timer.async_wait(use_awaitable))`.
   template <class CompletionToken>
   auto async_read_some(boost::asio::mutable_buffer buffer, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken,
