@@ -71,5 +71,6 @@ class LatencyRecorder {
 void register_peer_benchmarks();
 void register_client_benchmarks();
 void register_go_client_benchmarks();
+void register_streaming_benchmarks();
 
 }  // namespace tunedhttp::bench

@@ -11,7 +11,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   curl python3 python3-boto3
   libcurl4-openssl-dev python3-matplotlib
-  nginx golang-go tinyproxy
+  nginx golang-go tinyproxy time
   python3-venv python3-pytest
 )
 if [[ "${1:-}" == "--only" ]]; then

@@ -13,6 +13,7 @@
 #include <tunedhttp/http_syntax.hpp>
 #include <tuple>
 
+#include "body_stream.hpp"
 #include "dialer.hpp"
 #include "exchange.hpp"
 #include "exchange_rules.hpp"
@@ -31,13 +32,16 @@ namespace {
 
 // The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
 detail::AttemptFacts attempt_facts(const detail::Connection& connection,
-                                   const detail::ExchangeOutcome& outcome, const Request& request) {
+                                   const detail::ExchangeOutcome& outcome, const Request& request,
+                                   const BodySource* source) {
   detail::AttemptFacts facts;
   facts.reused = connection.reused;
   facts.got_response_bytes = outcome.got_response_bytes;
   facts.timed_out = outcome.error == boost::system::errc::timed_out;
   facts.wrote_anything = outcome.wrote_anything;
-  facts.replayable = detail::is_replayable(request.method(),
+  // Go's isReplayable: a body that cannot be started again (no GetBody) is never replayed.
+  facts.replayable = (source == nullptr || source->rewind) &&
+                     detail::is_replayable(request.method(),
                                            request.find("Idempotency-Key") != request.end() ||
                                                request.find("X-Idempotency-Key") != request.end());
   return facts;
@@ -133,12 +137,36 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)),
         proxies(options.proxy) {}
 
+  /// With `stream`, the exchange stops at the final headers and the body is left in `stream`
+  /// (its connection, reader and tracer) for a BodyReader; the Response returned is empty.
   asio::awaitable<std::tuple<error_code, Response>> run(
-      Request request, TraceHook hook, std::shared_ptr<RequestCancellation> cancellation);
+      Request request, std::shared_ptr<BodySource> source, TraceHook hook,
+      std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream);
   asio::awaitable<detail::DialResult> get_conn(const detail::Route& route, detail::Tracer& tracer,
                                                std::chrono::nanoseconds& idle_time,
                                                RequestCancellation& cancellation);
   asio::awaitable<detail::DialResult> dial_for(const detail::Route& route, detail::Tracer& tracer);
+
+  // Each request's coroutines run one at a time: on the caller's executor when it is serial,
+  // else on a strand of their own. Any cancellation type ends the request for good
+  // (terminal): the connection is closed.
+  template <class Handler>
+  std::pair<asio::any_io_executor, std::shared_ptr<RequestCancellation>> prepare(
+      const Handler& handler) {
+    const asio::any_io_executor strand =
+        serial ? executor : asio::any_io_executor(asio::make_strand(executor));
+    std::shared_ptr<RequestCancellation> cancellation;
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    if (slot.is_connected()) {
+      cancellation = std::make_shared<RequestCancellation>();
+      cancellation->pool = pool;
+      slot.assign([strand, cancellation](asio::cancellation_type type) {
+        if (type == asio::cancellation_type::none) return;
+        asio::post(strand, [cancellation] { cancellation->cancel(); });
+      });
+    }
+    return {strand, std::move(cancellation)};
+  }
 
   asio::any_io_executor executor;
   ClientOptions options;
@@ -195,7 +223,8 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Route&
 }
 
 asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
-    Request request, TraceHook hook, std::shared_ptr<RequestCancellation> shared_cancellation) {
+    Request request, std::shared_ptr<BodySource> source, TraceHook hook,
+    std::shared_ptr<RequestCancellation> shared_cancellation, detail::BodyStream* stream) {
   // A caller that cannot cancel shares nothing: the request's own frame holds its state.
   RequestCancellation own_cancellation;
   RequestCancellation* const cancellation =
@@ -231,7 +260,10 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
   if (request.find(http::field::user_agent) == request.end()) {
     request.set(http::field::user_agent, "tunedhttp/0.1");
   }
-  if (!request.body().empty() && !request.has_content_length() && !request.chunked()) {
+  if (source) {
+    request.body().clear();  // the body is the source's
+    request.content_length(source->size);
+  } else if (!request.body().empty() && !request.has_content_length() && !request.chunked()) {
     request.prepare_payload();
   }
 
@@ -269,35 +301,43 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
       tracer.emit(got);
     }
 
-    auto outcome = co_await detail::run_exchange(*connection, request, options, tracer);
+    detail::ExchangeOutcome outcome;
+    if (stream) {
+      stream->reader.emplace(options.header_limit, options.body_limit,
+                             request.method() == http::verb::head);
+      outcome = co_await detail::run_exchange_to_headers(*connection, request, options, tracer,
+                                                         *stream->reader, source.get());
+    } else {
+      outcome = co_await detail::run_exchange(*connection, request, options, tracer, source.get());
+    }
     cancellation->connection.reset();
     if (!outcome.error && !cancellation->cancelled) {
-      // Stamped before the idle timer is armed, so idle_conn is never measured short.
-      const auto put_at = std::chrono::steady_clock::now();
-      std::optional<CloseReason> refused = CloseReason::not_reusable;
-      if (outcome.reusable) {
-        // An idle connection holds no read buffer of its own.
-        connection->buffer.shrink_to_fit();
-        refused = pool->put(connection);
-      } else {
-        connection->close();
-        pool->count_close(CloseReason::not_reusable);
+      if (stream) {
+        // The body is the caller's to read; the connection goes with it.
+        stream->connection = std::move(connection);
+        stream->facts.request_keep_alive = request.keep_alive();
+        stream->facts.body_skipped = outcome.body_skipped;
+        stream->facts.answered_early = outcome.answered_early;
+        stream->tracer.emplace(std::move(tracer));
+        // Armed after got_response_headers was recorded: never early.
+        stream->pace.emplace(options.settings, std::chrono::steady_clock::now());
+        co_return std::tuple{error_code{}, Response{}};
       }
-      if (tracer.enabled()) {
-        TraceEvent put;
-        put.point = TracePoint::put_idle_conn;
-        put.at = put_at;
-        put.detail = refused ? close_reason_name(*refused) : "";
-        tracer.emit(put);
-      }
+      detail::give_back(*pool, connection, outcome.reusable, tracer);
       co_return std::tuple{error_code{}, std::move(outcome.response)};
     }
     connection->close();
     pool->count_close(CloseReason::error);
     if (cancellation->cancelled) co_return aborted;
-    if (attempt == 0 && detail::should_retry(attempt_facts(*connection, outcome, request))) {
-      pool->count_retry();
-      continue;
+    if (attempt == 0 &&
+        detail::should_retry(attempt_facts(*connection, outcome, request, source.get()))) {
+      // Go's rewindBody: a body already read starts again from its first byte, or the request
+      // is not sent twice.
+      const bool rewound = !outcome.source_read || (source->rewind && source->rewind());
+      if (rewound) {
+        pool->count_retry();
+        continue;
+      }
     }
     co_return std::tuple{outcome.error, Response{}};
   }
@@ -336,46 +376,68 @@ const Settings& Client::settings() const { return state_->options.settings; }
 
 error_code Client::setup_error() const { return state_->setup_error; }
 
-void Client::start_request(Request request, TraceHook trace,
+namespace {
+
+// Hands `value` to `handler` on its associated executor (the request's strand by default),
+// releasing the caller's cancellation slot first.
+template <class Value>
+void complete(asio::any_completion_handler<void(error_code, Value)> handler,
+              const asio::any_io_executor& strand, error_code ec, Value value) {
+  auto executor = asio::get_associated_executor(handler, strand);
+  asio::dispatch(executor, [handler = std::move(handler), ec, value = std::move(value)]() mutable {
+    // The slot is the caller's; it is released before the handler runs.
+    auto caller_slot = asio::get_associated_cancellation_slot(handler);
+    if (caller_slot.is_connected()) caller_slot.clear();
+    std::move(handler)(ec, std::move(value));
+  });
+}
+
+// The error of a request coroutine that threw, or `ec`.
+error_code error_of(std::exception_ptr failure, error_code ec) {
+  if (!failure) return ec;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const boost::system::system_error& e) {
+    return e.code();
+  } catch (...) {
+    return asio::error::no_memory;
+  }
+}
+
+}  // namespace
+
+void Client::start_request(Request request, std::shared_ptr<BodySource> source, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
   auto state = state_;
-  // Each request's coroutines run one at a time: on the caller's executor when it is serial,
-  // else on a strand of their own.
-  const asio::any_io_executor strand =
-      state->serial ? state->executor : asio::any_io_executor(asio::make_strand(state->executor));
-  // Any cancellation type ends the request for good (terminal): the connection is closed.
-  std::shared_ptr<RequestCancellation> cancellation;
-  auto slot = asio::get_associated_cancellation_slot(handler);
-  if (slot.is_connected()) {
-    cancellation = std::make_shared<RequestCancellation>();
-    cancellation->pool = state->pool;
-    slot.assign([strand, cancellation](asio::cancellation_type type) {
-      if (type == asio::cancellation_type::none) return;
-      asio::post(strand, [cancellation] { cancellation->cancel(); });
-    });
-  }
-  auto work = state->run(std::move(request), std::move(trace), cancellation);
+  auto [strand, cancellation] = state->prepare(handler);
+  auto work = state->run(std::move(request), std::move(source), std::move(trace),
+                         std::move(cancellation), nullptr);
   asio::co_spawn(strand, std::move(work),
-                 [state, strand, handler = std::move(handler)](
+                 [state, strand = strand, handler = std::move(handler)](
                      std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
                    auto& [ec, response] = result;
-                   if (failure) {
-                     try {
-                       std::rethrow_exception(failure);
-                     } catch (const boost::system::system_error& e) {
-                       ec = e.code();
-                     } catch (...) {
-                       ec = asio::error::no_memory;
-                     }
+                   complete(std::move(handler), strand, error_of(failure, ec), std::move(response));
+                 });
+}
+
+void Client::start_stream_request(
+    Request request, std::shared_ptr<BodySource> source, TraceHook trace,
+    asio::any_completion_handler<void(error_code, StreamedResponse)> handler) {
+  auto state = state_;
+  auto [strand, cancellation] = state->prepare(handler);
+  auto stream = std::make_shared<detail::BodyStream>(strand, state, state->pool, state->options);
+  auto work = state->run(std::move(request), std::move(source), std::move(trace),
+                         std::move(cancellation), stream.get());
+  asio::co_spawn(strand, std::move(work),
+                 [stream, strand = strand, handler = std::move(handler)](
+                     std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
+                   const auto ec = error_of(failure, std::get<0>(result));
+                   StreamedResponse response;
+                   if (!ec) {
+                     response.header = stream->reader->header();
+                     response.body = BodyReader(stream);
                    }
-                   auto executor = asio::get_associated_executor(handler, strand);
-                   asio::dispatch(executor, [handler = std::move(handler), ec = ec,
-                                             response = std::move(response)]() mutable {
-                     // The slot is the caller's; it is released before the handler runs.
-                     auto caller_slot = asio::get_associated_cancellation_slot(handler);
-                     if (caller_slot.is_connected()) caller_slot.clear();
-                     std::move(handler)(ec, std::move(response));
-                   });
+                   complete(std::move(handler), strand, ec, std::move(response));
                  });
 }
 

@@ -14,7 +14,7 @@
 
 #include "dial_plan.hpp"
 #include "keep_alive.hpp"
-#include "read_event.hpp"
+#include "read_response.hpp"
 #include "with_timeout.hpp"
 
 namespace tunedhttp::detail {
@@ -216,11 +216,10 @@ asio::awaitable<error_code> open_tunnel(Connection& connection, const Route& rou
   ResponseReader reader(header_limit, 0, /*head=*/true);
   for (;;) {
     const auto step = co_await next_event(connection.socket, connection.buffer, reader);
-    if (step.event == ResponseReader::Event::failed) {
+    if (step.event == ResponseEvent::failed) {
       co_return step.error ? step.error : make_error_code(errc::malformed_response);
     }
-    if (step.event == ResponseReader::Event::final_headers ||
-        step.event == ResponseReader::Event::complete) {
+    if (step.event == ResponseEvent::final_headers || step.event == ResponseEvent::complete) {
       status = reader.status();
       connection.buffer.clear();
       co_return tunnel_verdict(status);

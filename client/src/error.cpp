@@ -46,6 +46,13 @@ class Category final : public boost::system::error_category {
         return "proxyconnect: timeout awaiting the proxy's answer to CONNECT";
       case errc::invalid_proxy:
         return "invalid proxy address: want http://[user:password@]host[:port]";
+      case errc::body_read_idle_timeout:
+        return "net/http: timeout reading the response body: no byte for body_read_idle";
+      case errc::low_speed_timeout:
+        return "net/http: response body too slow: below low_speed for its whole period";
+      case errc::request_write_idle_timeout:
+        return "net/http: timeout writing the request body: the server took no byte for "
+               "request_write_idle";
     }
     return "unknown tunedhttp error";
   }
@@ -160,6 +167,12 @@ std::string error_name(const boost::system::error_code& ec) {
         return "proxy_connect_timeout";
       case errc::invalid_proxy:
         return "invalid_proxy";
+      case errc::body_read_idle_timeout:
+        return "body_read_idle_timeout";
+      case errc::low_speed_timeout:
+        return "low_speed_timeout";
+      case errc::request_write_idle_timeout:
+        return "request_write_idle_timeout";
     }
   }
   if (ec.category() == proxy_connect_category()) return proxy_connect_failed_name;

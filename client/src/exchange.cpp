@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
@@ -11,10 +12,10 @@
 #include <optional>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 #include "exchange_rules.hpp"
-#include "read_event.hpp"
-#include "response_reader.hpp"
+#include "read_response.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
 
@@ -27,12 +28,34 @@ using boost::system::error_code;
 
 // Read size for the first read of a response, which is timed as the first byte.
 constexpr std::size_t first_read_size = 16 * 1024;
+// A BodySource is read and written this many bytes at a time.
+constexpr std::size_t source_piece = 64 * 1024;
+
+// Writes what `serializer` has left, each write of the socket limited to `idle`
+// (request_write_idle, positive): past it, request_write_idle_timeout. Without the limit the
+// callers use Beast's async_write directly (no coroutine frame of this one's).
+template <class Stream>
+asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
+    Stream& stream, http::request_serializer<http::string_body>& serializer,
+    std::chrono::nanoseconds idle) {
+  std::size_t written = 0;
+  while (!serializer.is_done()) {
+    auto some = co_await with_timeout(
+        http::async_write_some(stream, serializer, asio::as_tuple(asio::use_awaitable)), idle);
+    if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
+    const auto [ec, n] = *some;
+    written += n;
+    if (ec) co_return std::tuple{ec, written};
+  }
+  co_return std::tuple{error_code{}, written};
+}
 
 // Writes the whole request. On a plain socket (non-blocking, see the dialer) it is written in
 // place, and only what the socket cannot take now goes through the event loop.
 template <class Stream>
 asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
-    Stream& stream, http::request_serializer<http::string_body>& serializer) {
+    Stream& stream, http::request_serializer<http::string_body>& serializer,
+    std::chrono::nanoseconds idle) {
   std::size_t written = 0;
   if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
     error_code ec;
@@ -43,16 +66,20 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
     }
     if (serializer.is_done()) co_return std::tuple{error_code{}, written};
   }
-  auto [ec, rest] =
-      co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
-  co_return std::tuple{ec, written + rest};
+  std::tuple<error_code, std::size_t> rest;
+  if (idle > std::chrono::nanoseconds::zero()) {
+    rest = co_await write_rest_within(stream, serializer, idle);
+  } else {
+    rest = co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
+  }
+  co_return std::tuple{std::get<0>(rest), written + std::get<1>(rest)};
 }
 
 // Reads responses until a final (non-1xx) one's headers are in `reader`. Calls `on_continue`
 // for each `100 Continue`. `got_bytes` tells whether any response byte arrived.
-template <class Stream, class OnContinue>
+template <class Stream, class Reader, class OnContinue>
 asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& connection,
-                                               ResponseReader& reader, Tracer& tracer,
+                                               Reader& reader, Tracer& tracer,
                                                OnContinue on_continue, bool& got_bytes) {
   if (connection.buffer.size() == 0) {
     auto [ec, n] = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
@@ -83,44 +110,54 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
   }
 }
 
-template <class Stream>
+// `Reader`: ResponseReader (the whole body is read before run() returns) or
+// StreamingResponseReader (run() returns at the final headers; the caller reads the body).
+template <class Stream, class Reader>
 class Exchange {
  public:
   Exchange(Stream& stream, Connection& connection, Request& request, const ClientOptions& options,
-           Tracer& tracer)
+           Tracer& tracer, Reader& reader, BodySource* source)
       : stream_(stream),
         connection_(connection),
         request_(request),
         options_(options),
         tracer_(tracer),
         serializer_(request),
-        reader_(options.header_limit, options.body_limit, request.method() == http::verb::head) {}
+        reader_(reader),
+        source_(source) {}
 
   asio::awaitable<ExchangeOutcome> run() {
     const auto& settings = options_.settings;
     const bool wait_for_continue =
-        waits_for_continue(!request_.body().empty(), request_[http::field::expect],
+        waits_for_continue(has_body(), request_[http::field::expect],
                            settings.expect_continue > std::chrono::nanoseconds::zero());
     error_code ec;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (wait_for_continue) {
       ec = co_await send_while_reading(true);
-    } else if (!request_.body().empty()) {
+    } else if (has_body()) {
       ec = co_await send_while_reading(false);
     } else {
       ec = co_await send_then_read_headers();
     }
-    if (!ec) ec = co_await read_body();
+    if constexpr (Reader::streaming) {
+      outcome_.body_skipped = body_skipped_;
+      outcome_.answered_early = answered_early_;
+    } else {
+      if (!ec) ec = co_await read_body();
+    }
     co_await stop_body_writer();
     outcome_.error = ec;
-    tracer_.emit(TracePoint::response_done, ec);
+    // A streamed body's response_done comes when the caller has read it.
+    if (!Reader::streaming || ec) tracer_.emit(TracePoint::response_done, ec);
     co_return std::move(outcome_);
   }
 
  private:
   // The plain order: the whole request, then the response headers under response_header.
   asio::awaitable<error_code> send_then_read_headers() {
-    auto [ec, written] = co_await write_request(stream_, serializer_);
+    auto [ec, written] =
+        co_await write_request(stream_, serializer_, options_.settings.request_write_idle);
     outcome_.wrote_anything = written > 0;
     if (ec) co_return ec;
     tracer_.emit(TracePoint::wrote_headers);
@@ -211,8 +248,20 @@ class Exchange {
           // As Go's WroteHeaders: once the headers are handed over, before they are flushed, so
           // a server never sees a byte before the trace says the headers went.
           if (!headers_sent) tracer_.emit(TracePoint::wrote_headers);
-          auto [ec, written] =
-              co_await http::async_write(stream_, serializer_, asio::as_tuple(asio::use_awaitable));
+          const auto idle = options_.settings.request_write_idle;
+          std::tuple<error_code, std::size_t> result;
+          if (idle > std::chrono::nanoseconds::zero()) {
+            result = co_await write_rest_within(stream_, serializer_, idle);
+          } else {
+            result = co_await http::async_write(stream_, serializer_,
+                                                asio::as_tuple(asio::use_awaitable));
+          }
+          auto [ec, written] = result;
+          if (!ec && source_) {
+            std::size_t from_source = 0;
+            std::tie(ec, from_source) = co_await write_source();
+            written += from_source;
+          }
           body_error_ = ec;
           if (!headers_sent) outcome_.wrote_anything = written > 0;
           // The moment the write ends; response_header is armed after it, never looking early.
@@ -250,8 +299,50 @@ class Exchange {
     }
   }
 
+  bool has_body() const { return !request_.body().empty() || (source_ && source_->size > 0); }
+
+  // The body from the BodySource, a piece at a time, each write under request_write_idle.
+  asio::awaitable<std::tuple<error_code, std::size_t>> write_source() {
+    std::vector<char> piece(source_piece);
+    std::uint64_t left = source_->size;
+    std::size_t written = 0;
+    const auto idle = options_.settings.request_write_idle;
+    while (left > 0) {
+      error_code ec;
+      outcome_.source_read = true;
+      const std::size_t n = source_->read(
+          asio::buffer(piece.data(),
+                       static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), left))),
+          ec);
+      if (ec) co_return std::tuple{ec, written};
+      // Shorter than its Content-Length (Go: "http: ContentLength=N with Body length M").
+      if (n == 0) co_return std::tuple{error_code{errc::invalid_request}, written};
+      std::size_t sent = 0;
+      while (sent < n) {
+        const auto rest = asio::buffer(piece.data() + sent, n - sent);
+        std::optional<std::tuple<error_code, std::size_t>> some;
+        if (idle > std::chrono::nanoseconds::zero()) {
+          some = co_await with_timeout(
+              stream_.async_write_some(rest, asio::as_tuple(asio::use_awaitable)), idle);
+        } else {
+          some = co_await asio::async_write(stream_, rest, asio::as_tuple(asio::use_awaitable));
+        }
+        if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
+        const auto [write_error, m] = *some;
+        sent += m;
+        written += m;
+        if (write_error) co_return std::tuple{write_error, written};
+      }
+      left -= n;
+    }
+    co_return std::tuple{error_code{}, written};
+  }
+
   asio::awaitable<error_code> read_body() {
-    const auto step = co_await next_event(stream_, connection_.buffer, reader_);
+    // Armed after got_response_headers was recorded: never early.
+    BodyPace pace(options_.settings, std::chrono::steady_clock::now());
+    const auto step =
+        co_await next_event(stream_, connection_.buffer, reader_, pace.enabled() ? &pace : nullptr);
     if (step.event != ResponseReader::Event::complete) {
       co_return step.error ? step.error : make_error_code(errc::malformed_response);
     }
@@ -273,7 +364,8 @@ class Exchange {
   const ClientOptions& options_;
   Tracer& tracer_;
   http::request_serializer<http::string_body> serializer_;
-  ResponseReader reader_;
+  Reader& reader_;
+  BodySource* source_;  ///< the body, when it is not in the request
   ExchangeOutcome outcome_;
   // Between the reader, the body writer and send_while_reading (all on one strand).
   std::optional<Signal> headers_done_;
@@ -288,12 +380,28 @@ class Exchange {
 }  // namespace
 
 asio::awaitable<ExchangeOutcome> run_exchange(Connection& connection, Request& request,
-                                              const ClientOptions& options, Tracer& tracer) {
+                                              const ClientOptions& options, Tracer& tracer,
+                                              BodySource* source) {
+  ResponseReader reader(options.header_limit, options.body_limit,
+                        request.method() == http::verb::head);
   if (connection.tls) {
-    Exchange exchange(*connection.tls, connection, request, options, tracer);
+    Exchange exchange(*connection.tls, connection, request, options, tracer, reader, source);
     co_return co_await exchange.run();
   }
-  Exchange exchange(connection.socket, connection, request, options, tracer);
+  Exchange exchange(connection.socket, connection, request, options, tracer, reader, source);
+  co_return co_await exchange.run();
+}
+
+asio::awaitable<ExchangeOutcome> run_exchange_to_headers(Connection& connection, Request& request,
+                                                         const ClientOptions& options,
+                                                         Tracer& tracer,
+                                                         StreamingResponseReader& reader,
+                                                         BodySource* source) {
+  if (connection.tls) {
+    Exchange exchange(*connection.tls, connection, request, options, tracer, reader, source);
+    co_return co_await exchange.run();
+  }
+  Exchange exchange(connection.socket, connection, request, options, tracer, reader, source);
   co_return co_await exchange.run();
 }
 

@@ -27,26 +27,36 @@ error_code translate_read_error(const error_code& ec) {
   return ec;
 }
 
-ResponseReader::ResponseReader(std::uint32_t header_limit, std::uint64_t body_limit, bool head)
+template <class Body>
+BasicResponseReader<Body>::BasicResponseReader(std::uint32_t header_limit, std::uint64_t body_limit,
+                                               bool head)
     : header_limit_(header_limit), body_limit_(body_limit), head_(head) {
   start_response();
 }
 
-void ResponseReader::start_response() {
+template <class Body>
+void BasicResponseReader<Body>::start_response() {
   parser_.emplace();
   parser_->header_limit(header_limit_);
-  parser_->body_limit(body_limit_);
+  // A streamed body is never held whole: no limit on its total.
+  if constexpr (streaming) {
+    parser_->body_limit(boost::none);
+  } else {
+    parser_->body_limit(body_limit_);
+  }
   if (head_) parser_->skip(true);
 }
 
-ResponseReader::Step ResponseReader::fail(Step step, const error_code& error) {
+template <class Body>
+ResponseStep BasicResponseReader<Body>::fail(Step step, const error_code& error) {
   failed_ = true;
   step.event = Event::failed;
   step.error = translate_read_error(error);
   return step;
 }
 
-ResponseReader::Step ResponseReader::feed(boost::asio::const_buffer bytes) {
+template <class Body>
+ResponseStep BasicResponseReader<Body>::feed(boost::asio::const_buffer bytes) {
   Step step;
   if (failed_) return fail(step, http::error::bad_version);
   for (;;) {
@@ -81,11 +91,18 @@ ResponseReader::Step ResponseReader::feed(boost::asio::const_buffer bytes) {
       }
     }
     if (final_ && parser_->is_done()) continue;
+    if constexpr (streaming) {
+      if (final_ && !parser_->get().body().empty()) {
+        step.event = Event::body_data;
+        return step;
+      }
+    }
     if (bytes.size() == 0 || used == 0) return step;  // need_more
   }
 }
 
-ResponseReader::Step ResponseReader::feed_eof() {
+template <class Body>
+ResponseStep BasicResponseReader<Body>::feed_eof() {
   Step step;
   if (failed_) return fail(step, http::error::bad_version);
   if (!parser_->got_some()) return fail(step, http::error::end_of_stream);
@@ -96,5 +113,8 @@ ResponseReader::Step ResponseReader::feed_eof() {
   step.event = Event::complete;
   return step;
 }
+
+template class BasicResponseReader<http::string_body>;
+template class BasicResponseReader<PieceBody>;
 
 }  // namespace tunedhttp::detail

@@ -58,6 +58,14 @@ std::optional<std::chrono::nanoseconds> duration_value(const Settings& settings,
       row.field);
 }
 
+std::optional<std::chrono::nanoseconds> timer_value(const Settings& settings,
+                                                    const SettingRow& row) {
+  if (const auto* rate = std::get_if<LowSpeed Settings::*>(&row.field)) {
+    return (settings.**rate).period;
+  }
+  return duration_value(settings, row);
+}
+
 std::optional<int> count_value(const Settings& settings, const SettingRow& row) {
   return std::visit(
       Overloaded{[&](int Settings::*field) -> std::optional<int> { return settings.*field; },
@@ -76,13 +84,30 @@ std::string value_text(const Settings& settings, const SettingRow& row) {
           [&](std::chrono::nanoseconds KeepAliveConfig::*field) {
             return duration_text(settings.keep_alive.*field);
           },
-          [&](int KeepAliveConfig::*field) { return std::to_string(settings.keep_alive.*field); }},
+          [&](int KeepAliveConfig::*field) { return std::to_string(settings.keep_alive.*field); },
+          [&](LowSpeed Settings::*field) {
+            const LowSpeed& rate = settings.*field;
+            return std::to_string(rate.bytes_per_second) + "/" + duration_text(rate.period);
+          }},
       row.field);
 }
 
 std::string default_text(const SettingRow& row) { return value_text(Settings{}, row); }
 
 std::string set_from_text(Settings& settings, const SettingRow& row, std::string_view text) {
+  if (const auto* rate = std::get_if<LowSpeed Settings::*>(&row.field)) {
+    const auto slash = text.find('/');
+    const auto bytes =
+        slash == std::string_view::npos ? std::nullopt : parse_size(text.substr(0, slash));
+    const auto period =
+        slash == std::string_view::npos ? std::nullopt : parse_duration(text.substr(slash + 1));
+    if (!bytes || !period) {
+      return "expected N/D, bytes per second and a Go duration (1KiB/5s, 1000/2s), got " +
+             quoted(text);
+    }
+    settings.** rate = LowSpeed{*bytes, *period};
+    return {};
+  }
   if (row.is_duration()) {
     const auto value = parse_duration(text);
     if (!value) return "bad duration " + quoted(text) + " (use Go syntax: 250ms, 1.5s, 2m)";

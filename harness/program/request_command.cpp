@@ -75,6 +75,7 @@ struct RequestFlags {
   std::string interval = "0s";
   std::string timeline;   // SVG file of the whole run's trace
   std::string trace_out;  // Chrome Trace Event JSON file
+  std::string output;     // -o FILE
 };
 
 /// User text in a message: quoted, control characters escaped, cut after 80 characters.
@@ -191,8 +192,9 @@ std::string check_resolve(std::string& text) {
 }
 
 /// Reads --data's @FILE (`@-` is stdin); false with `error` set when it cannot be read (a
-/// folder is not a file: reading one would send an empty body).
-bool read_data(const std::string& data, std::string& body, std::string& error) {
+/// folder is not a file: reading one would send an empty body). A regular file is not read
+/// here: its path goes to `file`, and each request streams it (never held whole).
+bool read_data(const std::string& data, std::string& body, std::string& file, std::string& error) {
   if (data.empty() || data.front() != '@') {
     body = data;
     return true;
@@ -209,14 +211,18 @@ bool read_data(const std::string& data, std::string& body, std::string& error) {
     error = "--data: cannot read file " + in_quotes(path) + ": it is a folder";
     return false;
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
+  std::ifstream input(path, std::ios::binary);
+  if (!input) {
     error = "--data: cannot read file " + in_quotes(path) + ": " + std::strerror(errno);
     return false;
   }
+  if (std::filesystem::is_regular_file(path, kind_error)) {
+    file = path;
+    return true;
+  }
   std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) {
+  contents << input.rdbuf();
+  if (input.bad()) {
     error = "--data: cannot read file " + in_quotes(path);
     return false;
   }
@@ -236,7 +242,7 @@ std::string writable_problem(const char* flag, const std::string& path) {
 /// Turns checked flags into a plan; false with `error` set for what parsing could not check.
 bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error) {
   std::string body;
-  if (flags.has_data && !read_data(flags.data, body, error)) return false;
+  if (flags.has_data && !read_data(flags.data, body, plan.data_file, error)) return false;
   if (flags.proxy) {
     plan.options.proxy.source = ProxyOptions::Source::url;
     plan.options.proxy.url = *flags.proxy;
@@ -258,11 +264,25 @@ bool make_plan(const RequestFlags& flags, RequestPlan& plan, std::string& error)
     error = problem;
     return false;
   }
+  if (auto problem = writable_problem("-o", flags.output); !problem.empty()) {
+    error = problem;
+    return false;
+  }
+  if (!flags.output.empty() && *whole_number(flags.parallel, 1, max_parallel) > 1) {
+    error = "-o: one file takes the bodies one after the other; use it with --parallel 1";
+    return false;
+  }
+  plan.output = flags.output;
 
   std::string method = flags.method.empty() ? (flags.has_data ? "POST" : "GET") : flags.method;
   const auto verb = http::string_to_verb(method);
   plan.request = make_request(verb == http::verb::unknown ? http::verb::get : verb, flags.url,
                               std::move(body));
+  if (!plan.data_file.empty()) {
+    // The size the file has now, for request_problem(); each request sends what it reads then.
+    std::error_code size_error;
+    plan.request.content_length(std::filesystem::file_size(plan.data_file, size_error));
+  }
   if (verb == http::verb::unknown) {
     plan.request.method_string(method);
     if (!plan.request.body().empty()) plan.request.prepare_payload();
@@ -326,14 +346,15 @@ void add_setting_flags(CLI::App& request,
                              std::string(row.name) + " (" + std::string(row.go_name) +
                              "): " + std::string(row.summary) + " (0: " + std::string(row.zero) +
                              "; negative: " + std::string(row.negative) + ")";
+    const char* type = row.is_duration() ? "DURATION" : row.is_rate() ? "N/D" : "N";
     auto* option = request.add_option(names, texts[static_cast<std::size_t>(row.id)], help)
-                       ->type_name(row.is_duration() ? "DURATION" : "N")
+                       ->type_name(type)
                        ->check(CLI::Validator(
                            [&row](std::string& text) -> std::string {
                              Settings scratch;
                              return set_from_text(scratch, row, text);
                            },
-                           "", row.is_duration() ? "DURATION" : "N"));
+                           "", type));
     if (!row.in_keep_alive_block()) option->default_str(default_text(row));
   }
 }
@@ -416,6 +437,11 @@ CommandRunner add_request_command(CLI::App& app) {
   duration("--interval", flags->interval, "extension: pause between the requests of a worker");
   request->add_option("--timeline", flags->timeline,
                       "write an SVG timeline of every request's trace points and limits to FILE");
+  request
+      ->add_option("-o,--output", flags->output,
+                   "write the body to FILE (curl's flag), streamed: never held whole; with "
+                   "--count, the bodies one after the other")
+      ->type_name("FILE");
   request->add_option("--trace-out", flags->trace_out,
                       "write the trace as Chrome Trace Event JSON (Perfetto) to FILE");
   return [flags] { return run_request(*flags); };

@@ -13,6 +13,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -37,6 +40,9 @@ namespace asio = boost::asio;
 using std::chrono::nanoseconds;
 using Clock = std::chrono::steady_clock;
 
+// A streamed body is read this many bytes at a time (one socket read's worth).
+constexpr std::size_t streamed_piece = 64 * 1024;
+
 /// One run: `parallel` workers each sending `count` requests, one after the other, through
 /// one client. With one thread (the io_context told so) requests need no strand; with more,
 /// each worker runs on a strand of its own and the shared reports take a lock.
@@ -58,6 +64,17 @@ class RequestRun {
       };
     }
     client_.emplace(io_.get_executor(), plan_.options, setup_error_);
+  }
+
+  /// Opens -o's file (truncated); false with a message when it cannot be.
+  bool open_output() {
+    if (plan_.output.empty()) return true;
+    output_.reset(std::fopen(plan_.output.c_str(), "wb"));
+    if (!output_) {
+      std::cerr << "tunedhttp request: -o: cannot write " << quote(plan_.output, 80, '\'') << ": "
+                << std::strerror(errno) << "\n";
+    }
+    return static_cast<bool>(output_);
   }
 
   /// Why the client's TLS options cannot be used (a --cacert that holds no certificate).
@@ -156,7 +173,63 @@ class RequestRun {
     Response response;
     Clock::time_point finished;
     std::vector<TraceEvent> events;
+    std::optional<BodySource> source;  ///< --data @FILE, opened for this request
+    BodyReader* body = nullptr;        ///< a streamed body being read: --max-time closes it
+    std::uint64_t body_bytes = 0;
   };
+
+  // The body of a streamed response, read a piece at a time into -o's file (or nowhere, with
+  // --json): never held whole. Returns the error that ended it before its end, if any.
+  asio::awaitable<boost::system::error_code> read_streamed_body(BodyReader& body,
+                                                                Pending& pending) {
+    std::vector<char> piece(streamed_piece);
+    for (;;) {
+      auto [error, n] =
+          co_await body.async_read_some(asio::buffer(piece), asio::as_tuple(asio::use_awaitable));
+      if (error == asio::error::eof) co_return boost::system::error_code{};
+      if (error) co_return error;
+      pending.body_bytes += n;
+      if (output_ && std::fwrite(piece.data(), 1, n, output_.get()) != n) {
+        co_return boost::system::error_code(errno, boost::system::system_category());
+      }
+    }
+  }
+
+  // A request whose response is read whole (it is printed).
+  asio::awaitable<void> send_whole(Pending& pending, TraceHook hook) {
+    auto token =
+        asio::bind_cancellation_slot(pending.cancel.slot(), asio::as_tuple(asio::use_awaitable));
+    std::tuple<boost::system::error_code, Response> result;
+    if (pending.source) {
+      result = co_await client_->async_request(plan_.request, std::move(*pending.source),
+                                               std::move(hook), token);
+    } else {
+      result = co_await client_->async_request(plan_.request, std::move(hook), token);
+    }
+    pending.error = std::get<0>(result);
+    pending.response = std::move(std::get<1>(result));
+  }
+
+  // A request whose body is streamed (-o, --json): the response's head, then its body.
+  asio::awaitable<void> send_streamed(Pending& pending, TraceHook hook) {
+    auto token =
+        asio::bind_cancellation_slot(pending.cancel.slot(), asio::as_tuple(asio::use_awaitable));
+    std::tuple<boost::system::error_code, StreamedResponse> result;
+    if (pending.source) {
+      result = co_await client_->async_request_stream(plan_.request, std::move(*pending.source),
+                                                      std::move(hook), token);
+    } else {
+      result = co_await client_->async_request_stream(plan_.request, std::move(hook), token);
+    }
+    pending.error = std::get<0>(result);
+    if (!pending.error) {
+      auto& streamed = std::get<1>(result);
+      pending.response.base() = std::move(streamed.header);
+      pending.body = &streamed.body;
+      pending.error = co_await read_streamed_body(streamed.body, pending);
+      pending.body = nullptr;
+    }
+  }
 
   asio::awaitable<void> send(int worker, int seq) {
     // The --max-time timer runs on this worker's executor, beside the worker's own code.
@@ -169,6 +242,7 @@ class RequestRun {
         if (error || pending->done) return;
         pending->cancelled = true;
         pending->cancel.emit(asio::cancellation_type::terminal);
+        if (pending->body) pending->body->close();
       });
     }
     // Awaited directly, so this worker resumes inside the completion and asks for its next
@@ -176,13 +250,22 @@ class RequestRun {
     // resumed through a posted wake-up would find the pool over its host cap, closed, and dial.
     // (Named locals, not temporaries in the co_await expression: GCC 12 destroys those wrongly.)
     TraceHook hook = [pending](const TraceEvent& event) { pending->events.push_back(event); };
-    auto token =
-        asio::bind_cancellation_slot(pending->cancel.slot(), asio::as_tuple(asio::use_awaitable));
-    auto result = co_await client_->async_request(plan_.request, std::move(hook), token);
+    if (!plan_.data_file.empty()) {
+      // Opened for each request: a file changed meanwhile is sent as it is now.
+      boost::system::error_code open_error;
+      pending->source = file_body(plan_.data_file, open_error);
+      if (open_error) pending->error = open_error;
+    }
+    if (pending->error) {
+      // --data @FILE could not be opened: nothing to send.
+    } else if (streams_body()) {
+      co_await send_streamed(*pending, std::move(hook));
+    } else {
+      co_await send_whole(*pending, std::move(hook));
+      pending->body_bytes = pending->response.body().size();
+    }
     pending->finished = Clock::now();
     pending->done = true;
-    pending->error = std::get<0>(result);
-    pending->response = std::move(std::get<1>(result));
     pending->wake.cancel();
 
     RequestRecord record;
@@ -201,7 +284,7 @@ class RequestRun {
       record.status = pending->response.result_int();
       record.reason = std::string(pending->response.reason());
       record.message = record.reason;
-      record.body_bytes = pending->response.body().size();
+      record.body_bytes = pending->body_bytes;
     }
     if (!record.status) ++failed_;
     report(record, pending->response);
@@ -211,7 +294,7 @@ class RequestRun {
     std::lock_guard lock(output_mutex_);
     if (plan_.json) {
       std::cout << json_line(record) << std::endl;  // one flushed line per request
-    } else if (record.status) {
+    } else if (record.status && !streams_body()) {
       std::cout << response.body() << std::flush;
     } else {
       std::cerr << "tunedhttp request: " << record.error << ": " << record.message << " (after "
@@ -220,7 +303,15 @@ class RequestRun {
     if (plan_.verbose) std::cerr << summary_line(record) << "\n";
   }
 
+  /// The body is not printed, so it is streamed: never held whole.
+  bool streams_body() const { return plan_.json || !plan_.output.empty(); }
+
+  struct CloseFile {
+    void operator()(std::FILE* file) const { std::fclose(file); }
+  };
+
   RequestPlan plan_;
+  std::unique_ptr<std::FILE, CloseFile> output_;  ///< -o's file
   std::string timeline_;
   std::string trace_out_;
   std::vector<TraceEvent> recorded_;
@@ -245,6 +336,7 @@ int run_plan(RequestPlan plan) {
               << " holds no usable CA certificate: " << run.setup_error().message() << "\n";
     return exit_usage;
   }
+  if (!run.open_output()) return exit_usage;
   const int code = run.run();
   if (!run.write_pictures(title)) return 1;
   return code;

@@ -22,6 +22,11 @@ struct RequestPlan {
   std::string timeline;                  ///< SVG file to write (empty: none)
   std::string trace_out;                 ///< Chrome Trace Event JSON file to write (empty: none)
   std::string title;                     ///< the pictures' title (the URL)
+  /// -o FILE: every body is streamed to this file, one after the other (empty: stdout). With
+  /// -o or --json the body is never held whole, only one read's worth at a time.
+  std::string output;
+  /// --data @FILE of a regular file: each request streams it (a BodySource), never held whole.
+  std::string data_file;
 };
 
 /// Runs the plan; returns the exit code: 0 when every request got a response, 1 when any failed

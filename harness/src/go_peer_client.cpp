@@ -112,11 +112,13 @@ json settings_json(const Settings& s) {
   const Settings defaults;
   json settings = json::object();
   for (const auto& row : settings_table) {
-    const bool is_default = duration_value(s, row) == duration_value(defaults, row) &&
-                            count_value(s, row) == count_value(defaults, row);
+    const bool is_default = value_text(s, row) == value_text(defaults, row);
     if (row.in_keep_alive_block() ? !s.keep_alive.enable : is_default) continue;
     const auto duration = duration_value(s, row);
-    const json value = duration ? json(duration_text(*duration)) : json(*count_value(s, row));
+    const auto count = count_value(s, row);
+    const json value = duration ? json(duration_text(*duration))
+                       : count  ? json(*count)
+                                : json(value_text(s, row));  // a rate, N/D
     const auto dot = row.name.find('.');
     if (dot == std::string_view::npos) {
       settings[std::string(row.name)] = value;

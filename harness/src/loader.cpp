@@ -335,7 +335,9 @@ void read_setting(const YAML::Node& node, const std::string& file, const Setting
                   ClientSpec& client) {
   const std::string what = "client." + std::string(row.name);
   detail::require_scalar(node, file, what,
-                         row.is_duration() ? "a duration such as 250ms or 1.5s" : "a whole number");
+                         row.is_duration() ? "a duration such as 250ms or 1.5s"
+                         : row.is_rate()   ? "bytes per second over a duration, N/D (1KiB/5s)"
+                                           : "a whole number");
   if (auto problem = set_from_text(client.settings, row, node.Scalar()); !problem.empty()) {
     fail_at(node, file, what + ": " + problem);
   }

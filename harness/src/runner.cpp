@@ -136,6 +136,8 @@ class Run {
         case EventKind::closed_by_server:
         case EventKind::reset_sent:
         case EventKind::blackholed:
+        case EventKind::body_stalled:     // never answered in full
+        case EventKind::reading_stopped:  // never answered
           ended_connections.insert(event.connection);
           break;
         default:

@@ -548,7 +548,7 @@ std::vector<TimelineLimit> limits_from_trace(const Settings& settings,
   // Each timer with a start and stop points in the trace; expect_continue's body goes out at
   // expiry without a trace point of its own, so no firing is shown for it.
   for (const auto& row : settings_table) {
-    const auto configured = duration_value(settings, row);
+    const auto configured = timer_value(settings, row);
     if (!row.starts || row.stop_count == 0 || !configured) continue;
     if (*configured <= nanoseconds::zero()) continue;
     const bool idle = row.scope == TimerScope::idle;

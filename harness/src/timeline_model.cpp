@@ -77,8 +77,13 @@ std::vector<Span> server_spans(const std::vector<mockserver::Event>& events) {
     for (std::size_t j = i + 1; j < events.size(); ++j) {
       const auto& end = events[j];
       if (end.connection != begin.connection) continue;
-      const bool closed =
-          end.kind == EventKind::closed_by_peer || end.kind == EventKind::closed_by_server;
+      // A body that stalls (stall_body) or stops being read (stop_reading) ends the span as a
+      // close does: nothing more comes for that request, and the close itself may come later.
+      const bool stalled =
+          (end.kind == EventKind::body_stalled || end.kind == EventKind::reading_stopped) &&
+          end.request == begin.request;
+      const bool closed = end.kind == EventKind::closed_by_peer ||
+                          end.kind == EventKind::closed_by_server || stalled;
       if ((end.kind == end_kind && end.request == begin.request) || closed) {
         spans.push_back({name, begin.connection, begin.at, end.at, closed, false});
         break;

@@ -1,13 +1,16 @@
 #pragma once
 // One accepted connection and the coroutine that serves it, on the server's strand. The class is
 // declared here and defined by part, each beside what it carries out:
-//   connection.cpp           its life: run, the ways it closes, its waits
-//   tls_handshake.cpp        the TLS handshake, delayed by delay_tls_handshake (ClientHello
-//   capture) request_loop.cpp         reading requests, `Expect: 100-continue` (withhold_continue),
-//   limits response_writer.cpp      writing the answer (hold_headers, drip_body, reset=mid-body)
-//   connection_blackhole.cpp going dark (blackhole)
-//   connection_reset.cpp     closing with a reset (reset)
-//   proxy.cpp                forwarding and tunnelling (ServerOptions::proxy; the proxy faults)
+// - connection.cpp: its life: run, the ways it closes, its waits
+// - tls_handshake.cpp: the TLS handshake, delayed by delay_tls_handshake (ClientHello capture)
+// - request_loop.cpp: reading requests, `Expect: 100-continue` (withhold_continue), limits
+// - response_writer.cpp: writing the answer (hold_headers, drip_body, reset=mid-body,
+//   stall_body)
+// - connection_blackhole.cpp: going dark (blackhole)
+// - connection_reset.cpp: closing with a reset (reset)
+// - connection_body_stalls.cpp: a body that stops (stall_body), a request body no longer read
+//   (stop_reading)
+// - proxy.cpp: forwarding and tunnelling (ServerOptions::proxy; the proxy faults)
 // Member templates on the stream are instantiated for both streams (tcp::socket, TlsStream) in
 // the file that defines them.
 
@@ -175,10 +178,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   awaitable<bool> continue_unless_withheld(Stream& stream, const RequestPlan& plan,
                                            std::uint64_t request);
   /// Reads the request's body (events body_first_byte, body_done); false when the connection
-  /// is over.
+  /// is over. With `stop_reading_after` (stop_reading), only that many bytes, then nothing.
   template <typename Stream>
   awaitable<bool> read_body(Stream& stream, http::request_parser<http::string_body>& parser,
-                            std::uint64_t request);
+                            std::uint64_t request,
+                            std::optional<std::uint64_t> stop_reading_after = std::nullopt);
   /// After an answer: closes when it is the last (Connection: close, close_after_requests);
   /// true when the connection reads its next request.
   awaitable<bool> next_request_follows(bool keep_alive);
@@ -232,6 +236,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<void> give_up_on_target(Stream& stream, const ProxyTarget& target,
                                     std::uint64_t request, const std::string& why);
+  // --- the stalls after the headers (connection_body_stalls.cpp) ---
+  /// stall_body: the body stopped after `sent` bytes; the connection is held open, watched so
+  /// that the client's close is seen and logged, until the server stops.
+  template <typename Stream>
+  awaitable<void> stall_body(Stream& stream, std::uint64_t request, std::uint64_t sent);
+  /// stop_reading: reads the request body until at least `limit` bytes of it are in (or it
+  /// ends), then reads nothing more and never answers, until the server stops.
+  template <typename Stream>
+  awaitable<void> stop_reading(Stream& stream, http::request_parser<http::string_body>& parser,
+                               std::uint64_t request, std::uint64_t limit);
 
   std::shared_ptr<ServerCore> server_;
   std::uint64_t number_;

@@ -29,6 +29,10 @@ std::string_view event_kind_name(EventKind kind) {
       return "blackholed";
     case EventKind::reset_sent:
       return "reset_sent";
+    case EventKind::body_stalled:
+      return "body_stalled";
+    case EventKind::reading_stopped:
+      return "reading_stopped";
     case EventKind::faults_changed:
       return "faults_changed";
     case EventKind::proxy_connect:

@@ -78,6 +78,10 @@ struct RequestPlan {
   bool reset_after_request = false;  ///< reset (RST) once the request is read, no answer.
   /// Reset after the response headers and this many bytes of the body.
   std::optional<std::uint64_t> reset_after_body_bytes;
+  /// Send the response headers and this many bytes of the body, then nothing (stall_body).
+  std::optional<std::uint64_t> stall_body_after;
+  /// Read this many bytes of the request body, then nothing more (stop_reading).
+  std::optional<std::uint64_t> stop_reading_after;
 };
 
 /// What a request looks like to the faults that target it.
@@ -104,7 +108,8 @@ enum class FaultLevel {
   request,     ///< per request: any target.
 };
 
-enum class ParameterKind { duration, size, count, boolean, status };
+/// `size` is at least 1 byte; `byte_count` a size that may be 0 (stall-body=after:0).
+enum class ParameterKind { duration, size, byte_count, count, boolean, status };
 
 struct ParameterSpec {
   std::string name;
@@ -167,6 +172,8 @@ FaultDescriptor stall_connect_fault();
 FaultDescriptor delay_connect_fault();
 FaultDescriptor reject_connect_fault();
 FaultDescriptor close_tunnel_idle_fault();
+FaultDescriptor stall_body_fault();
+FaultDescriptor stop_reading_fault();
 
 /// The level a configured fault acts at (FaultDescriptor::level_for, or level).
 FaultLevel level_of(const FaultDescriptor& descriptor, const Parameters& parameters);

@@ -43,6 +43,8 @@ std::string_view expectation(ParameterKind kind) {
       return "a duration such as 250ms or 2s";
     case ParameterKind::size:
       return "a size such as 1KiB or 512";
+    case ParameterKind::byte_count:
+      return "a size such as 0, 512 or 1KiB";
     case ParameterKind::count:
       return "a whole number of at least 1";
     case ParameterKind::boolean:
@@ -61,6 +63,8 @@ bool value_is_valid(ParameterKind kind, std::string_view text) {
       auto size = parse_size(text);
       return size && *size > 0;
     }
+    case ParameterKind::byte_count:
+      return parse_size(text).has_value();
     case ParameterKind::count: {
       auto count = parse_whole_number(text);
       return count && *count > 0;
@@ -130,6 +134,8 @@ const std::vector<FaultDescriptor>& fault_descriptors() {
       delay_connect_fault(),
       reject_connect_fault(),
       close_tunnel_idle_fault(),
+      stall_body_fault(),
+      stop_reading_fault(),
   };
   return descriptors;
 }

@@ -310,7 +310,7 @@ awaitable<bool> Connection::forward(Stream& stream, http::request_parser<http::s
   }
   const bool send_body = has_body && !(answer && answer->get().result_int() >= 200);
   if (send_body) {
-    const bool read = co_await read_body(stream, parser, info.request);
+    const bool read = co_await read_body(stream, parser, info.request, plan.stop_reading_after);
     if (!read) co_return false;
     std::string body_text = request.body();
     if (request.chunked()) {

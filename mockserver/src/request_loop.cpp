@@ -121,7 +121,7 @@ awaitable<void> Connection::serve_requests(Stream& stream) {
       if (!open) co_return;
     }
     if (has_body) {
-      const bool read = co_await read_body(stream, parser, info.request);
+      const bool read = co_await read_body(stream, parser, info.request, plan.stop_reading_after);
       if (!read) co_return;
     }
 
@@ -176,7 +176,8 @@ awaitable<bool> Connection::continue_unless_withheld(Stream& stream, const Reque
 template <typename Stream>
 awaitable<bool> Connection::read_body(Stream& stream,
                                       http::request_parser<http::string_body>& parser,
-                                      std::uint64_t request) {
+                                      std::uint64_t request,
+                                      std::optional<std::uint64_t> stop_reading_after) {
   if (buffer_.size() == 0) {
     auto [error, n] =
         co_await stream.async_read_some(buffer_.prepare(read_chunk), as_tuple_awaitable);
@@ -188,6 +189,10 @@ awaitable<bool> Connection::read_body(Stream& stream,
     }
   }
   server_->record(EventKind::body_first_byte, number_, request, "");
+  if (stop_reading_after) {
+    co_await stop_reading(stream, parser, request, *stop_reading_after);
+    co_return false;
+  }
   auto [error, n] = co_await http::async_read(stream, buffer_, parser, as_tuple_awaitable);
   (void)n;
   if (closed_) co_return false;
@@ -266,8 +271,8 @@ template awaitable<bool> Connection::continue_unless_withheld(TlsStream&, const 
                                                               std::uint64_t);
 template awaitable<bool> Connection::read_body(tcp::socket&,
                                                http::request_parser<http::string_body>&,
-                                               std::uint64_t);
+                                               std::uint64_t, std::optional<std::uint64_t>);
 template awaitable<bool> Connection::read_body(TlsStream&, http::request_parser<http::string_body>&,
-                                               std::uint64_t);
+                                               std::uint64_t, std::optional<std::uint64_t>);
 
 }  // namespace tunedhttp::mockserver::detail

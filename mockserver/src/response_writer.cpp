@@ -1,6 +1,7 @@
 // Writing the answer a route gives, and the mechanisms that shape it: hold_headers
 // (faults/hold_headers.cpp) holds the head, drip_body (faults/drip_body.cpp) writes the body in
-// timed pieces, reset=mid-body (faults/reset.cpp) cuts it.
+// timed pieces, reset=mid-body (faults/reset.cpp) cuts it, stall_body (faults/stall_body.cpp)
+// stops it (connection_body_stalls.cpp holds the connection).
 #include <cstdio>
 #include <sstream>
 
@@ -57,10 +58,13 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
   server_->record(EventKind::response_headers_sent, number_, info.request,
                   std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
 
-  // reset=mid-body:N sends N bytes of the body, then the reset.
-  const std::uint64_t sent_length = plan.reset_after_body_bytes
-                                        ? std::min(*plan.reset_after_body_bytes, body_length)
-                                        : body_length;
+  // reset=mid-body:N sends N bytes of the body, then the reset; stall-body=after:N sends N
+  // bytes, then nothing.
+  std::uint64_t sent_length = body_length;
+  if (plan.reset_after_body_bytes) {
+    sent_length = std::min(*plan.reset_after_body_bytes, sent_length);
+  }
+  if (plan.stall_body_after) sent_length = std::min(*plan.stall_body_after, sent_length);
   if (request.method() != http::verb::head && sent_length != 0) {
     const std::uint64_t piece = plan.drip_chunk ? *plan.drip_chunk : body_length;
     for (std::uint64_t offset = 0; offset < sent_length; offset += piece) {
@@ -87,6 +91,11 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
   }
   if (plan.reset_after_body_bytes) {
     reset("mid_body", info.request);
+    co_return false;
+  }
+  if (plan.stall_body_after) {
+    co_await stall_body(stream, info.request,
+                        request.method() == http::verb::head ? 0 : sent_length);
     co_return false;
   }
   if (chunked && request.method() != http::verb::head) {

@@ -142,6 +142,9 @@ TEST(ErrorCategory, OnlyTimeoutsAreTimedOut) {
   EXPECT_EQ(make_error_code(errc::connect_timeout), boost::system::errc::timed_out);
   EXPECT_EQ(make_error_code(errc::tls_handshake_timeout), boost::system::errc::timed_out);
   EXPECT_EQ(make_error_code(errc::response_header_timeout), boost::system::errc::timed_out);
+  EXPECT_EQ(make_error_code(errc::body_read_idle_timeout), boost::system::errc::timed_out);
+  EXPECT_EQ(make_error_code(errc::low_speed_timeout), boost::system::errc::timed_out);
+  EXPECT_EQ(make_error_code(errc::request_write_idle_timeout), boost::system::errc::timed_out);
   EXPECT_NE(make_error_code(errc::invalid_url), boost::system::errc::timed_out);
   EXPECT_NE(make_error_code(errc::malformed_response), boost::system::errc::timed_out);
 }

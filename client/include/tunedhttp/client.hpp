@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tunedhttp/body_reader.hpp>
+#include <tunedhttp/body_source.hpp>
 #include <tunedhttp/error.hpp>
 #include <tunedhttp/pool_stats.hpp>
 #include <tunedhttp/settings.hpp>
@@ -137,15 +139,75 @@ class Client {
   auto async_request(Request request, TraceHook trace, CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
         [this](auto handler, Request req, TraceHook hook) {
-          start_request(std::move(req), std::move(hook), std::move(handler));
+          start_request(std::move(req), nullptr, std::move(hook), std::move(handler));
         },
         token, std::move(request), std::move(trace));
+  }
+
+  /// Sends `request` with its body read from `body` as it is written (a file, a callback),
+  /// never held whole: `request.body()` is ignored and Content-Length is `body.size`. Otherwise
+  /// as the overload above, with Go's GetBody rule for retries (BodySource).
+  template <class CompletionToken>
+  auto async_request(Request request, BodySource body, TraceHook trace, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
+        [this](auto handler, Request req, BodySource source, TraceHook hook) {
+          start_request(std::move(req), std::make_shared<BodySource>(std::move(source)),
+                        std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(body), std::move(trace));
   }
 
   /// Sends `request` without a per-request trace hook. See the overload above.
   template <class CompletionToken>
   auto async_request(Request request, CompletionToken&& token) {
     return async_request(std::move(request), TraceHook{}, std::forward<CompletionToken>(token));
+  }
+
+  /// Sends `request` and reads the response up to its final headers; the caller then reads
+  /// the body, in pieces, from the StreamedResponse's BodyReader.
+  ///
+  /// Completes when the final (non-1xx) response headers have been read, or on the first
+  /// error, with the rules of async_request above: the same settings up to the headers, the
+  /// same retry rule, the same cancellation (which covers only this operation: the body's
+  /// reads are the BodyReader's). The body is never held whole, so ClientOptions::body_limit
+  /// does not apply. The connection goes back to the pool once the body is read to the end,
+  /// and is closed if the BodyReader is closed or destroyed before that (Go's bodyEOFSignal).
+  /// A response that comes while the request body is still being written stops that write:
+  /// the connection is closed, and the body can be read only as far as it had arrived.
+  ///
+  /// @param request the request; its target is an absolute URL. Taken by value.
+  /// @param trace a per-request hook (also called for the body's trace points); may be empty.
+  /// @param token completion token with signature `void(boost::system::error_code,
+  ///        StreamedResponse)`.
+  template <class CompletionToken>
+  auto async_request_stream(Request request, TraceHook trace, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, StreamedResponse)>(
+        [this](auto handler, Request req, TraceHook hook) {
+          start_stream_request(std::move(req), nullptr, std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(trace));
+  }
+
+  /// Streams the response to `request` whose body is read from `body` (see the BodySource
+  /// overload of async_request): neither body is ever held whole.
+  template <class CompletionToken>
+  auto async_request_stream(Request request, BodySource body, TraceHook trace,
+                            CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, StreamedResponse)>(
+        [this](auto handler, Request req, BodySource source, TraceHook hook) {
+          start_stream_request(std::move(req), std::make_shared<BodySource>(std::move(source)),
+                               std::move(hook), std::move(handler));
+        },
+        token, std::move(request), std::move(body), std::move(trace));
+  }
+
+  /// Streams `request`'s response without a per-request trace hook. See the overload above.
+  template <class CompletionToken>
+  auto async_request_stream(Request request, CompletionToken&& token) {
+    return async_request_stream(std::move(request), TraceHook{},
+                                std::forward<CompletionToken>(token));
   }
 
   /// A snapshot of the pool's counters.
@@ -163,8 +225,12 @@ class Client {
 
  private:
   void start_request(
-      Request request, TraceHook trace,
+      Request request, std::shared_ptr<BodySource> source, TraceHook trace,
       boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler);
+  void start_stream_request(
+      Request request, std::shared_ptr<BodySource> source, TraceHook trace,
+      boost::asio::any_completion_handler<void(boost::system::error_code, StreamedResponse)>
+          handler);
 
   struct State;
   std::shared_ptr<State> state_;

@@ -2,6 +2,7 @@
 // The eight connection settings of the AWS SDK for Go V2 "custom HTTP client" guide.
 
 #include <chrono>
+#include <cstdint>
 
 namespace tunedhttp {
 
@@ -19,6 +20,15 @@ struct KeepAliveConfig {
   /// TCP_KEEPCNT: unanswered probes before the connection is dropped. 0 = 9; negative = the
   /// OS default.
   int count = 0;
+};
+
+/// curl's CURLOPT_LOW_SPEED_LIMIT and CURLOPT_LOW_SPEED_TIME: a response body that comes
+/// slower than `bytes_per_second` for `period`. Off when either is 0 (the default).
+struct LowSpeed {
+  std::uint64_t bytes_per_second = 0;  ///< LOW_SPEED_LIMIT, in bytes per second.
+  std::chrono::nanoseconds period{0};  ///< LOW_SPEED_TIME.
+  bool enabled() const { return bytes_per_second > 0 && period > std::chrono::nanoseconds::zero(); }
+  bool operator==(const LowSpeed&) const = default;
 };
 
 /// The eight knobs, with the defaults of the AWS SDK for Go V2 BuildableClient.
@@ -80,6 +90,31 @@ struct Settings {
   /// headers read). On expiry `errc::proxy_connect_timeout`, never retried. Only https targets
   /// reached through a proxy make a CONNECT. 0 = no limit. Default 60 s.
   std::chrono::nanoseconds proxy_connect = std::chrono::seconds{60};
+
+  // After the headers: the stalls of a response body, and of a request body the server stops
+  // reading. Go has none of these (golang/go#26941, #54136, #61568); the AWS SDK for Go V2 adds
+  // read timeouts of its own, curl has LOW_SPEED_LIMIT/TIME. Each fails the request (or the
+  // BodyReader's read) with its own error and closes the connection, never pooled.
+
+  /// No response body byte for this long while the body is being read: from
+  /// `got_response_headers`, restarted by every read of the connection that brings bytes
+  /// (a streamed body: by every BodyReader read that has to wait for the connection, so the
+  /// caller's own pauses do not count). On expiry `errc::body_read_idle_timeout`. 0 = no limit
+  /// (default); negative = no limit, as 0.
+  std::chrono::nanoseconds body_read_idle{0};
+
+  /// curl's low-speed pair, from `got_response_headers`: the request fails with
+  /// `errc::low_speed_timeout` at the first moment t, at least `period` after the headers, at
+  /// which fewer than bytes_per_second x period body bytes arrived in (t - period, t]. Off by
+  /// default.
+  LowSpeed low_speed;
+
+  /// The server takes no byte of our request (headers or body) for this long: every write of
+  /// the connection is limited to it, from `wrote_headers` on for the body. On expiry
+  /// `errc::request_write_idle_timeout`: response_header, which starts only once the request
+  /// is written, would never start (golang/go#61568). 0 = no limit (default); negative = no
+  /// limit, as 0.
+  std::chrono::nanoseconds request_write_idle{0};
 };
 
 /// The fallback delay actually applied: 300 ms for 0, the value itself otherwise (negative =

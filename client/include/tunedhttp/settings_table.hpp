@@ -36,6 +36,9 @@ enum class SettingId {
   keep_alive_interval,
   keep_alive_count,
   proxy_connect,
+  body_read_idle,
+  low_speed,
+  request_write_idle,
 };
 
 /// When a setting's timer runs, which decides how a scenario can measure it.
@@ -47,10 +50,11 @@ enum class TimerScope {
 };
 
 /// Where a setting lives in `Settings`: a duration or a count, at the top or in the
-/// `keep_alive` block (Go 1.23's KeepAliveConfig, which writing any member enables).
-using SettingField =
-    std::variant<std::chrono::nanoseconds Settings::*, int Settings::*,
-                 std::chrono::nanoseconds KeepAliveConfig::*, int KeepAliveConfig::*>;
+/// `keep_alive` block (Go 1.23's KeepAliveConfig, which writing any member enables), or a
+/// rate over a period (`low_speed`, written N/D: bytes per second over a duration).
+using SettingField = std::variant<std::chrono::nanoseconds Settings::*, int Settings::*,
+                                  std::chrono::nanoseconds KeepAliveConfig::*,
+                                  int KeepAliveConfig::*, LowSpeed Settings::*>;
 
 /// One setting.
 struct SettingRow {
@@ -90,6 +94,8 @@ struct SettingRow {
     return std::holds_alternative<std::chrono::nanoseconds Settings::*>(field) ||
            std::holds_alternative<std::chrono::nanoseconds KeepAliveConfig::*>(field);
   }
+  /// Whether the value is a rate over a period, N/D (`low_speed`).
+  constexpr bool is_rate() const { return std::holds_alternative<LowSpeed Settings::*>(field); }
   /// Whether it is a member of the `keep_alive` block.
   constexpr bool in_keep_alive_block() const {
     return std::holds_alternative<std::chrono::nanoseconds KeepAliveConfig::*>(field) ||
@@ -274,6 +280,61 @@ inline constexpr SettingRow settings_table[] = {
      .stop_count = 1,
      .timeout = errc::proxy_connect_timeout,
      .phase = "proxy_connect"},
+    {
+        .id = SettingId::body_read_idle,
+        .name = "body_read_idle",
+        .go_name = "none (golang/go#26941; the AWS SDK for Go V2's read timeouts)",
+        .flag = "--body-read-idle",
+        .summary = "fail when no response body byte comes for this long",
+        .zero = "no limit",
+        .negative = "no limit, as 0",
+        .extension = true,
+        .doc_section = "body_read_idle",
+        .field = &Settings::body_read_idle,
+        // No phase of their own: every timeline would grow one (timelines draw every row's phase).
+        .scope = TimerScope::request,
+        // Restarted by every read that brings bytes; measured from the headers, which a stalled
+        // body's last bytes come with.
+        .starts = TracePoint::got_response_headers,
+        .stops = {TracePoint::response_done},
+        .stop_count = 1,
+        .timeout = errc::body_read_idle_timeout,
+    },
+    {
+        .id = SettingId::low_speed,
+        .name = "low_speed",
+        .go_name = "none (curl's CURLOPT_LOW_SPEED_LIMIT / CURLOPT_LOW_SPEED_TIME)",
+        .flag = "--low-speed",
+        .summary = "fail when the body comes slower than N bytes/s for D, written N/D (1KiB/5s)",
+        .zero = "off (either N or D)",
+        .negative = "off, as 0",
+        .extension = true,
+        .doc_section = "low_speed",
+        .field = &Settings::low_speed,
+        .scope = TimerScope::request,
+        .starts = TracePoint::got_response_headers,
+        .stops = {TracePoint::response_done},
+        .stop_count = 1,
+        .timeout = errc::low_speed_timeout,
+    },
+    {
+        .id = SettingId::request_write_idle,
+        .name = "request_write_idle",
+        .go_name = "none (golang/go#61568)",
+        .flag = "--request-write-idle",
+        .summary = "fail when the server takes no byte of the request for this long",
+        .zero = "no limit",
+        .negative = "no limit, as 0",
+        .extension = true,
+        .doc_section = "request_write_idle",
+        .field = &Settings::request_write_idle,
+        .scope = TimerScope::request,
+        // Every write is limited; the body's start after the headers is where it shows.
+        .starts = TracePoint::wrote_headers,
+        .stops = {TracePoint::wrote_request, TracePoint::response_done},
+        .stop_count = 2,
+        .timeout = errc::request_write_idle_timeout,
+    },
 };
 
 static_assert(
@@ -307,6 +368,11 @@ const SettingRow* setting_of_timeout(errc error);
 std::optional<std::chrono::nanoseconds> duration_value(const Settings& settings,
                                                        const SettingRow& row);
 
+/// The period of the row's timer in `settings`: its duration, or a rate's period
+/// (`low_speed`); nullopt for a count.
+std::optional<std::chrono::nanoseconds> timer_value(const Settings& settings,
+                                                    const SettingRow& row);
+
 /// The row's value in `settings` when it is a count; nullopt for a duration.
 std::optional<int> count_value(const Settings& settings, const SettingRow& row);
 
@@ -316,7 +382,8 @@ std::string value_text(const Settings& settings, const SettingRow& row);
 /// The row's value in a default-constructed `Settings` ("30s").
 std::string default_text(const SettingRow& row);
 
-/// Sets the row's value from its text (a Go duration, or a whole number in the row's range);
+/// Sets the row's value from its text (a Go duration, a whole number in the row's range, or a
+/// rate N/D: a size per second and a Go duration, "1KiB/5s");
 /// writing a member of the `keep_alive` block enables the block. Returns why the text is not a
 /// value of this setting ("" when it was set).
 std::string set_from_text(Settings& settings, const SettingRow& row, std::string_view text);

@@ -27,9 +27,11 @@ enum class EventKind {
   closed_by_server,       ///< the server closed (fault, Connection: close, stop()).
   blackholed,             ///< the connection went dark: every packet from the peer dropped.
   reset_sent,             ///< the server closed with a TCP reset (RST), not a FIN (fault reset).
-  faults_changed,         ///< the faults were changed while running; detail: the SPECs now.
-  proxy_connect,          ///< a proxy read a CONNECT; detail: its target, "host:port".
-  proxy_forward,  ///< a proxy read an absolute-form request to forward; detail: its target URL.
+  body_stalled,     ///< the response body stopped after the detail's bytes (fault stall_body).
+  reading_stopped,  ///< the server stopped reading a request body (fault stop_reading).
+  faults_changed,   ///< the faults were changed while running; detail: the SPECs now.
+  proxy_connect,    ///< a proxy read a CONNECT; detail: its target, "host:port".
+  proxy_forward,    ///< a proxy read an absolute-form request to forward; detail: its target URL.
 };
 
 /// Every EventKind, in declaration order (for name lists and tests that must not miss one).
@@ -46,6 +48,8 @@ inline constexpr EventKind all_event_kinds[] = {
     EventKind::closed_by_server,
     EventKind::blackholed,
     EventKind::reset_sent,
+    EventKind::body_stalled,
+    EventKind::reading_stopped,
     EventKind::faults_changed,
     EventKind::proxy_connect,
     EventKind::proxy_forward,

@@ -1,0 +1,70 @@
+#pragma once
+// Reading a response from a connection: the socket is read only when the reader needs more.
+// Shared by the exchange (up to the headers, or the whole body) and the streamed body reader.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
+#include <chrono>
+#include <tuple>
+
+#include "body_pace.hpp"
+#include "response_reader.hpp"
+#include "with_timeout.hpp"
+
+namespace tunedhttp::detail {
+
+/// Feeds the bytes already read to `reader` and reads the socket only when it needs more, up to
+/// its next event. Beast's async_read would go through the event loop even when the buffer
+/// already holds what is asked for (it posts its completion), which is the common case here: a
+/// small response arrives whole with its first read.
+///
+/// With `pace` (a body being read, its timers on), each read of the socket must end by the
+/// pace's deadline, else the step fails with body_read_idle_timeout or low_speed_timeout.
+template <class Stream, class Reader>
+boost::asio::awaitable<ResponseStep> next_event(Stream& stream, boost::beast::flat_buffer& buffer,
+                                                Reader& reader, BodyPace* pace = nullptr) {
+  namespace asio = boost::asio;
+  for (;;) {
+    // Fed even when nothing is buffered: a response may be complete with its headers.
+    const auto step = reader.feed(buffer.data());
+    buffer.consume(step.consumed);
+    if (step.event != ResponseEvent::need_more) co_return step;
+    ResponseStep failed;
+    failed.event = ResponseEvent::failed;
+    const auto size = boost::beast::read_size(buffer, 65536);
+    if (size == 0) {
+      failed.error = translate_read_error(boost::beast::http::error::buffer_overflow);
+      co_return failed;
+    }
+    boost::system::error_code ec;
+    std::size_t n = 0;
+    if (pace) {
+      const auto started = std::chrono::steady_clock::now();
+      auto read = co_await with_deadline(
+          stream.async_read_some(buffer.prepare(size), asio::as_tuple(asio::use_awaitable)),
+          *pace->read_deadline(started));
+      if (!read) {
+        failed.error = pace->expired(started);
+        co_return failed;
+      }
+      std::tie(ec, n) = *read;
+      pace->on_bytes(std::chrono::steady_clock::now(), n);
+    } else {
+      std::tie(ec, n) = co_await stream.async_read_some(buffer.prepare(size),
+                                                        asio::as_tuple(asio::use_awaitable));
+    }
+    buffer.commit(n);
+    if (ec == asio::error::eof) co_return reader.feed_eof();
+    if (ec) {
+      failed.error = translate_read_error(ec);
+      co_return failed;
+    }
+  }
+}
+
+}  // namespace tunedhttp::detail
