@@ -26,14 +26,6 @@ std::string authority(ServerThread& server) {
   return "127.0.0.1:" + std::to_string(server.server().port());
 }
 
-std::vector<Event> events_of(const EventLog& log, EventKind kind) {
-  std::vector<Event> found;
-  for (const auto& event : log.snapshot()) {
-    if (event.kind == kind) found.push_back(event);
-  }
-  return found;
-}
-
 /// A CA's PEM in a file for curl's --cacert, removed at the end.
 class PemFile {
  public:

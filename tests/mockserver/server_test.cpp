@@ -10,14 +10,6 @@ ServerOptions with_faults(std::vector<FaultConfig> faults) {
   return options;
 }
 
-std::vector<Event> events_of(const EventLog& log, EventKind kind) {
-  std::vector<Event> found;
-  for (const auto& event : log.snapshot()) {
-    if (event.kind == kind) found.push_back(event);
-  }
-  return found;
-}
-
 TEST(Server, AnswersKeepAliveRequestsAndLogsTheirEvents) {
   ServerOptions options;
   options.routes["/big"] = Route{201, "", 3000, {{"X-Test", "yes"}}};

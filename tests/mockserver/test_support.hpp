@@ -21,6 +21,7 @@
 #include <thread>
 #include <tunedhttp/mockserver/server.hpp>
 #include <tunedhttp/units.hpp>
+#include <vector>
 
 namespace tunedhttp::mockserver::testing {
 
@@ -235,6 +236,15 @@ inline ServerOptions with_fault(const std::string& spec) {
   ServerOptions options;
   options.faults.push_back(parse_fault_spec(spec));
   return options;
+}
+
+/// The events of `kind` the log holds now, in order.
+inline std::vector<Event> events_of(const EventLog& log, EventKind kind) {
+  std::vector<Event> found;
+  for (const auto& event : log.snapshot()) {
+    if (event.kind == kind) found.push_back(event);
+  }
+  return found;
 }
 
 /// How many events of `kind` the log holds now.
