@@ -2,6 +2,8 @@
 // TestTransportReuseConnEmptyResponseBody, TestTransportNoReuseAfterEarlyResponse,
 // TestTransportKeepAlives, TestTransportConnectionCloseOnResponse,
 // TestTransportConnectionCloseOnRequest.
+#include <algorithm>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -96,8 +98,23 @@ TEST(GoTransport, TestTransportReuseConnEmptyResponseBody) {
 // Our client writes a request with a body while it already reads the response (as Go does), so
 // it sees the response come before the body was written and does not pool that connection.
 // Regression test for the bug this port found.
+// The most a TCP socket's buffer can grow to (the third field of net.ipv4.tcp_rmem or
+// tcp_wmem), or `fallback` when it cannot be read.
+std::size_t socket_buffer_max(const char* path, std::size_t fallback) {
+  std::ifstream file(path);
+  std::size_t low = 0, initial = 0, max = 0;
+  if (file >> low >> initial >> max) return max;
+  return fallback;
+}
+
 TEST(GoTransport, TestTransportNoReuseAfterEarlyResponse) {
-  constexpr std::size_t body_size = 4 * 1024 * 1024;
+  // More than the kernel can buffer between the two sockets, whatever the machine's limits
+  // (one raised tcp_rmem to 32 MiB): the body cannot all be written before the answer comes.
+  const std::size_t body_size =
+      std::max<std::size_t>(4 * 1024 * 1024,
+                            socket_buffer_max("/proc/sys/net/ipv4/tcp_rmem", 6 << 20) +
+                                socket_buffer_max("/proc/sys/net/ipv4/tcp_wmem", 4 << 20) +
+                                (1 << 20));
   std::atomic<int> accepted{0};
   ScriptedServer server([&](Peer& peer) {
     ++accepted;
