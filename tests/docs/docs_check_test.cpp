@@ -132,7 +132,8 @@ std::set<std::string> element_ids(const std::string& svg) {
 }
 
 TEST(Docs, TimelinePicturesAreFresh) {
-  const std::string document = read(source_dir / "docs/settings.md");
+  const std::string document =
+      read(source_dir / "docs/settings.md") + read(source_dir / "docs/proxies.md");
   const auto pictures =
       matches(document, std::regex(R"(\]\(timelines/([A-Za-z0-9_.-]+\.svg)\))"), 1);
   ASSERT_FALSE(pictures.empty()) << "docs/settings.md references no timeline pictures";
@@ -159,7 +160,8 @@ TEST(Docs, TimelinePicturesAreFresh) {
                               "' run --timeline '" + fresh.string() + "'" + scenario_files +
                               " >/dev/null 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0)
-      << "a scenario drawn in docs/settings.md fails, so its picture cannot be checked: "
+      << "a scenario drawn in docs/settings.md or docs/proxies.md fails, so its picture cannot be "
+         "checked: "
       << command;
 
   for (const auto& picture : pictures) {

@@ -223,7 +223,8 @@ bool Nginx::make_certificate() {
   Process openssl{{"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/key.pem", "-out",
                    dir + "/cert.pem", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                   "subjectAltName=IP:127.0.0.1,DNS:localhost"}};
+                   "subjectAltName=IP:127.0.0.1,DNS:localhost" +
+                       (options_.also_named.empty() ? "" : ",DNS:" + options_.also_named)}};
   if (openssl.wait(Clock::now() + 20s) != 0) {
     error_ = "openssl req failed: " + openssl.err();
     return false;
@@ -266,6 +267,10 @@ bool Nginx::start() {
          << "  keepalive_requests 1000;\n"
          << "  server {\n"
          << "    listen 127.0.0.1:" << port_ << (options_.tls ? " ssl" : "") << ";\n";
+  if (!options_.also_listen.empty() && options_.also_listen != "127.0.0.1") {
+    config << "    listen " << options_.also_listen << ":" << port_ << (options_.tls ? " ssl" : "")
+           << ";\n";
+  }
   if (options_.tls) {
     config << "    ssl_certificate " << dir << "/cert.pem;\n"
            << "    ssl_certificate_key " << dir << "/key.pem;\n";

@@ -80,6 +80,10 @@ std::string nginx_program();
 struct NginxOptions {
   std::string keepalive_timeout = "60s";  ///< nginx's idle limit on kept-alive connections
   bool tls = false;                       ///< listen with ssl, a certificate made by `openssl`
+  /// Another name for the server: in its certificate, and its IPv4 address (when not
+  /// 127.0.0.1) listened on too. Empty: none.
+  std::string also_named = "";
+  std::string also_listen = "";
 };
 
 /// Debian's nginx in the foreground (daemon off, master_process off) with a config, logs, pid

@@ -1,6 +1,10 @@
 // `tunedhttp request` through a proxy nobody here wrote: Debian's tinyproxy in front of Debian's
 // nginx. http targets go in absolute form, https ones through a CONNECT tunnel; credentials come
 // from the proxy URL; Go's environment rules keep loopback direct, curl's -x does not.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <unistd.h>
+
 #include "program_test_support.hpp"
 
 namespace tunedhttp::program::testing {
@@ -47,6 +51,75 @@ TEST(RequestProxy, HttpsGoesThroughAConnectTunnelUnderTls) {
   EXPECT_LE(trace_ms(line, "proxy_connect_start"), trace_ms(line, "proxy_connect_done"));
   EXPECT_LE(trace_ms(line, "proxy_connect_done"), trace_ms(line, "tls_handshake_start"));
   EXPECT_TRUE(relayed(proxy, connect_line(nginx))) << proxy.log();
+}
+
+TEST(RequestProxy, ATunnelIsPooledAndReused) {
+  START_NGINX(nginx, NginxOptions{.tls = true});
+  START_TINYPROXY(proxy);
+  const auto run = run_request(
+      {nginx.url(), "-x", proxy.url(), "--cacert", nginx.certificate(), "--count", "2", "--json"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  ASSERT_EQ(run.lines.size(), 2u) << run.out;
+  EXPECT_EQ(run.lines[0]["status"], 200) << run.lines[0].dump();
+  EXPECT_EQ(run.lines[1]["status"], 200) << run.lines[1].dump();
+  EXPECT_EQ(run.lines[0]["reused"], false);
+  EXPECT_EQ(run.lines[1]["reused"], true) << "the tunnel was not reused: " << run.lines[1].dump();
+  EXPECT_FALSE(run.lines[1]["trace"].contains("proxy_connect_start")) << run.lines[1].dump();
+  // One CONNECT for both requests.
+  const std::string log = proxy.log();
+  const auto first = log.find(connect_line(nginx));
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_EQ(log.find(connect_line(nginx), first + 1), std::string::npos) << log;
+}
+
+TEST(RequestProxy, ReachesTunedhttpServeBothWays) {
+  START_TINYPROXY(proxy);
+  Serve plain(TUNEDHTTP_BINARY, {});
+  Serve secure(TUNEDHTTP_BINARY, {"--tls"}, /*tls=*/true);
+  ASSERT_FALSE(plain.url.empty());
+  ASSERT_FALSE(secure.url.empty());
+  const auto http = run_request({plain.url, "-x", proxy.url(), "--json"});
+  ASSERT_EQ(http.lines.size(), 1u) << http.out << http.err;
+  EXPECT_EQ(http.lines[0]["status"], 200) << http.lines[0].dump();
+  EXPECT_TRUE(relayed(proxy, "GET " + plain.url + " HTTP/1.1")) << proxy.log();
+  const auto https =
+      run_request({secure.url, "-x", proxy.url(), "--cacert", secure.ca_path, "--json"});
+  ASSERT_EQ(https.lines.size(), 1u) << https.out << https.err;
+  EXPECT_EQ(https.lines[0]["status"], 200) << https.lines[0].dump();
+  EXPECT_TRUE(https.lines[0]["trace"].contains("proxy_connect_done")) << https.lines[0].dump();
+}
+
+// The machine's own name and its IPv4 address: a name that is not `localhost` and not a loopback
+// literal, so Go's rules send it through HTTPS_PROXY (and tinyproxy can resolve it).
+std::pair<std::string, std::string> own_name_and_address() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return {};
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(name, nullptr, &hints, &found) != 0 || found == nullptr) return {name, ""};
+  char text[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
+              sizeof text);
+  ::freeaddrinfo(found);
+  return {name, text};
+}
+
+TEST(RequestProxy, HttpsProxyFromTheEnvironmentCarriesANamedHost) {
+  const auto [name, address] = own_name_and_address();
+  ASSERT_FALSE(address.empty()) << "this machine's name " << name << " does not resolve";
+  START_NGINX(nginx, NginxOptions{.tls = true, .also_named = name, .also_listen = address});
+  START_TINYPROXY(proxy);
+  std::string url = nginx.url();
+  url.replace(url.find("127.0.0.1"), 9, name);
+  const auto run = run_program({"/usr/bin/env", "HTTPS_PROXY=" + proxy.url(), TUNEDHTTP_BINARY,
+                                "request", url, "--cacert", nginx.certificate(), "--json"},
+                               20s, /*prepend_binary=*/false);
+  ASSERT_EQ(run.lines.size(), 1u) << run.out << run.err;
+  EXPECT_EQ(run.lines[0]["status"], 200) << run.lines[0].dump();
+  EXPECT_TRUE(run.lines[0]["trace"].contains("proxy_connect_done")) << run.lines[0].dump();
+  const auto port = url.substr(url.rfind(':') + 1, url.size() - url.rfind(':') - 2);
+  EXPECT_TRUE(relayed(proxy, "CONNECT " + name + ":" + port + " HTTP/1.1")) << proxy.log();
 }
 
 TEST(RequestProxy, CredentialsComeFromTheProxyUrl) {
