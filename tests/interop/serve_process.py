@@ -95,8 +95,10 @@ class Serve:
     it does not exit within a few seconds (and the test fails).
     """
 
-    def __init__(self, program, faults=(), tls=False, respond_with=None):
+    def __init__(self, program, faults=(), tls=False, respond_with=None, proxy=False):
         self.command = [program, "serve", "--events"] + (["--tls"] if tls else [])
+        if proxy:
+            self.command += ["--proxy"]
         for fault in faults:
             self.command += ["--fault", fault]
         # `--respond-with s3|lambda` (a plausible S3/Lambda answer) once serve has it; until
