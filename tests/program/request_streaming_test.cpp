@@ -81,6 +81,12 @@ std::optional<long> peak_rss_kib(const std::vector<std::string>& args, int& exit
 }
 
 TEST(RequestStreaming, OneGibibyteToDevNullStaysUnder64MiB) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // The program under test is instrumented too: ASan's shadow memory and quarantine (256 MiB)
+  // are in its RSS (362 MiB seen), which then says nothing of the client's memory. The normal
+  // build, which `make test` runs first, checks the contract.
+  GTEST_SKIP() << "peak RSS is not the client's memory in a sanitizer build";
+#endif
   if (!std::filesystem::exists("/usr/bin/time")) GTEST_FAIL() << "needs /usr/bin/time (time)";
   START_SERVE(serve, "--body-size", "1GiB");
   int exit_code = -1;
