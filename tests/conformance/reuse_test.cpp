@@ -110,11 +110,9 @@ std::size_t socket_buffer_max(const char* path, std::size_t fallback) {
 TEST(GoTransport, TestTransportNoReuseAfterEarlyResponse) {
   // More than the kernel can buffer between the two sockets, whatever the machine's limits
   // (one raised tcp_rmem to 32 MiB): the body cannot all be written before the answer comes.
-  const std::size_t body_size =
-      std::max<std::size_t>(4 * 1024 * 1024,
-                            socket_buffer_max("/proc/sys/net/ipv4/tcp_rmem", 6 << 20) +
-                                socket_buffer_max("/proc/sys/net/ipv4/tcp_wmem", 4 << 20) +
-                                (1 << 20));
+  const std::size_t body_size = std::max<std::size_t>(
+      4 * 1024 * 1024, socket_buffer_max("/proc/sys/net/ipv4/tcp_rmem", 6 << 20) +
+                           socket_buffer_max("/proc/sys/net/ipv4/tcp_wmem", 4 << 20) + (1 << 20));
   std::atomic<int> accepted{0};
   ScriptedServer server([&](Peer& peer) {
     ++accepted;
