@@ -95,65 +95,65 @@ TEST(StreamingReader, HeadersFirstThenTheStatus) {
   EXPECT_EQ(rest.event, ResponseEvent::complete) << "HEAD: no body follows";
 }
 
-const Clock::time_point t0{};
+const Clock::time_point epoch{};  // time is data: every row counts from here
 
 TEST(BodyPace, OffByDefault) {
-  const BodyPace pace(Settings{}, t0);
+  const BodyPace pace(Settings{}, epoch);
   EXPECT_FALSE(pace.enabled());
-  EXPECT_FALSE(pace.read_deadline(t0 + 1s));
+  EXPECT_FALSE(pace.read_deadline(epoch + 1s));
 }
 
 TEST(BodyPace, IdleRestartsWithEveryRead) {
   Settings settings;
   settings.body_read_idle = 500ms;
-  BodyPace pace(settings, t0);
+  BodyPace pace(settings, epoch);
   ASSERT_TRUE(pace.enabled());
-  EXPECT_EQ(pace.read_deadline(t0), t0 + 500ms);
-  pace.on_bytes(t0 + 400ms, 10);
-  EXPECT_EQ(pace.read_deadline(t0 + 400ms), t0 + 900ms);
-  EXPECT_EQ(pace.expired(t0 + 400ms), errc::body_read_idle_timeout);
+  EXPECT_EQ(pace.read_deadline(epoch), epoch + 500ms);
+  pace.on_bytes(epoch + 400ms, 10);
+  EXPECT_EQ(pace.read_deadline(epoch + 400ms), epoch + 900ms);
+  EXPECT_EQ(pace.expired(epoch + 400ms), errc::body_read_idle_timeout);
 }
 
-// Feeds `rate` bytes per `every` from t0 until `until`.
+// Feeds `rate` bytes per `every` from epoch until `until`.
 void feed_steadily(LowSpeedWatch& watch, std::uint64_t bytes, std::chrono::milliseconds every,
                    std::chrono::milliseconds until) {
-  for (auto at = every; at <= until; at += every) watch.on_bytes(t0 + at, bytes);
+  for (auto at = every; at <= until; at += every) watch.on_bytes(epoch + at, bytes);
 }
 
 TEST(LowSpeed, NothingAtAllFailsOnePeriodAfterTheHeaders) {
-  const LowSpeedWatch watch(LowSpeed{1000, 2s}, t0);
-  EXPECT_EQ(watch.deadline(), t0 + 2s);
+  const LowSpeedWatch watch(LowSpeed{1000, 2s}, epoch);
+  EXPECT_EQ(watch.deadline(), epoch + 2s);
 }
 
 TEST(LowSpeed, FastEnoughNeverComesDue) {
   // 1000 B/s over 2 s needs 2000 bytes in any 2 s window; 100 bytes every 50 ms is 2000 B/s.
-  LowSpeedWatch watch(LowSpeed{1000, 2s}, t0);
+  LowSpeedWatch watch(LowSpeed{1000, 2s}, epoch);
   feed_steadily(watch, 100, 50ms, 10'000ms);
-  EXPECT_GT(watch.deadline(), t0 + 10'000ms) << "a fast body would fail";
+  EXPECT_GT(watch.deadline(), epoch + 10'000ms) << "a fast body would fail";
 }
 
 TEST(LowSpeed, ABodyThatStopsFailsWhenTheWindowFallsShort) {
   // 2000 B/s for 5 s, then nothing: the window (t - 2 s, t] holds fewer than 2000 bytes once
   // the bytes of (3 s, 4 s] are older than the period: at 6 s at the earliest (never before),
   // at most 1/32 of the period late (the samples' resolution).
-  LowSpeedWatch watch(LowSpeed{1000, 2s}, t0);
+  LowSpeedWatch watch(LowSpeed{1000, 2s}, epoch);
   feed_steadily(watch, 100, 50ms, 5000ms);
   const auto due = watch.deadline();
-  EXPECT_GE(due, t0 + 6000ms);
-  EXPECT_LE(due, t0 + 6000ms + 2000ms / 32 + 50ms);
+  EXPECT_GE(due, epoch + 6000ms);
+  EXPECT_LE(due, epoch + 6000ms + 2000ms / 32 + 50ms);
 }
 
 TEST(LowSpeed, SlowFromTheStartFailsAtOnePeriod) {
   // 500 B/s against a 1000 B/s rule: due one period after the headers, not later.
-  LowSpeedWatch watch(LowSpeed{1000, 2s}, t0);
+  LowSpeedWatch watch(LowSpeed{1000, 2s}, epoch);
   feed_steadily(watch, 50, 100ms, 1900ms);
-  EXPECT_EQ(watch.deadline(), t0 + 2s);
+  EXPECT_EQ(watch.deadline(), epoch + 2s);
 }
 
 TEST(LowSpeed, NeverEarlyWhateverTheArrivals) {
   // Irregular arrivals: at every point the deadline leaves a window that, measured exactly,
   // holds fewer than the required bytes, and no earlier full window does.
-  LowSpeedWatch watch(LowSpeed{1000, 1s}, t0);
+  LowSpeedWatch watch(LowSpeed{1000, 1s}, epoch);
   std::vector<std::pair<std::chrono::milliseconds, std::uint64_t>> arrivals;
   std::uint64_t seed = 7;
   std::chrono::milliseconds at{0};
@@ -162,17 +162,17 @@ TEST(LowSpeed, NeverEarlyWhateverTheArrivals) {
     at += std::chrono::milliseconds(1 + (seed >> 33) % 40);
     const std::uint64_t bytes = (seed >> 20) % 60;
     arrivals.emplace_back(at, bytes);
-    watch.on_bytes(t0 + at, bytes);
+    watch.on_bytes(epoch + at, bytes);
     const auto due = watch.deadline();
     // Exact count of a window (from - 1 s, from].
     auto window = [&](Clock::time_point end) {
       std::uint64_t sum = 0;
       for (const auto& [when, n] : arrivals) {
-        if (t0 + when > end - 1s && t0 + when <= end) sum += n;
+        if (epoch + when > end - 1s && epoch + when <= end) sum += n;
       }
       return sum;
     };
-    if (due <= t0 + at) continue;  // already due: the reader would have failed by now
+    if (due <= epoch + at) continue;  // already due: the reader would have failed by now
     ASSERT_LT(window(due), 1000u) << "due at a window that is fast enough (arrival " << i << ")";
   }
 }
@@ -181,13 +181,13 @@ TEST(BodyPace, TheEarlierOfTheTwoDecidesTheError) {
   Settings settings;
   settings.body_read_idle = 5s;
   settings.low_speed = LowSpeed{1000, 1s};
-  BodyPace pace(settings, t0);
-  EXPECT_EQ(pace.read_deadline(t0), t0 + 1s);
-  EXPECT_EQ(pace.expired(t0), errc::low_speed_timeout);
+  BodyPace pace(settings, epoch);
+  EXPECT_EQ(pace.read_deadline(epoch), epoch + 1s);
+  EXPECT_EQ(pace.expired(epoch), errc::low_speed_timeout);
   settings.body_read_idle = 500ms;
-  BodyPace idle_first(settings, t0);
-  EXPECT_EQ(idle_first.read_deadline(t0), t0 + 500ms);
-  EXPECT_EQ(idle_first.expired(t0), errc::body_read_idle_timeout);
+  BodyPace idle_first(settings, epoch);
+  EXPECT_EQ(idle_first.read_deadline(epoch), epoch + 500ms);
+  EXPECT_EQ(idle_first.expired(epoch), errc::body_read_idle_timeout);
 }
 
 }  // namespace

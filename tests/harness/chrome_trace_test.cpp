@@ -24,7 +24,7 @@ using tunedhttp::harness::Timeline;
 using tunedhttp::mockserver::EventKind;
 using Clock = std::chrono::steady_clock;
 
-Timeline sample(Clock::time_point t0) {
+Timeline tls_timeout_sample(Clock::time_point t0) {
   auto event = [&](TracePoint point, std::chrono::milliseconds at, std::uint64_t connection) {
     TraceEvent e;
     e.point = point;
@@ -79,7 +79,8 @@ const json* find(const json& events, const std::string& name, const std::string&
 }
 
 TEST(ChromeTrace, EveryEventHasTheRequiredFields) {
-  const json document = json::parse(tunedhttp::harness::chrome_trace_json({sample(Clock::now())}));
+  const json document =
+      json::parse(tunedhttp::harness::chrome_trace_json({tls_timeout_sample(Clock::now())}));
   ASSERT_TRUE(document.contains("traceEvents"));
   ASSERT_TRUE(document["traceEvents"].is_array());
   EXPECT_EQ(document["displayTimeUnit"], "ms");
@@ -88,8 +89,8 @@ TEST(ChromeTrace, EveryEventHasTheRequiredFields) {
 }
 
 TEST(ChromeTrace, ClientAndServerAreProcessesAndConnectionsThreads) {
-  const json events =
-      json::parse(tunedhttp::harness::chrome_trace_json({sample(Clock::now())}))["traceEvents"];
+  const json events = json::parse(
+      tunedhttp::harness::chrome_trace_json({tls_timeout_sample(Clock::now())}))["traceEvents"];
   std::map<int, std::string> processes;
   std::set<std::pair<int, int>> threads;
   for (const auto& event : events) {
@@ -112,8 +113,8 @@ TEST(ChromeTrace, ClientAndServerAreProcessesAndConnectionsThreads) {
 }
 
 TEST(ChromeTrace, TimesAreMicrosecondsSinceTheFirstEvent) {
-  const json events =
-      json::parse(tunedhttp::harness::chrome_trace_json({sample(Clock::now())}))["traceEvents"];
+  const json events = json::parse(
+      tunedhttp::harness::chrome_trace_json({tls_timeout_sample(Clock::now())}))["traceEvents"];
   const json* start = find(events, "tls_handshake_start", "i");
   ASSERT_NE(start, nullptr);
   EXPECT_DOUBLE_EQ((*start)["ts"].get<double>(), 3000);
@@ -147,8 +148,8 @@ TEST(ChromeTrace, TimesAreMicrosecondsSinceTheFirstEvent) {
 
 TEST(ChromeTrace, TimelinesShareOneAxisWithTheirOwnProcesses) {
   const auto t0 = Clock::now();
-  const json events = json::parse(
-      tunedhttp::harness::chrome_trace_json({sample(t0), sample(t0 + 1s)}))["traceEvents"];
+  const json events = json::parse(tunedhttp::harness::chrome_trace_json(
+      {tls_timeout_sample(t0), tls_timeout_sample(t0 + 1s)}))["traceEvents"];
   std::set<int> pids;
   double latest = 0;
   for (const auto& event : events) {

@@ -73,44 +73,56 @@ TEST_P(HostileArguments, ExitTwoWithOneLineAndNoCrash) {
   EXPECT_LT(run.err.size(), 1000u) << "an error names the input, it does not repeat it";
 }
 
-const std::string url = "http://127.0.0.1:9/";
-const std::string big(70'000, 'v');
+const std::string huge_value(70'000, 'v');
 
 INSTANTIATE_TEST_SUITE_P(
     Program, HostileArguments,
     ::testing::Values(
         // request: the library's own rules at the edge, and files that are not what they say.
+        HostileCase{"EmptyCacertForHttp",
+                    {"request", nothing_listens_url, "--cacert", "$DIR/empty.pem"},
+                    "--cacert"},
+        HostileCase{"NonPemCacert",
+                    {"request", nothing_listens_url, "--cacert", "$DIR/not-pem.pem"},
+                    "--cacert"},
         HostileCase{
-            "EmptyCacertForHttp", {"request", url, "--cacert", "$DIR/empty.pem"}, "--cacert"},
-        HostileCase{"NonPemCacert", {"request", url, "--cacert", "$DIR/not-pem.pem"}, "--cacert"},
-        HostileCase{"HugeHeaderValue", {"request", url, "-H", "X: " + big}, "65533"},
-        HostileCase{"HugeHeaderName", {"request", url, "-H", big + ": v"}, "65533"},
+            "HugeHeaderValue", {"request", nothing_listens_url, "-H", "X: " + huge_value}, "65533"},
+        HostileCase{
+            "HugeHeaderName", {"request", nothing_listens_url, "-H", huge_value + ": v"}, "65533"},
         HostileCase{"HeaderWithCrLf",
-                    {"request", url, "-H", "X: a\r\nInj: 1"},
+                    {"request", nothing_listens_url, "-H", "X: a\r\nInj: 1"},
                     "invalid header field value for \"X\""},
-        HostileCase{"HeaderWithBareLf", {"request", url, "-H", "X: a\nb"}, "X: a\\nb"},
+        HostileCase{
+            "HeaderWithBareLf", {"request", nothing_listens_url, "-H", "X: a\nb"}, "X: a\\nb"},
         HostileCase{"HeaderNameWithSpace",
-                    {"request", url, "-H", "Bad Name: v"},
+                    {"request", nothing_listens_url, "-H", "Bad Name: v"},
                     "invalid header field name"},
-        HostileCase{"MethodWithCrLf", {"request", url, "-X", "GET\r\nX: 1"}, "bad method"},
+        HostileCase{
+            "MethodWithCrLf", {"request", nothing_listens_url, "-X", "GET\r\nX: 1"}, "bad method"},
         HostileCase{"TraceWithData",
-                    {"request", url, "-X", "TRACE", "--data", "x"},
+                    {"request", nothing_listens_url, "-X", "TRACE", "--data", "x"},
                     "a TRACE request cannot have a body"},
-        HostileCase{"DataFromAFolder", {"request", url, "--data", "@$DIR/a-folder"}, "a folder"},
+        HostileCase{"DataFromAFolder",
+                    {"request", nothing_listens_url, "--data", "@$DIR/a-folder"},
+                    "a folder"},
         HostileCase{"CountInScientificNotation",
-                    {"request", url, "--count", "1e3"},
+                    {"request", nothing_listens_url, "--count", "1e3"},
                     "expected a whole number from 1 to 1000000, got '1e3'"},
-        HostileCase{"ParallelPastTheCap", {"request", url, "--parallel", "1000000"}, "1000000"},
-        HostileCase{
-            "IdleCapPastInt", {"request", url, "--max-idle-conns", "99999999999"}, "99999999999"},
-        HostileCase{
-            "DurationPastInt64", {"request", url, "--connect", "9999999999h"}, "9999999999h"},
+        HostileCase{"ParallelPastTheCap",
+                    {"request", nothing_listens_url, "--parallel", "1000000"},
+                    "1000000"},
+        HostileCase{"IdleCapPastInt",
+                    {"request", nothing_listens_url, "--max-idle-conns", "99999999999"},
+                    "99999999999"},
+        HostileCase{"DurationPastInt64",
+                    {"request", nothing_listens_url, "--connect", "9999999999h"},
+                    "9999999999h"},
         HostileCase{"UrlWithCrLf", {"request", "http://127.0.0.1:9/a\r\nInj: 1"}, "bad URL"},
         HostileCase{"UnwritableTimeline",
-                    {"request", url, "--timeline", "/nonexistent/dir/t.svg"},
+                    {"request", nothing_listens_url, "--timeline", "/nonexistent/dir/t.svg"},
                     "--timeline"},
         HostileCase{"UnwritableTraceOut",
-                    {"request", url, "--trace-out", "/nonexistent/dir/t.json"},
+                    {"request", nothing_listens_url, "--trace-out", "/nonexistent/dir/t.json"},
                     "--trace-out"},
         // run: each file is refused when it loads, at its place, before anything runs.
         HostileCase{"RunWaitForever", {"run", "$DIR/wait.yaml"}, "wait.yaml:1:15"},
@@ -123,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
         HostileCase{"RunRouteBodyTooBig", {"run", "$DIR/route-size.yaml"}, "at most 16GiB"},
         HostileCase{"RunDuplicateKey", {"run", "$DIR/twice.yaml"}, "duplicate key \"steps\""},
         HostileCase{"RunSecondDocument", {"run", "$DIR/two-docs.yaml"}, "second YAML document"},
-        HostileCase{"RunBigFile", {"run", "$DIR/big.yaml"}, "larger than 256 KiB"},
+        HostileCase{"RunBigFile", {"run", "$DIR/huge_value.yaml"}, "larger than 256 KiB"},
         HostileCase{"RunDeepNesting", {"run", "$DIR/deep.yaml"}, "levels deep"},
         HostileCase{"RunSymlinkLoop", {"run", "$DIR/loop.yaml"}, "a loop of symbolic links"},
         HostileCase{"RunDevNull", {"run", "/dev/null"}, "not a regular file or a folder"},
@@ -132,7 +144,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "$DIR/no-yaml:0:0: no scenario files"},
         // serve: flags that are not what they say.
         HostileCase{"ServeFaultWithCrLf", {"serve", "--fault", "hold-headers=1s\r\nX"}, "--fault"},
-        HostileCase{"ServeHugeFault", {"serve", "--fault", big}, "--fault"},
+        HostileCase{"ServeHugeFault", {"serve", "--fault", huge_value}, "--fault"},
         HostileCase{"ServeBadListen", {"serve", "--listen", "999.1.1.1:80"}, "--listen"},
         HostileCase{"ServeNegativeHeaderTimeout",
                     {"serve", "--header-read-timeout", "-1s"},

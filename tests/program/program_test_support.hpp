@@ -19,6 +19,15 @@ using test_support::Process;
 using test_support::Serve;
 using namespace std::chrono_literals;
 
+/// A URL where nothing listens (port 9, discard), for runs that must fail before any I/O.
+inline const std::string nothing_listens_url = "http://127.0.0.1:9/";
+
+/// Starts `tunedhttp serve ARGS...` (TLS when `tls`) as a Serve named `name`, and stops the test
+/// when it printed no URL, with its stderr.
+#define START_SERVE(name, tls, ...)                                         \
+  Serve name{TUNEDHTTP_BINARY, std::vector<std::string>{__VA_ARGS__}, tls}; \
+  ASSERT_FALSE(name.url.empty()) << "serve did not print its URL: " << name.process().err()
+
 /// What one `tunedhttp request ...` run printed, and how it ended.
 struct RequestRun {
   int exit_code = -1;

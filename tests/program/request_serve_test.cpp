@@ -20,10 +20,6 @@ constexpr auto limit = 300ms;
 
 std::string limit_text() { return std::to_string(limit.count()) + "ms"; }
 
-#define START_SERVE(name, tls, ...)                                         \
-  Serve name{TUNEDHTTP_BINARY, std::vector<std::string>{__VA_ARGS__}, tls}; \
-  ASSERT_FALSE(name.url.empty()) << "serve did not print its URL: " << name.process().err()
-
 TEST(RequestServe, StallAcceptIsAConnectTimeout) {
   START_SERVE(serve, false, "--fault", "stall-accept");
   const auto run = run_request({serve.url, "--connect", limit_text(), "--json"});

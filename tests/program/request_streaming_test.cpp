@@ -9,12 +9,8 @@
 namespace tunedhttp::program::testing {
 namespace {
 
-#define START_SERVE(name, ...)                                                \
-  Serve name{TUNEDHTTP_BINARY, std::vector<std::string>{__VA_ARGS__}, false}; \
-  ASSERT_FALSE(name.url.empty()) << "serve did not print its URL: " << name.process().err()
-
 TEST(RequestStreaming, OutputFileGetsTheWholeBody) {
-  START_SERVE(serve, "--body-size", "1MiB");
+  START_SERVE(serve, false, "--body-size", "1MiB");
   TemporaryDirectory directory;
   const std::string file = directory.path() + "/body";
   const auto run = run_request({serve.url, "-o", file, "--json", "--count", "2"});
@@ -38,7 +34,7 @@ TEST(RequestStreaming, OutputNeedsOneWorkerAndAWritableFile) {
 }
 
 TEST(RequestStreaming, StalledBodyIsABodyReadIdleTimeout) {
-  START_SERVE(serve, "--body-size", "64KiB", "--fault", "stall-body=after:1KiB");
+  START_SERVE(serve, false, "--body-size", "64KiB", "--fault", "stall-body=after:1KiB");
   const auto run = run_request({serve.url, "-o", "/dev/null", "--body-read-idle", "300ms",
                                 "--response-header", "100ms", "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
@@ -51,7 +47,7 @@ TEST(RequestStreaming, StalledBodyIsABodyReadIdleTimeout) {
 }
 
 TEST(RequestStreaming, SlowBodyIsALowSpeedTimeoutAndAFastOneIsNot) {
-  START_SERVE(serve, "--body-size", "64KiB", "--fault", "drip-body=100/100ms");
+  START_SERVE(serve, false, "--body-size", "64KiB", "--fault", "drip-body=100/100ms");
   const auto slow = run_request({serve.url, "--low-speed", "2KiB/500ms", "--json"});
   EXPECT_EQ(slow.exit_code, 1) << slow.err;
   ASSERT_EQ(slow.lines.size(), 1u) << slow.out;
@@ -59,7 +55,7 @@ TEST(RequestStreaming, SlowBodyIsALowSpeedTimeoutAndAFastOneIsNot) {
   expect_within_limit(
       trace_ms(slow.lines[0], "response_done") - trace_ms(slow.lines[0], "got_response_headers"),
       500ms, "got_response_headers → response_done");
-  START_SERVE(quick, "--body-size", "8KiB", "--fault", "drip-body=1KiB/100ms");
+  START_SERVE(quick, false, "--body-size", "8KiB", "--fault", "drip-body=1KiB/100ms");
   const auto fast = run_request({quick.url, "--low-speed", "2KiB/500ms", "--json"});
   EXPECT_EQ(fast.exit_code, 0) << fast.err;
   ASSERT_EQ(fast.lines.size(), 1u) << fast.out;
@@ -88,7 +84,7 @@ TEST(RequestStreaming, OneGibibyteToDevNullStaysUnder64MiB) {
   GTEST_SKIP() << "peak RSS is not the client's memory in a sanitizer build";
 #endif
   if (!std::filesystem::exists("/usr/bin/time")) GTEST_FAIL() << "needs /usr/bin/time (time)";
-  START_SERVE(serve, "--body-size", "1GiB");
+  START_SERVE(serve, false, "--body-size", "1GiB");
   int exit_code = -1;
   const auto peak = peak_rss_kib({"request", serve.url, "-o", "/dev/null"}, exit_code);
   EXPECT_EQ(exit_code, 0);

@@ -26,33 +26,32 @@ TEST_P(RequestUsage, ExitsTwoNamingTheBadValue) {
   EXPECT_TRUE(run.out.empty()) << run.out;
 }
 
-const std::string url = "http://127.0.0.1:9/";
-
 INSTANTIATE_TEST_SUITE_P(
     Request, RequestUsage,
-    ::testing::Values(UsageCase{"UnknownFlag", {url, "--bogus"}, "--bogus"},
-                      UsageCase{"BadConnectDuration", {url, "--connect", "3x"}, "3x"},
-                      UsageCase{"DurationWithoutUnit", {url, "--response-header", "10"}, "'10'"},
-                      UsageCase{"WordAsDuration", {url, "--idle-conn", "soon"}, "soon"},
-                      UsageCase{"FtpUrl", {"ftp://127.0.0.1/"}, "ftp://127.0.0.1/"},
-                      UsageCase{"NotAUrl", {"not a url"}, "not a url"},
-                      UsageCase{"UrlWithoutHost", {"http://:80/"}, "http://:80/"},
-                      UsageCase{"PortOutOfRange", {"http://127.0.0.1:99999/"}, "99999"},
-                      UsageCase{"UnreadableDataFile",
-                                {url, "--data", "@/nonexistent/tunedhttp-body"},
-                                "/nonexistent/tunedhttp-body"},
-                      UsageCase{"UnreadableCacert",
-                                {url, "--cacert", "/nonexistent/ca.pem"},
-                                "/nonexistent/ca.pem"},
-                      UsageCase{"WordAsCount", {url, "--count", "abc"}, "abc"},
-                      UsageCase{"ZeroCount", {url, "--count", "0"}, "0"},
-                      UsageCase{"NegativeParallel", {url, "--parallel", "-3"}, "-3"},
-                      UsageCase{"ZeroThreads", {url, "--threads", "0"}, "0"},
-                      UsageCase{"TooManyThreads", {url, "--threads", "257"}, "257"},
-                      UsageCase{"WordAsIdleCap", {url, "--max-idle-conns", "many"}, "many"},
-                      UsageCase{"HeaderWithoutColon", {url, "-H", "no-colon"}, "no-colon"},
-                      UsageCase{"MethodWithSpace", {url, "-X", "GE T"}, "GE T"},
-                      UsageCase{"MissingUrl", {}, "URL"}));
+    ::testing::Values(
+        UsageCase{"UnknownFlag", {nothing_listens_url, "--bogus"}, "--bogus"},
+        UsageCase{"BadConnectDuration", {nothing_listens_url, "--connect", "3x"}, "3x"},
+        UsageCase{"DurationWithoutUnit", {nothing_listens_url, "--response-header", "10"}, "'10'"},
+        UsageCase{"WordAsDuration", {nothing_listens_url, "--idle-conn", "soon"}, "soon"},
+        UsageCase{"FtpUrl", {"ftp://127.0.0.1/"}, "ftp://127.0.0.1/"},
+        UsageCase{"NotAUrl", {"not a url"}, "not a url"},
+        UsageCase{"UrlWithoutHost", {"http://:80/"}, "http://:80/"},
+        UsageCase{"PortOutOfRange", {"http://127.0.0.1:99999/"}, "99999"},
+        UsageCase{"UnreadableDataFile",
+                  {nothing_listens_url, "--data", "@/nonexistent/tunedhttp-body"},
+                  "/nonexistent/tunedhttp-body"},
+        UsageCase{"UnreadableCacert",
+                  {nothing_listens_url, "--cacert", "/nonexistent/ca.pem"},
+                  "/nonexistent/ca.pem"},
+        UsageCase{"WordAsCount", {nothing_listens_url, "--count", "abc"}, "abc"},
+        UsageCase{"ZeroCount", {nothing_listens_url, "--count", "0"}, "0"},
+        UsageCase{"NegativeParallel", {nothing_listens_url, "--parallel", "-3"}, "-3"},
+        UsageCase{"ZeroThreads", {nothing_listens_url, "--threads", "0"}, "0"},
+        UsageCase{"TooManyThreads", {nothing_listens_url, "--threads", "257"}, "257"},
+        UsageCase{"WordAsIdleCap", {nothing_listens_url, "--max-idle-conns", "many"}, "many"},
+        UsageCase{"HeaderWithoutColon", {nothing_listens_url, "-H", "no-colon"}, "no-colon"},
+        UsageCase{"MethodWithSpace", {nothing_listens_url, "-X", "GE T"}, "GE T"},
+        UsageCase{"MissingUrl", {}, "URL"}));
 
 TEST(Request, HelpListsEveryFlagWithItsDefault) {
   const auto run = run_request({"--help"}, 10s);

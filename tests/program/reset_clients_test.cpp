@@ -6,12 +6,8 @@
 namespace tunedhttp::program::testing {
 namespace {
 
-#define START_SERVE(name, ...)                                                \
-  Serve name{TUNEDHTTP_BINARY, std::vector<std::string>{__VA_ARGS__}, false}; \
-  ASSERT_FALSE(name.url.empty()) << "serve did not print its URL: " << name.process().err()
-
 TEST(ResetClients, OursNamesTheResetAfterHeaders) {
-  START_SERVE(serve, "--fault", "reset=after-headers");
+  START_SERVE(serve, false, "--fault", "reset=after-headers");
   const auto run = run_request({serve.url, "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   ASSERT_EQ(run.lines.size(), 1u) << run.out;
@@ -20,7 +16,7 @@ TEST(ResetClients, OursNamesTheResetAfterHeaders) {
 }
 
 TEST(ResetClients, OursNamesTheResetMidBody) {
-  START_SERVE(serve, "--fault", "reset=mid-body:10", "--respond-with", "lambda");
+  START_SERVE(serve, false, "--fault", "reset=mid-body:10", "--respond-with", "lambda");
   const auto run = run_request({serve.url, "--json"});
   EXPECT_EQ(run.exit_code, 1) << run.err;
   ASSERT_EQ(run.lines.size(), 1u) << run.out;
@@ -29,7 +25,7 @@ TEST(ResetClients, OursNamesTheResetMidBody) {
 
 #ifdef TUNEDHTTP_GO_PEER
 TEST(ResetClients, GosClientGetsConnectionResetByPeerAfterHeaders) {
-  START_SERVE(serve, "--fault", "reset=after-headers");
+  START_SERVE(serve, false, "--fault", "reset=after-headers");
   const std::string input = R"({"requests": [{"url": ")" + serve.url + R"(", "deadline": "5s"}]})";
   Process peer{{"/bin/sh", "-c", "printf '%s' \"$1\" | \"$0\" client", TUNEDHTTP_GO_PEER, input}};
   const auto line = peer.read_line(Clock::now() + 10s);
