@@ -51,11 +51,12 @@ std::optional<std::string> percent_decoded(std::string_view text) {
   return out;
 }
 
-// A proxy URL of a scheme Go's Transport speaks and this client does not.
-bool unsupported_scheme(std::string_view value) {
-  const std::string lower = lowercase(value.substr(0, value.find("://")));
-  return value.find("://") != std::string_view::npos &&
-         (lower == "https" || lower == "socks5" || lower == "socks5h");
+// A proxy URL with a scheme other than http. Go uses any proxy value that parses as a URL: it
+// speaks https and socks5 proxies (this client does not), and an unknown scheme fails at the
+// dial. Either way the request fails rather than going around the proxy.
+bool other_scheme(std::string_view value) {
+  const auto scheme_end = value.find("://");
+  return scheme_end != std::string_view::npos && lowercase(value.substr(0, scheme_end)) != "http";
 }
 
 }  // namespace
@@ -149,10 +150,11 @@ ProxySelector::ProxySelector(const ProxyOptions& options,
   const auto environment = lookup ? proxy_environment(lookup) : proxy_environment();
   std::string ignored;
   // Go ignores a value that does not parse as a URL but uses any that does; a proxy scheme we
-  // cannot speak (https, socks5) fails the request rather than going around the proxy.
+  // cannot speak (https, socks5, or one Go cannot either) fails the request rather than going
+  // around the proxy.
   const auto from_environment = [&ignored](const std::string& value) {
     Choice choice = choose(value, ignored);
-    if (choice.invalid && !unsupported_scheme(value)) choice = Choice{};
+    if (choice.invalid && !other_scheme(value)) choice = Choice{};
     return choice;
   };
   http_ = from_environment(environment.http_proxy);

@@ -183,24 +183,4 @@ bool NoProxyList::use_proxy(std::string_view host_in, std::string_view port) con
   return true;
 }
 
-ProxyChoice proxy_for(const ProxyEnvironment& environment, std::string_view scheme,
-                      std::string_view host, std::string_view port) {
-  ProxyChoice choice;
-  std::string proxy;
-  if (scheme == "https") {
-    proxy = proxy_url_from(environment.https_proxy);
-  } else if (scheme == "http") {
-    proxy = proxy_url_from(environment.http_proxy);
-    if (!proxy.empty() && environment.cgi) {
-      choice.error =
-          "refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy";
-      return choice;
-    }
-  }
-  if (proxy.empty()) return choice;
-  if (!NoProxyList(environment.no_proxy).use_proxy(host, port)) return choice;
-  choice.url = std::move(proxy);
-  return choice;
-}
-
 }  // namespace tunedhttp::detail

@@ -2,7 +2,9 @@
 // Which proxy a request goes through, by Go's rules (golang.org/x/net/http/httpproxy, which
 // net/http's ProxyFromEnvironment uses): HTTP_PROXY, HTTPS_PROXY and NO_PROXY, their
 // lowercase forms, the CGI guard, and NO_PROXY's domains, `.suffix`, `*.`, IPs, CIDRs and
-// ports. Pure functions over strings: tests/client/proxy_rules_test.cpp runs Go's own tables.
+// ports. Pure functions over strings. Go's proxyForURL (the choice per request) is
+// ProxySelector::route_to (proxy_route.hpp); tests/client/proxy_rules_test.cpp runs Go's own
+// tables through it.
 // Not yet Go's: internationalised host names are compared as written (no IDNA/punycode step).
 
 #include <array>
@@ -62,13 +64,5 @@ class NoProxyList {
   std::vector<IpRule> ip_rules_;
   std::vector<DomainRule> domain_rules_;
 };
-
-/// Go's proxyForURL: the proxy for a request to `scheme`://`host`:`port`.
-struct ProxyChoice {
-  std::string url;    ///< the proxy URL; empty: connect directly
-  std::string error;  ///< Go's refusal to use HTTP_PROXY in a CGI environment
-};
-ProxyChoice proxy_for(const ProxyEnvironment& environment, std::string_view scheme,
-                      std::string_view host, std::string_view port);
 
 }  // namespace tunedhttp::detail

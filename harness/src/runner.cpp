@@ -185,9 +185,7 @@ class Run {
       client_options.proxy.source = ProxyOptions::Source::none;
       std::string proxy_url;
       if (scenario_.server.proxy) {
-        const std::string base = server_->base_url();  // "http(s)://HOST:PORT/"
-        const auto authority = base.substr(base.find("://") + 3);
-        proxy_url = "http://" + authority.substr(0, authority.size() - 1);
+        proxy_url = "http://" + server_->authority();
         client_options.proxy.source = ProxyOptions::Source::url;
         client_options.proxy.url = proxy_url;
       }

@@ -192,11 +192,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<bool> respond(Stream& stream, const RequestInfo& info, const RequestPlan& plan,
                           const http::request<http::string_body>& request);
-  /// Writes `prefix`, `length` generated body bytes and `suffix`, holding at most one piece of
-  /// filler in memory whatever the length.
+  /// The serialized head of `route`'s response, cached for the connection's next requests.
+  const std::string& response_head(const Route& route, unsigned version, bool keep_alive);
+  /// Up to four pieces of one write; empty ones are skipped. (An array by value, so that the
+  /// coroutine's frame holds them: no temporary has to outlive a suspension.)
+  using Pieces = std::array<std::string_view, 4>;
+  /// Writes the non-empty pieces in one gathered write.
   template <typename Stream>
-  awaitable<void> write_generated(Stream& stream, const std::string& prefix, std::size_t length,
-                                  const char* suffix, bool& ok);
+  awaitable<void> write_pieces(Stream& stream, Pieces pieces, bool& ok);
+  /// Writes `head` and `size_line`, `length` generated body bytes and `suffix`, holding at
+  /// most one piece of filler in memory whatever the length.
+  template <typename Stream>
+  awaitable<void> write_generated(Stream& stream, std::string_view head, std::string_view size_line,
+                                  std::size_t length, std::string_view suffix, bool& ok);
 
   // --- blackhole (connection_blackhole.cpp) and reset (connection_reset.cpp) ---
   awaitable<void> go_dark();
@@ -256,6 +264,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionPlan plan_;
   beast::flat_buffer buffer_;
   std::uint64_t responses_ = 0;
+  // The last response head serialized (response_head()): a kept-alive connection asking the
+  // same route again reuses it.
+  struct CachedHead {
+    const Route* route = nullptr;
+    unsigned version = 0;
+    bool keep_alive = false;
+    std::string text = "";
+  } head_;
   bool closed_ = false;  // closed (and logged) by either side
   boost::system::error_code last_error_;
   boost::system::error_code ignored_;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <optional>
 #include <tunedhttp/mockserver/event_log.hpp>
 
 namespace tunedhttp::mockserver {
@@ -45,15 +46,19 @@ std::string_view event_kind_name(EventKind kind) {
 
 void EventLog::record(Event event) {
   std::function<void(const Event&)> listener;
+  std::optional<Event> for_listener;  // copied only when someone listens
   {
     std::lock_guard lock{mutex_};
     event.seq = ++last_seq_;
-    events_.push_back(event);
-    listener = listener_;
+    if (listener_) {
+      listener = listener_;
+      for_listener = event;
+    }
+    events_.push_back(std::move(event));
   }
   changed_.notify_all();
   // Outside the lock, so a listener may read the log.
-  if (listener) listener(event);
+  if (listener) listener(*for_listener);
 }
 
 std::vector<Event> EventLog::snapshot() const {

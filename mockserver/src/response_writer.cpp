@@ -2,7 +2,9 @@
 // (faults/hold_headers.cpp) holds the head, drip_body (faults/drip_body.cpp) writes the body in
 // timed pieces, reset=mid-body (faults/reset.cpp) cuts it, stall_body (faults/stall_body.cpp)
 // stops it (connection_body_stalls.cpp holds the connection).
+#include <array>
 #include <cstdio>
+#include <span>
 #include <sstream>
 
 #include "connection.hpp"
@@ -14,7 +16,31 @@ namespace {
 // size costs no memory.
 constexpr std::size_t generated_piece = 64 * 1024;
 
+// A first body piece up to this size is written with the head. Larger ones go after it, so that
+// response_headers_sent is logged when the head went, not when a slow reader took the piece.
+constexpr std::size_t head_with_body_limit = 16 * 1024;
+
 }  // namespace
+
+const std::string& Connection::response_head(const Route& route, unsigned version,
+                                             bool keep_alive) {
+  if (head_.route == &route && head_.version == version && head_.keep_alive == keep_alive) {
+    return head_.text;
+  }
+  http::response<http::empty_body> header{static_cast<http::status>(route.status), version};
+  header.set(http::field::server, "tunedhttp-mockserver");
+  for (const auto& [name, value] : route.headers) header.set(name, value);
+  if (route.chunked && version >= 11) {
+    header.chunked(true);
+  } else {
+    header.content_length(route.body_size != 0 ? route.body_size : route.body.size());
+  }
+  header.keep_alive(keep_alive);
+  std::ostringstream text;
+  text << header.base();
+  head_ = {&route, version, keep_alive, text.str()};
+  return head_.text;
+}
 
 template <typename Stream>
 awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
@@ -22,41 +48,29 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
                                     const http::request<http::string_body>& request) {
   const Route& route = server_->route_for(info.path);
   const bool keep_alive = request.keep_alive() && !route.close;
-  http::response<http::empty_body> header{static_cast<http::status>(route.status),
-                                          request.version()};
-  header.set(http::field::server, "tunedhttp-mockserver");
-  for (const auto& [name, value] : route.headers) header.set(name, value);
+  const std::string& head = response_head(route, request.version(), keep_alive);
   const bool generated = route.body_size != 0;
   const std::uint64_t body_length = generated ? route.body_size : route.body.size();
   const bool chunked = route.chunked && request.version() >= 11;
-  if (chunked) {
-    header.chunked(true);
-  } else {
-    header.content_length(body_length);
-  }
-  header.keep_alive(keep_alive);
-  std::ostringstream header_stream;
-  header_stream << header.base();
-  const std::string header_text = header_stream.str();
 
   bool ok = false;
-  std::string_view unsent = header_text;
+  std::string_view unsent_head = head;
   if (plan.hold_headers) {
     const auto held_from = Clock::now();
     if (plan.hold_after_status_line) {
-      const auto line_end = header_text.find("\r\n") + 2;
-      co_await write_text(stream, header_text.substr(0, line_end), ok);
+      const auto line_end = head.find("\r\n") + 2;
+      co_await write_pieces(stream, {head.substr(0, line_end)}, ok);
       if (!ok) co_return false;
-      unsent.remove_prefix(line_end);
+      unsent_head.remove_prefix(line_end);
     }
     arm_timer(*plan.hold_headers, held_from);
     const bool held = co_await hold([&] { return watch_by_reading(stream); });
     if (!held) co_return false;
   }
-  co_await write_text(stream, std::string(unsent), ok);
-  if (!ok) co_return false;
-  server_->record(EventKind::response_headers_sent, number_, info.request,
-                  std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
+  const auto headers_sent = [&] {
+    server_->record(EventKind::response_headers_sent, number_, info.request,
+                    std::to_string(route.status) + (plan.hold_headers ? " hold_headers" : ""));
+  };
 
   // reset=mid-body:N sends N bytes of the body, then the reset; stall-body=after:N sends N
   // bytes, then nothing.
@@ -65,7 +79,11 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
     sent_length = std::min(*plan.reset_after_body_bytes, sent_length);
   }
   if (plan.stall_body_after) sent_length = std::min(*plan.stall_body_after, sent_length);
-  if (request.method() != http::verb::head && sent_length != 0) {
+  const bool has_body = request.method() != http::verb::head;
+  // The last chunk goes with the last piece, when nothing comes between them.
+  const bool body_ends =
+      chunked && has_body && !plan.reset_after_body_bytes && !plan.stall_body_after;
+  if (has_body && sent_length != 0) {
     const std::uint64_t piece = plan.drip_chunk ? *plan.drip_chunk : body_length;
     for (std::uint64_t offset = 0; offset < sent_length; offset += piece) {
       if (offset != 0 && plan.drip_chunk) {
@@ -74,33 +92,45 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
         if (closed_) co_return false;
       }
       const auto length = static_cast<std::size_t>(std::min(piece, sent_length - offset));
-      std::string size_line;
-      if (chunked) {
-        char size[32];
-        std::snprintf(size, sizeof size, "%zx\r\n", length);
-        size_line = size;
+      const bool last = offset + length >= sent_length;
+      char size_line[32] = "";
+      if (chunked) std::snprintf(size_line, sizeof size_line, "%zx\r\n", length);
+      // The head goes out with the first piece when that is small: one write and one segment
+      // for a whole small response, as a server that is not the bottleneck sends it.
+      std::string_view head_part;
+      if (!unsent_head.empty() && length <= head_with_body_limit) {
+        head_part = unsent_head;
+      } else if (!unsent_head.empty()) {
+        co_await write_pieces(stream, {unsent_head}, ok);
+        if (!ok) co_return false;
       }
+      if (!unsent_head.empty()) {
+        unsent_head = {};
+        if (head_part.empty()) headers_sent();
+      }
+      const std::string_view suffix =
+          !chunked ? "" : (last && body_ends ? "\r\n0\r\n\r\n" : "\r\n");
       if (generated) {
-        co_await write_generated(stream, size_line, length, chunked ? "\r\n" : "", ok);
+        co_await write_generated(stream, head_part, size_line, length, suffix, ok);
       } else {
         const auto data = std::string_view(route.body).substr(offset, length);
-        co_await write_text(stream, size_line + std::string(data) + (chunked ? "\r\n" : ""), ok);
+        co_await write_pieces(stream, {head_part, size_line, data, suffix}, ok);
       }
       if (!ok) co_return false;
+      if (!head_part.empty()) headers_sent();
     }
+  } else {
+    co_await write_pieces(stream, {unsent_head, body_ends ? "0\r\n\r\n" : ""}, ok);
+    if (!ok) co_return false;
+    headers_sent();
   }
   if (plan.reset_after_body_bytes) {
     reset("mid_body", info.request);
     co_return false;
   }
   if (plan.stall_body_after) {
-    co_await stall_body(stream, info.request,
-                        request.method() == http::verb::head ? 0 : sent_length);
+    co_await stall_body(stream, info.request, has_body ? sent_length : 0);
     co_return false;
-  }
-  if (chunked && request.method() != http::verb::head) {
-    co_await write_text(stream, "0\r\n\r\n", ok);
-    if (!ok) co_return false;
   }
   server_->record(EventKind::response_done, number_, info.request,
                   plan.drip_chunk ? "drip_body" : "");
@@ -108,21 +138,38 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
 }
 
 template <typename Stream>
-awaitable<void> Connection::write_generated(Stream& stream, const std::string& prefix,
-                                            std::size_t length, const char* suffix, bool& ok) {
+awaitable<void> Connection::write_pieces(Stream& stream, Pieces pieces, bool& ok) {
+  std::array<asio::const_buffer, 4> buffers;
+  std::size_t count = 0;
+  for (const auto piece : pieces) {
+    if (!piece.empty()) buffers[count++] = asio::buffer(piece.data(), piece.size());
+  }
+  ok = !closed_;
+  if (count == 0 || !ok) co_return;
+  auto [error, n] = co_await asio::async_write(
+      stream, std::span<const asio::const_buffer>(buffers.data(), count), as_tuple_awaitable);
+  (void)n;
+  ok = !error && !closed_;
+  if (error && !closed_) closed_by_peer(error);
+}
+
+template <typename Stream>
+awaitable<void> Connection::write_generated(Stream& stream, std::string_view head,
+                                            std::string_view size_line, std::size_t length,
+                                            std::string_view suffix, bool& ok) {
   static const std::string filler(generated_piece, 'x');
+  const std::string_view filler_view = filler;
   ok = true;
-  if (!prefix.empty()) co_await write_text(stream, prefix, ok);
+  bool first = true;
   while (ok && length > 0) {
     const std::size_t n = std::min(length, filler.size());
-    auto [error, written] =
-        co_await asio::async_write(stream, asio::buffer(filler.data(), n), as_tuple_awaitable);
-    (void)written;
-    ok = !error && !closed_;
-    if (error && !closed_) closed_by_peer(error);
     length -= n;
+    co_await write_pieces(stream,
+                          {first ? head : "", first ? size_line : "", filler_view.substr(0, n),
+                           length == 0 ? suffix : ""},
+                          ok);
+    first = false;
   }
-  if (ok && *suffix != '\0') co_await write_text(stream, suffix, ok);
 }
 
 template awaitable<bool> Connection::respond(tcp::socket&, const RequestInfo&, const RequestPlan&,

@@ -86,13 +86,16 @@ void Server::stop() {
 
 unsigned short Server::port() const { return impl_->bound_port; }
 
-std::string Server::base_url() const {
+std::string Server::authority() const {
   std::string host = impl_->options.addresses().front();
   if (host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return std::string(impl_->options.tls ? "https" : "http") + "://" + host + ":" +
-         std::to_string(port()) + "/";
+  return host + ":" + std::to_string(port());
+}
+
+std::string Server::base_url() const {
+  return std::string(impl_->options.tls ? "https" : "http") + "://" + authority() + "/";
 }
 
 std::string Server::ca_pem() const { return impl_->ca; }

@@ -1,11 +1,15 @@
 // Go's own tables for proxy selection (golang.org/x/net/http/httpproxy/proxy_test.go), run
-// against proxy_rules without sockets.
+// without sockets: proxyForURL's through the client's ProxySelector (the environment given as
+// data), useProxy's against NoProxyList.
 #include "proxy_rules.hpp"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
+#include <tunedhttp/error.hpp>
+
+#include "proxy_route.hpp"
 
 namespace tunedhttp::detail {
 namespace {
@@ -23,7 +27,8 @@ struct ProxyForRow {
 };
 
 // proxyForURLTests, in Go's order. Left out: the two rows that need IDNA (a punycode NO_PROXY
-// entry against a Unicode host, and the reverse); host names are compared as written.
+// entry against a Unicode host, and the reverse; host names are compared as written), and the
+// ftp:// request (the client has no ftp URLs: parse_url refuses them).
 const ProxyForRow proxy_for_rows[] = {
     {"127.0.0.1:8080", "", "", false, "http", "example.com", "80", "http://127.0.0.1:8080", ""},
     {"cache.corp.example.com:1234", "", "", false, "http", "example.com", "80",
@@ -46,7 +51,6 @@ const ProxyForRow proxy_for_rows[] = {
     {"http.proxy.tld", "https://secure.proxy.tld", "", false, "https", "secure.tld", "443",
      "https://secure.proxy.tld", ""},
     {"http.proxy.tld", "", "", false, "https", "secure.tld", "443", "", ""},
-    {"http.proxy.tld", "", "", false, "ftp", "insecure.tld", "", "", ""},
     {"http://10.1.2.3:8080", "", "", true, "http", "example.com", "80", "",
      "refusing to use HTTP_PROXY value in CGI environment; see golang.org/s/cgihttpproxy"},
     {"", "https://secure.proxy.tld", "", true, "https", "secure.tld", "443",
@@ -61,14 +65,39 @@ const ProxyForRow proxy_for_rows[] = {
     {"proxy", "", "example.com", false, "http", "1000::%.example.com", "123", "http://proxy", ""},
 };
 
+// Go's answer is a proxy URL. Ours is a route: through an http proxy at that address, or
+// invalid_proxy for a proxy Go would use and we cannot (https, socks5, an unknown scheme), and
+// for Go's refusal of HTTP_PROXY in a CGI program.
 TEST(ProxyRules, GoProxyForURLTable) {
   for (const auto& row : proxy_for_rows) {
-    ProxyEnvironment environment{row.http_proxy, row.https_proxy, row.no_proxy, row.cgi};
-    const auto choice = proxy_for(environment, row.scheme, row.host, row.port);
-    EXPECT_EQ(choice.url, row.want)
-        << row.scheme << "://" << row.host << " http_proxy=" << row.http_proxy
-        << " no_proxy=" << row.no_proxy;
-    EXPECT_EQ(choice.error, row.error) << row.scheme << "://" << row.host;
+    const std::map<std::string, std::string> variables{{"HTTP_PROXY", row.http_proxy},
+                                                       {"HTTPS_PROXY", row.https_proxy},
+                                                       {"NO_PROXY", row.no_proxy},
+                                                       {"REQUEST_METHOD", row.cgi ? "GET" : ""}};
+    const ProxySelector selector(ProxyOptions{}, [&](const char* name) -> const char* {
+      const auto found = variables.find(name);
+      return found == variables.end() ? nullptr : found->second.c_str();
+    });
+    const Url target{std::string_view(row.scheme) == "https", row.host, row.port, "/"};
+    boost::system::error_code ec;
+    const Route route = selector.route_to(target, ec);
+    const std::string want = row.want;
+    const std::string context = std::string(row.scheme) + "://" + row.host +
+                                " http_proxy=" + row.http_proxy +
+                                " https_proxy=" + row.https_proxy + " no_proxy=" + row.no_proxy;
+    if (*row.error != '\0' || (!want.empty() && !want.starts_with("http://"))) {
+      EXPECT_EQ(ec, make_error_code(errc::invalid_proxy)) << context;
+      EXPECT_FALSE(route.proxy) << context;
+    } else if (want.empty()) {
+      EXPECT_FALSE(ec) << context << ": " << ec.message();
+      EXPECT_FALSE(route.proxy) << context;
+    } else {
+      EXPECT_FALSE(ec) << context << ": " << ec.message();
+      ASSERT_TRUE(route.proxy) << context;
+      std::string authority = want.substr(std::string_view("http://").size());
+      if (authority.find(':') == std::string::npos) authority += ":80";
+      EXPECT_EQ(route.proxy->address.authority(), authority) << context;
+    }
   }
 }
 

@@ -135,7 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
         HostileCase{"RunRouteBodyTooBig", {"run", "$DIR/route-size.yaml"}, "at most 16GiB"},
         HostileCase{"RunDuplicateKey", {"run", "$DIR/twice.yaml"}, "duplicate key \"steps\""},
         HostileCase{"RunSecondDocument", {"run", "$DIR/two-docs.yaml"}, "second YAML document"},
-        HostileCase{"RunBigFile", {"run", "$DIR/huge_value.yaml"}, "larger than 256 KiB"},
+        HostileCase{"RunBigFile", {"run", "$DIR/big.yaml"}, "larger than 256 KiB"},
         HostileCase{"RunDeepNesting", {"run", "$DIR/deep.yaml"}, "levels deep"},
         HostileCase{"RunSymlinkLoop", {"run", "$DIR/loop.yaml"}, "a loop of symbolic links"},
         HostileCase{"RunDevNull", {"run", "/dev/null"}, "not a regular file or a folder"},

@@ -193,20 +193,24 @@ std::string nginx_program() {
   return {};
 }
 
-Nginx::Nginx(NginxOptions options) : options_(std::move(options)) {
-  ready_ = start();
-  if (!ready_ && process_) {
-    process_->signal(SIGKILL);
-    process_->wait(Clock::now() + 5s);
-  }
-}
+Daemon::Daemon() : port_(ephemeral_port()) {}
 
-Nginx::~Nginx() {
+Daemon::~Daemon() {
   if (!process_ || process_->poll_exited()) return;
-  process_->signal(SIGTERM);  // fast shutdown: closes every connection and exits
+  process_->signal(SIGTERM);  // nginx: fast shutdown, closing every connection
   const auto deadline = Clock::now() + 5s;
   while (!process_->poll_exited() && Clock::now() < deadline) ::poll(nullptr, 0, 10);
   // ~Process kills it if SIGTERM was not enough.
+}
+
+void Daemon::launch(std::vector<std::string> argv, const std::string& name,
+                    const std::string& log_file) {
+  process_.emplace(std::move(argv));
+  ready_ = wait_listening(*process_, port_, name, directory_.path() + "/" + log_file, error_);
+  if (!ready_) {
+    process_->signal(SIGKILL);
+    process_->wait(Clock::now() + 5s);
+  }
 }
 
 std::string Nginx::url(const std::string& path) const {
@@ -232,21 +236,20 @@ bool Nginx::make_certificate() {
   return true;
 }
 
-bool Nginx::start() {
+Nginx::Nginx(NginxOptions options) : options_(std::move(options)) {
   const std::string program = nginx_program();
   if (program.empty()) {
     error_ = "nginx is not installed (scripts/setup.sh installs Debian's nginx)";
-    return false;
+    return;
   }
   const std::string& dir = directory_.path();
   if (dir.empty()) {
     error_ = "no temporary directory";
-    return false;
+    return;
   }
-  if (options_.tls && !make_certificate()) return false;
+  if (options_.tls && !make_certificate()) return;
   directory_.write("www/index.html", "hello from nginx\n");
   std::filesystem::create_directories(dir + "/www/upload");
-  port_ = ephemeral_port();
 
   std::ostringstream config;
   config << "daemon off;\n"
@@ -281,9 +284,7 @@ bool Nginx::start() {
          << "}\n";
   const std::string config_path = directory_.write("nginx.conf", config.str());
 
-  process_.emplace(
-      std::vector<std::string>{program, "-p", dir, "-c", config_path, "-e", dir + "/error.log"});
-  return wait_listening(*process_, port_, "nginx", dir + "/error.log", error_);
+  launch({program, "-p", dir, "-c", config_path, "-e", dir + "/error.log"}, "nginx", "error.log");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +296,6 @@ Tinyproxy::Tinyproxy(TinyproxyOptions options) {
     error_ = "tinyproxy is not installed (scripts/setup.sh installs Debian's tinyproxy)";
     return;
   }
-  port_ = ephemeral_port();
   const std::string& dir = directory_.path();
   std::ostringstream config;
   config << "Port " << port_ << "\n"
@@ -309,14 +309,7 @@ Tinyproxy::Tinyproxy(TinyproxyOptions options) {
   if (!options.user.empty())
     config << "BasicAuth " << options.user << " " << options.password << "\n";
   const std::string config_path = directory_.write("tinyproxy.conf", config.str());
-  process_.emplace(std::vector<std::string>{program, "-d", "-c", config_path});
-  ready_ = wait_listening(*process_, port_, "tinyproxy", dir + "/tinyproxy.log", error_);
-}
-
-Tinyproxy::~Tinyproxy() {
-  if (!process_ || process_->poll_exited()) return;
-  process_->signal(SIGTERM);
-  process_->wait(Clock::now() + 5s);
+  launch({program, "-d", "-c", config_path}, "tinyproxy", "tinyproxy.log");
 }
 
 std::string Tinyproxy::url(const std::string& userinfo) const {

@@ -95,20 +95,41 @@ struct NginxOptions {
   std::string also_listen = "";
 };
 
-/// Debian's nginx in the foreground (daemon off, master_process off) with a config, logs, pid
-/// file and document root in a temporary directory, on an ephemeral 127.0.0.1 port. Serves
-/// /index.html ("hello from nginx\n") and accepts PUT under /upload/ (WebDAV, so it reads the
-/// body and answers `Expect: 100-continue`). Stopped (SIGTERM, then SIGKILL) at the end.
-class Nginx {
+/// A peer server (nginx, tinyproxy) run in the foreground for one test: its config and log in a
+/// temporary directory, an ephemeral 127.0.0.1 port, and its process, stopped (SIGTERM, then
+/// SIGKILL) at the end.
+class Daemon {
  public:
-  explicit Nginx(NginxOptions options = {});
-  ~Nginx();
-  Nginx(const Nginx&) = delete;
-  Nginx& operator=(const Nginx&) = delete;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
-  /// True when nginx answers on its port; otherwise `error()` says why.
+  /// True when it answers on its port; otherwise `error()` says why.
   bool ready() const { return ready_; }
   const std::string& error() const { return error_; }
+
+ protected:
+  Daemon();
+  ~Daemon();
+  /// Starts `argv` and waits (10 s at most) until the port accepts; `name` and its log file (in
+  /// the directory) are quoted in the error when it does not. A failed start is killed.
+  void launch(std::vector<std::string> argv, const std::string& name, const std::string& log_file);
+
+  TemporaryDirectory directory_;
+  unsigned short port_ = 0;
+  std::string error_;
+
+ private:
+  std::optional<Process> process_;
+  bool ready_ = false;
+};
+
+/// Debian's nginx (daemon off, master_process off). Serves /index.html ("hello from nginx\n")
+/// and accepts PUT under /upload/ (WebDAV, so it reads the body and answers
+/// `Expect: 100-continue`).
+class Nginx : public Daemon {
+ public:
+  explicit Nginx(NginxOptions options = {});
+
   /// "http://127.0.0.1:PORT/" or "https://127.0.0.1:PORT/".
   std::string url(const std::string& path = "") const;
   /// The self-signed certificate (PEM) to trust, with `tls`.
@@ -117,15 +138,9 @@ class Nginx {
   std::string error_log() const;
 
  private:
-  bool start();
   bool make_certificate();
 
   NginxOptions options_;
-  TemporaryDirectory directory_;
-  unsigned short port_ = 0;
-  std::optional<Process> process_;
-  bool ready_ = false;
-  std::string error_;
 };
 
 /// How a Tinyproxy is configured.
@@ -134,30 +149,16 @@ struct TinyproxyOptions {
   std::string password;
 };
 
-/// Debian's tinyproxy in the foreground with a config and a log (level Connect: one line per
-/// request and CONNECT it relays) in a temporary directory, on an ephemeral 127.0.0.1 port,
-/// relaying to any port. Stopped (SIGTERM, then SIGKILL) at the end.
-class Tinyproxy {
+/// Debian's tinyproxy, its log at level Connect (one line per request and CONNECT it relays),
+/// relaying to any port.
+class Tinyproxy : public Daemon {
  public:
   explicit Tinyproxy(TinyproxyOptions options = {});
-  ~Tinyproxy();
-  Tinyproxy(const Tinyproxy&) = delete;
-  Tinyproxy& operator=(const Tinyproxy&) = delete;
 
-  /// True when it answers on its port; otherwise `error()` says why.
-  bool ready() const { return ready_; }
-  const std::string& error() const { return error_; }
   /// "http://[USERINFO@]127.0.0.1:PORT".
   std::string url(const std::string& userinfo = "") const;
   /// Its log so far: "Request (file descriptor N): GET http://... HTTP/1.1" per request.
   std::string log() const;
-
- private:
-  TemporaryDirectory directory_;
-  unsigned short port_ = 0;
-  std::optional<Process> process_;
-  bool ready_ = false;
-  std::string error_;
 };
 
 // nginx is a peer scripts/setup.sh installs: without it these tests fail, never skip.

@@ -84,7 +84,10 @@ class Server {
 
   /// The bound port (after start()).
   unsigned short port() const;
-  /// "http://127.0.0.1:PORT/" or "https://127.0.0.1:PORT/", for the first address.
+  /// "127.0.0.1:PORT" or "[::1]:PORT": the host and port a client connects to, for the first
+  /// address (a wildcard address is given as the loopback of its family).
+  std::string authority() const;
+  /// "http://" or "https://", authority(), "/".
   std::string base_url() const;
   /// PEM of the CA that signed the server certificate (TLS only; empty otherwise).
   std::string ca_pem() const;
