@@ -68,10 +68,11 @@ tsan: setup
 # then renders docs/bench/ (plots and results.md) from both. One request at a time, the TLS dial
 # and memory run pinned to one CPU: on a small VM an idle core takes tens of microseconds to
 # wake, which would swamp the 15-100 µs a request costs and hide the clients' own cost.
-# Concurrency and timer lateness (with "the other core" idle or busy) need both CPUs.
+# Concurrency, timer lateness (with "the other core" idle or busy) and the runs against Go (its
+# client and server use every core) need both CPUs.
 BENCH_FLAGS ?= --benchmark_repetitions=3
 BENCH_ONE_CPU := ^(requests|tls_handshake|memory)/
-BENCH_ALL_CPUS := ^(concurrency|timer)/
+BENCH_ALL_CPUS := ^(concurrency|timer|vs_go|servers)/
 PYTHON ?= /usr/bin/python3
 .PHONY: bench
 bench: configure

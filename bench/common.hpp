@@ -72,5 +72,6 @@ void register_peer_benchmarks();
 void register_client_benchmarks();
 void register_go_client_benchmarks();
 void register_streaming_benchmarks();
+void register_server_benchmarks();
 
 }  // namespace tunedhttp::bench

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   register_peer_benchmarks();
   register_go_client_benchmarks();
   register_streaming_benchmarks();
+  register_server_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("smoke", smoke() ? "yes" : "no");

@@ -199,15 +199,44 @@ def key_ratios(results):
 
     row("plain: reused ÷ fresh (tunedhttp)", plain_reused, plain_fresh, 5)
     row("TLS: reused ÷ fresh (tunedhttp)", tls_reused, tls_fresh, 20)
-    row("plain reused: tunedhttp ÷ libcurl reused handle", plain_reused, curl_reused, 1)
-    row("TLS reused: tunedhttp ÷ libcurl reused handle", tls_reused, curl_tls_reused, 1)
-    row("plain reused: tunedhttp ÷ raw-socket floor", plain_reused, floor, 0.5)
+    row("plain reused: tunedhttp ÷ libcurl reused handle", plain_reused, curl_reused, 1.2)
+    row("TLS reused: tunedhttp ÷ libcurl reused handle", tls_reused, curl_tls_reused, 1.2)
+    row("plain reused: tunedhttp ÷ raw-socket floor", plain_reused, floor, 0.75)
     row("TLS reused: tunedhttp ÷ raw OpenSSL floor", tls_reused, tls_floor, 0.5)
+    for workers, target in ((1, 1.5), (64, 1.2)):
+        row(f"{workers} worker{'s' if workers > 1 else ''}: tunedhttp ÷ Go's net/http client",
+            rate(results, f"vs_go/workers:{workers}/tunedhttp"),
+            rate(results, f"vs_go/workers:{workers}/go_nethttp"), target)
+    row("plain reused, our client: in-process mock server ÷ bench server",
+        rate(results, "requests/plain/reused/tunedhttp_vs_mockserver"), plain_reused, 0.9)
+    row("32 Go workers: `tunedhttp serve` ÷ Go's net/http server",
+        rate(results, "servers/workers:32/tunedhttp_serve"),
+        rate(results, "servers/workers:32/go_nethttp"), 1)
     return rows
 
 
 def fmt(value, digits=0):
     return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def peer_table(results, group, names, title, intro, column):
+    """A `group/workers:N/NAME` family as a table: requests/s and dials per request by workers."""
+    found = {}
+    for name, entry in results.items():
+        parts = name.split("/")
+        if len(parts) == 3 and parts[0] == group and parts[1].startswith("workers:"):
+            found[(int(parts[1].split(":")[1]), parts[2])] = entry
+    if not found:
+        return []
+    lines = ["", title, "", intro, "", f"| workers | {column} | requests/s | dials per request |",
+             "|---:|---|---:|---:|"]
+    for workers in sorted({w for w, _ in found}):
+        for name in names:
+            entry = found.get((workers, name))
+            if entry:
+                lines.append(f"| {workers} | {name} | {fmt(entry.get('items_per_second'))} | "
+                             f"{entry.get('dials_per_request', 0):.3f} |")
+    return lines
 
 
 def write_page(context, results, out, sources):
@@ -216,7 +245,7 @@ def write_page(context, results, out, sources):
              "`make bench` (see the README's Benchmarks section for the command). One request at "
              "a time, the TLS dial and memory ran pinned to one CPU (`taskset -c 0`: client and "
              "server share it, so no request waits for an idle core to wake); concurrency and "
-             "timers ran on both CPUs.", "",
+             "timers, and the runs against Go ran on both CPUs.", "",
              f"Machine: {machine_line(context)}.", "", "## Key ratios (same run)", "",
              "| ratio | measured | target | met |", "|---|---|---|---|"]
     for what, value, target, met in key_ratios(results):
@@ -251,6 +280,16 @@ def write_page(context, results, out, sources):
                 cells.append(f"{fmt(entry['items_per_second'])} ({entry['dials_per_request']:.2f})"
                              if entry else "–")
             lines.append(f"| {cap}{' (=2)' if cap == 0 else ''} | " + " | ".join(cells) + " |")
+    lines += peer_table(results, "vs_go", ["tunedhttp", "go_nethttp"],
+                        "## Against Go's net/http client",
+                        "Both clients send the same GETs to the same in-process bench server "
+                        "(max_host_idle_conns 100); Go's is the Go peer's session, timed by Go.",
+                        "client")
+    lines += peer_table(results, "servers", ["tunedhttp_serve", "go_nethttp"],
+                        "## The servers, against Go's net/http client",
+                        "`tunedhttp serve` (no faults, its event log kept) and Go's net/http "
+                        "server (the Go peer's `server` mode), each in its own process, answer "
+                        "the same GETs from Go's client.", "server")
     lines += ["", "## Timer precision (limit 20 ms)", "", "![timers](timers.svg)", "",
               "| timer | other core | firings | p50 late µs | p99 late µs | max late µs |",
               "|---|---|---:|---:|---:|---:|"]

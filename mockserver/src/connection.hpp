@@ -165,6 +165,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   template <typename Stream>
   awaitable<boost::system::error_code> read_header(Stream& stream,
                                                    http::request_parser<http::string_body>& parser);
+  /// Parses the request head from what is already buffered. True when that decided it: the
+  /// head is whole (`error` empty) or bad (`error` set); false when more bytes are needed.
+  bool parse_buffered_head(http::request_parser<http::string_body>& parser,
+                           boost::system::error_code& error);
   /// A read error on a request: EOF or reset is the client closing; a bad request gets a status
   /// and the connection is closed.
   template <typename Stream>

@@ -58,7 +58,10 @@ awaitable<void> Connection::serve_requests(Stream& stream) {
       }
     }
     boost::system::error_code read_error;
-    if (timed) {
+    // A kept connection's watch usually read the whole head: parsed at once, it needs no timer
+    // and no read (what async_read_header would do first, but after arming the timer).
+    const bool decided = buffer_.size() != 0 && parse_buffered_head(parser, read_error);
+    if (!decided && timed) {
       timer_.expires_after(server_->options.header_read_timeout);
       auto result = co_await (wait_timer() || read_header(stream, parser));
       if (closed_) co_return;
@@ -67,7 +70,7 @@ awaitable<void> Connection::serve_requests(Stream& stream) {
         co_return;
       }
       read_error = std::get<1>(result);
-    } else {
+    } else if (!decided) {
       read_error = co_await read_header(stream, parser);
     }
     if (closed_) co_return;
@@ -203,6 +206,17 @@ awaitable<bool> Connection::read_body(Stream& stream,
   server_->record(EventKind::body_done, number_, request,
                   std::to_string(parser.get().body().size()) + " bytes");
   co_return true;
+}
+
+bool Connection::parse_buffered_head(http::request_parser<http::string_body>& parser,
+                                     boost::system::error_code& error) {
+  const std::size_t used = parser.put(buffer_.data(), error);
+  buffer_.consume(used);
+  if (error == http::error::need_more) {
+    error = {};
+    return false;  // read the rest, under the header read timeout
+  }
+  return true;
 }
 
 template <typename Stream>

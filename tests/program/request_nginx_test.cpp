@@ -45,13 +45,16 @@ TEST(RequestNginx, ParallelWorkersShareOneClient) {
     EXPECT_EQ(line["status"], 200) << line.dump();
     seen.emplace(line["worker"].get<int>(), line["seq"].get<int>());
     connections.insert(line["connection"].get<int>());
-    // A worker's later requests find an idle connection: at most three were ever made.
+    // A worker's later requests find an idle connection: only first requests dial.
     if (line["seq"] != 1) {
       EXPECT_EQ(line["reused"], true) << line.dump();
     }
   }
   EXPECT_EQ(seen.size(), 9u) << "each (worker, seq) once";
-  EXPECT_LE(connections.size(), 3u);
+  // Not "at most three connections": as in Go, a request waiting for its dial takes a connection
+  // returned meanwhile, and the dial's connection goes to the pool for the next request (seen
+  // under TSan: five connections, every later request reused).
+  EXPECT_LT(connections.size(), seen.size()) << "the workers share connections";
 }
 
 // Three requests at once need three connections; the idle caps decide how many stay. One thread
