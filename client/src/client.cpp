@@ -11,6 +11,7 @@
 #include <boost/beast/core/string.hpp>
 #include <tunedhttp/client.hpp>
 #include <tunedhttp/http_syntax.hpp>
+#include <tunedhttp/serial_executor.hpp>
 #include <tuple>
 
 #include "body_stream.hpp"
@@ -61,20 +62,6 @@ struct RequestCancellation {
   std::shared_ptr<detail::Connection> connection;  ///< the one the exchange is using
   std::shared_ptr<detail::ConnWaiter> waiter;      ///< while waiting for a connection
 };
-
-// An executor whose handlers never run at the same time: a strand, or an io_context told it runs
-// on one thread (concurrency hint 1, as BlockingClient's). A request on it needs no strand of its
-// own, which saves the strand's allocation and a dispatch per request.
-bool is_serial(const asio::any_io_executor& executor) {
-  if (executor.target<asio::strand<asio::io_context::executor_type>>() != nullptr ||
-      executor.target<asio::strand<asio::any_io_executor>>() != nullptr) {
-    return true;
-  }
-  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
-    return asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint() == 1;
-  }
-  return false;
-}
 
 // The TLS context, or the reason it cannot be made (kept, never thrown: see Client's constructor).
 std::unique_ptr<asio::ssl::context> make_tls_context_or_error(const TlsOptions& options,

@@ -197,7 +197,8 @@ int run_serve(const ServeOptions& options) {
   }
   raise_descriptor_limit();
 
-  boost::asio::io_context io;
+  // One thread runs everything (this one, in io.run()): told so, the server needs no strand.
+  boost::asio::io_context io{1};
   // Signals are caught from here on, before anyone can know the URL.
   boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   // A reader of --events that goes away must end the server through the signal set (which

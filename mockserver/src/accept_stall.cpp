@@ -32,7 +32,7 @@ bool accept_queue_full(int listener) {
 }  // namespace
 
 void ServerCore::replan_accepts() {
-  asio::post(strand, [self = shared_from_this()] {
+  asio::post(serial, [self = shared_from_this()] {
     if (self->stopping) return;
     for (auto& listener : self->listeners) self->replan_accept(*listener);
   });
@@ -95,7 +95,7 @@ void ServerCore::fill_accept_queue(Listener& listener) {
   }
   const int listening = listener.acceptor.native_handle();
   for (int i = 0; i < max_fillers && !accept_queue_full(listening); ++i) {
-    tcp::socket filler(strand);
+    tcp::socket filler(serial);
     boost::system::error_code error;
     filler.open(target.protocol(), error);
     if (error) break;

@@ -1,6 +1,6 @@
 #pragma once
-// One accepted connection and the coroutine that serves it, on the server's strand. The class is
-// declared here and defined by part, each beside what it carries out:
+// One accepted connection and the coroutine that serves it, on the server's serial executor. The
+// class is declared here and defined by part, each beside what it carries out:
 // - connection.cpp: its life: run, the ways it closes, its waits
 // - tls_handshake.cpp: the TLS handshake, delayed by delay_tls_handshake (ClientHello capture)
 // - request_loop.cpp: reading requests, `Expect: 100-continue` (withhold_continue), limits
@@ -62,7 +62,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         number_(number),
         listener_(std::move(listener)),
         socket_(std::move(socket)),
-        timer_(server_->strand),
+        timer_(server_->serial),
         plan_(std::move(plan)) {}
 
   /// Serves the connection until it closes.
@@ -79,7 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   /// A proxy's connection to a forwarded request's target.
   struct Upstream {
-    explicit Upstream(const asio::strand<asio::any_io_executor>& strand) : socket(strand) {}
+    explicit Upstream(const asio::any_io_executor& serial) : socket(serial) {}
     tcp::socket socket;
     beast::flat_buffer buffer;
     bool keep = true;  ///< false once it is out of step (an answer came before the body).

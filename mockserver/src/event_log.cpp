@@ -63,13 +63,13 @@ void EventLog::record(Event event) {
 
 std::vector<Event> EventLog::snapshot() const {
   std::lock_guard lock{mutex_};
-  return events_;
+  return {events_.begin(), events_.end()};
 }
 
 namespace {
 
 /// The events above `seq` (events are in sequence order).
-std::vector<Event> events_after(const std::vector<Event>& events, std::uint64_t seq) {
+std::vector<Event> events_after(const std::deque<Event>& events, std::uint64_t seq) {
   auto first = std::upper_bound(events.begin(), events.end(), seq,
                                 [](std::uint64_t value, const Event& e) { return value < e.seq; });
   return {first, events.end()};

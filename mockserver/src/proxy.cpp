@@ -94,7 +94,7 @@ std::optional<ProxyTarget> proxy_target_of(http::verb method, std::string_view t
 awaitable<bool> Connection::dial(tcp::socket& socket, const ProxyTarget& target,
                                  std::string& problem) {
   using namespace asio::experimental::awaitable_operators;
-  tcp::resolver resolver(server_->strand);
+  tcp::resolver resolver(server_->serial);
   auto [resolve_error, endpoints] =
       co_await resolver.async_resolve(target.host, target.port, as_tuple_awaitable);
   if (closed_) co_return false;
@@ -183,7 +183,7 @@ awaitable<void> Connection::tunnel(Stream& stream, const ProxyTarget& target,
     co_await answer_and_close(stream, info.request, *connect.reject, "reject_connect", challenge);
     co_return;
   }
-  tunnel_.emplace(server_->strand);
+  tunnel_.emplace(server_->serial);
   std::string problem;
   const bool reached = co_await dial(*tunnel_, target, problem);
   if (closed_) co_return;
@@ -249,7 +249,7 @@ awaitable<bool> Connection::forward(Stream& stream, http::request_parser<http::s
 
   auto& upstream = upstreams_[target.authority];
   if (!upstream) {
-    upstream = std::make_unique<Upstream>(server_->strand);
+    upstream = std::make_unique<Upstream>(server_->serial);
     std::string problem;
     const bool reached = co_await dial(upstream->socket, target, problem);
     if (closed_) co_return false;

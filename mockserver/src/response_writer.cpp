@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <span>
 #include <sstream>
+#include <type_traits>
 
 #include "connection.hpp"
 
@@ -146,8 +147,31 @@ awaitable<void> Connection::write_pieces(Stream& stream, Pieces pieces, bool& ok
   }
   ok = !closed_;
   if (count == 0 || !ok) co_return;
+  std::size_t first = 0;  // the first buffer with bytes left to write
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    // An answer that fits the socket's send buffer (nearly all do) is written here and now: no
+    // completion is posted for it, so the event loop takes no extra turn per response. (The
+    // socket is non-blocking from then on; that changes only this call, not asynchronous ones.)
+    boost::system::error_code error;
+    if (!stream.non_blocking()) stream.non_blocking(true, error);
+    std::size_t written =
+        error
+            ? 0
+            : stream.write_some(std::span<const asio::const_buffer>(buffers.data(), count), error);
+    if (error && error != asio::error::would_block) {
+      ok = false;
+      if (!closed_) closed_by_peer(error);
+      co_return;
+    }
+    for (; first < count && written >= buffers[first].size(); ++first) {
+      written -= buffers[first].size();
+    }
+    if (first == count) co_return;
+    buffers[first] += written;
+  }
   auto [error, n] = co_await asio::async_write(
-      stream, std::span<const asio::const_buffer>(buffers.data(), count), as_tuple_awaitable);
+      stream, std::span<const asio::const_buffer>(buffers.data() + first, count - first),
+      as_tuple_awaitable);
   (void)n;
   ok = !error && !closed_;
   if (error && !closed_) closed_by_peer(error);

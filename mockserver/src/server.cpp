@@ -1,6 +1,6 @@
 // The public face of the mock server: binding its listeners, stopping, and the thread-safe
 // accessors and fault changes. The work is done by ServerCore (server_core.hpp) and Connection
-// (connection.hpp) on the server's strand.
+// (connection.hpp) on the server's serial executor.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -52,7 +52,7 @@ void Server::start() {
     boost::system::error_code error;
     for (const auto& text : addresses) {
       const auto address = asio::ip::make_address(text);  // throws on a bad address
-      auto listener = std::make_unique<detail::Listener>(impl.strand, address.to_string());
+      auto listener = std::make_unique<detail::Listener>(impl.serial, address.to_string());
       const tcp::endpoint endpoint{address, port};
       listener->acceptor.open(endpoint.protocol());
       listener->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -75,13 +75,13 @@ void Server::start() {
   impl.started = Clock::now().time_since_epoch().count();
   for (auto& listener : impl.listeners) {
     impl.prepare_next_accept(*listener);
-    asio::co_spawn(impl.strand, impl.accept_loop(*listener), asio::detached);
+    asio::co_spawn(impl.serial, impl.accept_loop(*listener), asio::detached);
   }
 }
 
 void Server::stop() {
   if (impl_->stopping.exchange(true)) return;
-  asio::dispatch(impl_->strand, [impl = impl_] { impl->shutdown_now(); });
+  asio::dispatch(impl_->serial, [impl = impl_] { impl->shutdown_now(); });
 }
 
 unsigned short Server::port() const { return impl_->bound_port; }
@@ -118,8 +118,8 @@ FaultEntry Server::add_fault(const FaultConfig& config) {
 bool Server::remove_fault(std::uint64_t id) { return impl_->uninstall(id); }
 
 void Server::after_changes(std::function<void()> done) {
-  // The strand runs in order: every replan_accepts() posted before this runs first.
-  asio::post(impl_->strand, std::move(done));
+  // The serial executor runs in order: every replan_accepts() posted before this runs first.
+  asio::post(impl_->serial, std::move(done));
 }
 
 ServerStats Server::stats() const {

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 #include <tunedhttp/http_syntax.hpp>
+#include <tunedhttp/serial_executor.hpp>
 
 #include "connection.hpp"
 #include "tls_certificate.hpp"
@@ -84,7 +85,7 @@ std::vector<FaultEntry> entries_of(const std::vector<ActiveFault>& faults) {
 }
 
 ServerCore::ServerCore(asio::any_io_executor executor, ServerOptions server_options)
-    : strand(asio::make_strand(executor)), options(std::move(server_options)) {
+    : serial(serial_executor(executor)), options(std::move(server_options)) {
   auto initial = make_checked_faults(options.faults, options);
   for (auto& fault : initial) fault.id = next_fault_id++;
   faults = std::make_shared<const FaultList>(std::move(initial));
@@ -237,7 +238,7 @@ awaitable<void> ServerCore::accept_loop(Listener& listener) {
     auto connection = std::make_shared<Connection>(self, number, std::move(socket),
                                                    listener.address, std::move(plan));
     connections[number] = connection;
-    asio::co_spawn(strand, connection->run(), [self, number, connection](std::exception_ptr) {
+    asio::co_spawn(serial, connection->run(), [self, number, connection](std::exception_ptr) {
       self->connections.erase(number);
     });
   }

@@ -1,6 +1,6 @@
 #pragma once
 // The server's shared state: its listeners, its faults and the plans they shape, its event log.
-// One strand runs every accept and connection; the fault list may also change from other
+// One serial executor runs every accept and connection; the fault list may also change from other
 // threads (the control API), under faults_mutex.
 
 #include <atomic>
@@ -9,7 +9,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -38,8 +37,8 @@ class Connection;
 
 /// One listening address: its acceptor and its own accept-queue stall (stall_accept).
 struct Listener {
-  Listener(const asio::strand<asio::any_io_executor>& strand, std::string address_in)
-      : address(std::move(address_in)), acceptor(strand), stall_timer(strand) {}
+  Listener(const asio::any_io_executor& serial, std::string address_in)
+      : address(std::move(address_in)), acceptor(serial), stall_timer(serial) {}
   std::string address;  ///< numeric, as make_address().to_string() writes it
   tcp::acceptor acceptor;
   asio::steady_timer stall_timer;
@@ -91,7 +90,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   // --- accepting (server_core.cpp) and the accept-queue stall (accept_stall.cpp) ---
 
   awaitable<void> accept_loop(Listener& listener);
-  /// stop() on the strand: closes the listeners and aborts every connection.
+  /// stop() on the serial executor: closes the listeners and aborts every connection.
   void shutdown_now();
 
   /// After a change: a new stall_accept stalls the next accept, a removed one ends its stall.
@@ -107,7 +106,9 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   void fill_accept_queue(Listener& listener);
   void release_accept_queue(Listener& listener);
 
-  asio::strand<asio::any_io_executor> strand;
+  /// Runs every accept and connection, one handler at a time: the executor the server was given
+  /// when it is already serial (serial_executor.hpp), otherwise a strand over it.
+  asio::any_io_executor serial;
   ServerOptions options;
   using FaultList = std::vector<ActiveFault>;
   mutable std::mutex faults_mutex;
@@ -123,7 +124,7 @@ struct ServerCore : std::enable_shared_from_this<ServerCore> {
   std::atomic<bool> stopping{false};
   std::atomic<Clock::rep> started{0};
 
-  // Strand only from here on (the listeners are made by start(), before any handler runs).
+  // Serial executor only from here on (the listeners are made by start(), before any handler runs).
   std::vector<std::unique_ptr<Listener>> listeners;
   std::map<std::uint64_t, std::weak_ptr<Connection>> connections;
 };

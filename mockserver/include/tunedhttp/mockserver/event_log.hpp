@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -100,7 +101,9 @@ class EventLog {
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;
-  std::vector<Event> events_;
+  // A deque: recording never moves the events already kept, so a long run (a benchmark logs
+  // millions) pays no growing copy when the storage fills.
+  std::deque<Event> events_;
   std::uint64_t last_seq_ = 0;
   std::function<void(const Event&)> listener_;
 };

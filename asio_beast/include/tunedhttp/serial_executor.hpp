@@ -1,0 +1,18 @@
+#pragma once
+// Running handlers one at a time without paying for a strand when the executor already does:
+// shared by the client (a request's coroutines) and the mock server (its accepts and
+// connections).
+
+#include <boost/asio/any_io_executor.hpp>
+
+namespace tunedhttp {
+
+/// Whether handlers on `executor` never run at the same time: a strand, or an io_context told it
+/// runs on one thread (concurrency hint 1, as BlockingClient's and `tunedhttp serve`'s).
+bool is_serial(const boost::asio::any_io_executor& executor);
+
+/// `executor` itself when it is serial, otherwise a new strand over it. A strand on a serial
+/// executor would only add its allocation, its lock and a dispatch to every handler.
+boost::asio::any_io_executor serial_executor(const boost::asio::any_io_executor& executor);
+
+}  // namespace tunedhttp
