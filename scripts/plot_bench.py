@@ -11,6 +11,7 @@ python3-matplotlib.
 """
 
 import json
+import re
 import statistics
 import sys
 from collections import defaultdict
@@ -38,7 +39,10 @@ def load(path):
     medians = {}
     for entry in document["benchmarks"]:
         name = entry.get("run_name", entry["name"]).removesuffix("/real_time")
-        name = name.replace("/iterations:1", "")
+        name = name.removesuffix("/manual_time").replace("/iterations:1", "")
+        # vs_go/workers:N/CLIENT/N and servers/workers:N/SERVER/N: the argument is in the name.
+        if name.startswith(("vs_go/", "servers/")):
+            name = re.sub(r"/\d+$", "", name)
         if entry.get("run_type") == "aggregate":
             if entry.get("aggregate_name") == "median":
                 medians[name] = entry
