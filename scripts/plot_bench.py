@@ -42,7 +42,7 @@ def load(path):
         name = name.removesuffix("/manual_time").replace("/iterations:1", "")
         # vs_go/workers:N/CLIENT/N and servers/workers:N/SERVER/N: the argument is in the name.
         if name.startswith(("vs_go/", "servers/")):
-            name = re.sub(r"/\d+$", "", name)
+            name = re.sub(r"(/\d+)+$", "", name)
         if entry.get("run_type") == "aggregate":
             if entry.get("aggregate_name") == "median":
                 medians[name] = entry
@@ -207,9 +207,11 @@ def key_ratios(results):
     row("TLS reused: tunedhttp ÷ libcurl reused handle", tls_reused, curl_tls_reused, 1.2)
     row("plain reused: tunedhttp ÷ raw-socket floor", plain_reused, floor, 0.75)
     row("TLS reused: tunedhttp ÷ raw OpenSSL floor", tls_reused, tls_floor, 0.5)
-    for workers, target in ((1, 1.5), (64, 1.2)):
-        row(f"{workers} worker{'s' if workers > 1 else ''}: tunedhttp ÷ Go's net/http client",
-            rate(results, f"vs_go/workers:{workers}/tunedhttp"),
+    for workers, client, target in ((1, "tunedhttp_one_thread", 1.5),
+                                    (64, "tunedhttp_one_thread", 1.2),
+                                    (64, "tunedhttp_all_cpus", 1.2)):
+        row(f"{workers} worker{'s' if workers > 1 else ''}: {client} ÷ Go's net/http client",
+            rate(results, f"vs_go/workers:{workers}/{client}"),
             rate(results, f"vs_go/workers:{workers}/go_nethttp"), target)
     row("plain reused, our client: in-process mock server ÷ bench server",
         rate(results, "requests/plain/reused/tunedhttp_vs_mockserver"), plain_reused, 0.9)
@@ -284,10 +286,12 @@ def write_page(context, results, out, sources):
                 cells.append(f"{fmt(entry['items_per_second'])} ({entry['dials_per_request']:.2f})"
                              if entry else "–")
             lines.append(f"| {cap}{' (=2)' if cap == 0 else ''} | " + " | ".join(cells) + " |")
-    lines += peer_table(results, "vs_go", ["tunedhttp", "go_nethttp"],
+    lines += peer_table(results, "vs_go", ["tunedhttp_one_thread", "tunedhttp_all_cpus", "go_nethttp"],
                         "## Against Go's net/http client",
                         "Both clients send the same GETs to the same in-process bench server "
-                        "(max_host_idle_conns 100); Go's is the Go peer's session, timed by Go.",
+                        "(max_host_idle_conns 100); Go's is the Go peer's session, timed by Go. "
+                        "Ours runs on one thread of an io_context (`tunedhttp_one_thread`) or on "
+                        "as many as there are CPUs (`tunedhttp_all_cpus`).",
                         "client")
     lines += peer_table(results, "servers", ["tunedhttp_serve", "go_nethttp"],
                         "## The servers, against Go's net/http client",

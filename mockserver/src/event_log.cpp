@@ -47,16 +47,18 @@ std::string_view event_kind_name(EventKind kind) {
 void EventLog::record(Event event) {
   std::function<void(const Event&)> listener;
   std::optional<Event> for_listener;  // copied only when someone listens
+  bool waited_for = false;            // woken only when someone waits
   {
     std::lock_guard lock{mutex_};
     event.seq = ++last_seq_;
+    waited_for = waiters_ != 0;
     if (listener_) {
       listener = listener_;
       for_listener = event;
     }
     events_.push_back(std::move(event));
   }
-  changed_.notify_all();
+  if (waited_for) changed_.notify_all();
   // Outside the lock, so a listener may read the log.
   if (listener) listener(*for_listener);
 }
@@ -85,7 +87,9 @@ std::vector<Event> EventLog::after(std::uint64_t seq) const {
 std::vector<Event> EventLog::wait_after(std::uint64_t seq,
                                         std::chrono::steady_clock::time_point deadline) const {
   std::unique_lock lock{mutex_};
+  ++waiters_;
   changed_.wait_until(lock, deadline, [&] { return last_seq_ > seq; });
+  --waiters_;
   return events_after(events_, seq);
 }
 
@@ -120,7 +124,10 @@ std::optional<Event> EventLog::wait_until(const std::function<bool(const Event&)
   };
   while (true) {
     if (auto found = find()) return found;
-    if (changed_.wait_until(lock, deadline) == std::cv_status::timeout) return find();
+    ++waiters_;
+    const auto status = changed_.wait_until(lock, deadline);
+    --waiters_;
+    if (status == std::cv_status::timeout) return find();
   }
 }
 

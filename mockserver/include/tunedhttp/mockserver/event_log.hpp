@@ -105,6 +105,7 @@ class EventLog {
   // millions) pays no growing copy when the storage fills.
   std::deque<Event> events_;
   std::uint64_t last_seq_ = 0;
+  mutable int waiters_ = 0;  ///< threads in a wait on changed_ (mutex_): no waiter, no wake-up
   std::function<void(const Event&)> listener_;
 };
 
