@@ -141,10 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   template <typename Stream>
   awaitable<void> write_text(Stream& stream, const std::string& text, bool& ok) {
-    auto [error, n] = co_await asio::async_write(stream, asio::buffer(text), as_tuple_awaitable);
-    (void)n;
-    ok = !error && !closed_;
-    if (error && !closed_) closed_by_peer(error);
+    co_await write_pieces(stream, {text}, ok);  // the one write path (response_writer.cpp)
   }
 
   // --- TLS (tls_handshake.cpp) ---

@@ -60,7 +60,7 @@ awaitable<bool> Connection::respond(Stream& stream, const RequestInfo& info,
     const auto held_from = Clock::now();
     if (plan.hold_after_status_line) {
       const auto line_end = head.find("\r\n") + 2;
-      co_await write_pieces(stream, {head.substr(0, line_end)}, ok);
+      co_await write_pieces(stream, {std::string_view(head).substr(0, line_end)}, ok);
       if (!ok) co_return false;
       unsent_head.remove_prefix(line_end);
     }
@@ -196,6 +196,9 @@ awaitable<void> Connection::write_generated(Stream& stream, std::string_view hea
   }
 }
 
+// Every write of a connection goes through here (write_text() too, from the other files).
+template awaitable<void> Connection::write_pieces(tcp::socket&, Pieces, bool&);
+template awaitable<void> Connection::write_pieces(TlsStream&, Pieces, bool&);
 template awaitable<bool> Connection::respond(tcp::socket&, const RequestInfo&, const RequestPlan&,
                                              const http::request<http::string_body>&);
 template awaitable<bool> Connection::respond(TlsStream&, const RequestInfo&, const RequestPlan&,
