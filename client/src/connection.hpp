@@ -10,7 +10,13 @@
 #include <memory>
 #include <string>
 
+#include "idle_read.hpp"
+
 namespace tunedhttp::detail {
+
+/// The size of the first read of a response (timed as its first byte), and of the read an idle
+/// plain connection has in flight, which the next request adopts as that first read.
+constexpr std::size_t first_read_size = 16 * 1024;
 
 /// A connection owned by one request at a time, or by the idle pool in between.
 struct Connection {
@@ -26,6 +32,8 @@ struct Connection {
 
   std::uint64_t id = 0;
   std::string key;  ///< pool key: scheme://host:port
+  /// A plain connection's read while idle, adopted by the request that takes it.
+  IdleRead idle_read;
   boost::asio::ip::tcp::socket socket;
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls;
   /// Bytes read past the last response; must be empty for the connection to be reused.

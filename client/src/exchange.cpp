@@ -26,8 +26,6 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-// Read size for the first read of a response, which is timed as the first byte.
-constexpr std::size_t first_read_size = 16 * 1024;
 // A BodySource is read and written this many bytes at a time.
 constexpr std::size_t source_piece = 64 * 1024;
 
@@ -82,8 +80,16 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
                                                Reader& reader, Tracer& tracer,
                                                OnContinue on_continue, bool& got_bytes) {
   if (connection.buffer.size() == 0) {
-    auto [ec, n] = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
-                                                   asio::as_tuple(asio::use_awaitable));
+    // A reused plain connection already has this read in flight since it went idle: adopted,
+    // not cancelled (idle_read.hpp says why).
+    std::tuple<error_code, std::size_t> read;
+    if (connection.idle_read.adoptable()) {
+      read = co_await connection.idle_read.async_adopt(asio::as_tuple(asio::use_awaitable));
+    } else {
+      read = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
+                                             asio::as_tuple(asio::use_awaitable));
+    }
+    const auto [ec, n] = read;
     if (ec) co_return translate_read_error(ec);
     connection.buffer.commit(n);
   }

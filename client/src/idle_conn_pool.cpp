@@ -10,20 +10,31 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // A connection that is idle must have nothing to say: EOF means the server closed it, and
-// unsolicited bytes on plain HTTP mean it is out of sync. TLS 1.3 servers send session tickets
-// after the handshake, so for TLS only EOF or an error count as dead.
-// Why an idle connection can no longer be used, or nullopt when it still can.
+// unsolicited bytes on plain HTTP mean it is out of sync.
+// Why an idle connection can no longer be used, from what its read returned.
+CloseReason why_dead_after(const IdleReadResult& read) {
+  // The kernel gave up on keep-alive probes: the peer is gone without a word.
+  if (read.error == boost::asio::error::timed_out) return CloseReason::dead_peer;
+  return CloseReason::server_closed;
+}
+
+// Why an idle connection can no longer be used, or nullopt when it still can. A plain
+// connection's read in flight has the answer without a system call; a TLS connection is
+// peeked at, since TLS 1.3 servers send session tickets after the handshake: for TLS only EOF
+// or an error count as dead.
 std::optional<CloseReason> why_dead(const std::shared_ptr<Connection>& connection) {
+  if (!connection->tls) {
+    if (const auto read = connection->idle_read.finished()) return why_dead_after(*read);
+    return std::nullopt;
+  }
   char byte = 0;
   const auto n = ::recv(connection->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return CloseReason::server_closed;
   if (n < 0) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
-    // The kernel gave up on keep-alive probes: the peer is gone without a word.
     return errno == ETIMEDOUT ? CloseReason::dead_peer : CloseReason::server_closed;
   }
-  if (connection->tls) return std::nullopt;
-  return CloseReason::server_closed;
+  return std::nullopt;
 }
 
 PoolLimits limits_of(const Settings& settings) {
@@ -34,8 +45,10 @@ PoolLimits limits_of(const Settings& settings) {
   return limits;
 }
 
-// A connection taken for reuse stops being watched: the request reads it now.
+// A TLS connection taken for reuse stops being watched: the request reads it now. (A plain
+// connection's read in flight is adopted by the request instead.)
 void stop_watching(Connection& connection) {
+  if (!connection.tls) return;
   boost::system::error_code ignored;
   connection.socket.cancel(ignored);
 }
@@ -176,19 +189,24 @@ void IdleConnPool::idle_timer_fired(const std::shared_ptr<Connection>& connectio
 
 void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connection,
                                     std::uint64_t spell) {
-  // Go's readLoop notices a server closing an idle connection at once; so do we: a readable
-  // idle socket is either at EOF (closed by the server) or out of sync. TLS 1.3 session tickets
-  // also make a socket readable: those connections stay, and are checked again at checkout.
-  connection->socket.async_wait(
-      boost::asio::ip::tcp::socket::wait_read,
-      [weak_pool = weak_from_this(), weak_connection = std::weak_ptr(connection),
-       spell](const boost::system::error_code& ec) {
-        if (ec) return;
-        auto pool = weak_pool.lock();
-        auto readable = weak_connection.lock();
-        if (!pool || !readable) return;
-        pool->close_if_dead_while_idle(readable, spell);
-      });
+  // Go's readLoop notices a server closing an idle connection at once; so do we. A plain
+  // connection is read (the read the next request adopts); a TLS connection is waited on, since
+  // its reads go through OpenSSL: a readable idle TLS socket is either at EOF or has a TLS 1.3
+  // session ticket (those connections stay, and are checked again at checkout).
+  auto judge = [weak_pool = weak_from_this(), weak_connection = std::weak_ptr(connection),
+                spell](const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted) return;  // closed, or taken (TLS)
+    auto pool = weak_pool.lock();
+    auto readable = weak_connection.lock();
+    if (!pool || !readable) return;
+    pool->close_if_dead_while_idle(readable, spell);
+  };
+  if (!connection->tls) {
+    connection->idle_read.start(connection->socket, connection->buffer, first_read_size,
+                                [judge](const IdleReadResult& read) { judge(read.error); });
+    return;
+  }
+  connection->socket.async_wait(boost::asio::ip::tcp::socket::wait_read, judge);
 }
 
 void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,
@@ -197,10 +215,6 @@ void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& c
   {
     std::lock_guard lock(mutex_);
     dead = machine_.dead_while_idle(connection, spell, why_dead);
-    // A plain connection that woke the watch without being dead (never expected) is watched on.
-    if (!dead && !connection->tls && machine_.idle_in_spell(connection, spell)) {
-      watch_while_idle(connection, spell);
-    }
   }
   if (dead) close_and_report({Closed{connection, *dead}});
 }

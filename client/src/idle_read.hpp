@@ -1,0 +1,160 @@
+#pragma once
+// The read an idle plain connection always has in flight, as Go's readLoop keeps one: it sees a
+// server close the connection the moment it does, and the next request on the connection adopts
+// it as the first read of its response instead of cancelling it. Watching and checking a pooled
+// connection then costs no system call: no epoll_ctl for a readiness wait, no recv(MSG_PEEK) at
+// checkout, and no speculative recv before the response can have arrived.
+//
+// Why adopt rather than cancel: a read that completed (with the server's FIN, or with bytes)
+// just as a request took the connection has consumed what it read. Asio also marks the socket
+// drained after a short read, so a fresh read would wait for a readiness edge that never comes.
+// The request must see that read's result, and only adoption guarantees it.
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace tunedhttp::detail {
+
+/// What the read of an idle connection returned.
+struct IdleReadResult {
+  boost::system::error_code error;
+  std::size_t bytes = 0;  ///< read into the connection's buffer, not yet committed
+};
+
+/// One read of an idle connection's socket, started when the pool keeps the connection and
+/// adopted by the request that takes it. Thread-safe: the read completes on whichever thread
+/// runs the reactor, while the request adopts it from its own strand.
+class IdleRead {
+ public:
+  using Signature = void(boost::system::error_code, std::size_t);
+
+  IdleRead() : core_(std::make_shared<Core>()) {}
+
+  /// Starts reading `socket` into `buffer.prepare(size)` unless a read is already under way. The
+  /// socket and the buffer belong to this object's owner. `on_unadopted(result)` runs, on the
+  /// socket's executor, when the read completes before a request adopted it: the pool then
+  /// judges the idle connection (and must not assume the owner is still there).
+  template <class OnUnadopted>
+  void start(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
+             std::size_t size, OnUnadopted on_unadopted) {
+    {
+      std::lock_guard lock(core_->mutex);
+      if (core_->state != State::none) return;
+      core_->state = State::in_flight;
+      core_->socket = &socket;
+    }
+    // The handler holds the core, never the owner: a read that ends after the owner let go (a
+    // connection closed) must not be what releases it, on whichever thread that is.
+    socket.async_read_some(
+        buffer.prepare(size),
+        boost::asio::bind_cancellation_slot(
+            core_->cancel.slot(), [core = core_, on_unadopted = std::move(on_unadopted)](
+                                      const boost::system::error_code& ec, std::size_t n) mutable {
+              if (!core->complete(IdleReadResult{ec, n})) on_unadopted(IdleReadResult{ec, n});
+            }));
+  }
+
+  /// Whether a read is in flight or has a result no request adopted yet.
+  bool adoptable() const {
+    std::lock_guard lock(core_->mutex);
+    return core_->state != State::none;
+  }
+
+  /// The result of a read that completed while the connection was idle, or nullopt while it is
+  /// still in flight (or none was started).
+  std::optional<IdleReadResult> finished() const {
+    std::lock_guard lock(core_->mutex);
+    if (core_->state != State::finished) return std::nullopt;
+    return core_->result;
+  }
+
+  /// Completes with the read's result (error, bytes read into the buffer given to start()) once
+  /// it has one; at once if it already has. Supports per-operation cancellation, which cancels
+  /// the read. Only when adoptable(); the caller owns the owner until it completes.
+  template <class Token>
+  auto async_adopt(Token&& token) {
+    return boost::asio::async_initiate<Token, Signature>(
+        [core = core_.get()](auto handler) { core->adopt(std::move(handler)); }, token);
+  }
+
+ private:
+  enum class State { none, in_flight, finished };
+
+  struct Core {
+    template <class Handler>
+    void adopt(Handler handler) {
+      namespace asio = boost::asio;
+      std::unique_lock lock(mutex);
+      if (state == State::finished) {
+        state = State::none;
+        const auto kept = result;
+        lock.unlock();
+        // Posted, not called: the caller is inside its initiation.
+        const auto executor = asio::get_associated_executor(handler, socket->get_executor());
+        asio::post(executor, [handler = std::move(handler), kept]() mutable {
+          std::move(handler)(kept.error, kept.bytes);
+        });
+        return;
+      }
+      waiter_executor = asio::get_associated_executor(handler, socket->get_executor());
+      // (Swapped in: Boost 1.81's move assignment of any_completion_handler recurses forever.)
+      asio::any_completion_handler<Signature> adopter(std::move(handler));
+      // The type-erased handler carries its own cancellation slot, connected to the handler's.
+      if (auto slot = adopter.get_cancellation_slot(); slot.is_connected()) {
+        slot.assign([this](asio::cancellation_type type) { cancel.emit(type); });
+      }
+      adopter.swap(waiter);
+    }
+
+    // Records the read's result. Hands it to an adopting request and returns true, or keeps it
+    // for one and returns false.
+    bool complete(const IdleReadResult& read) {
+      namespace asio = boost::asio;
+      std::unique_lock lock(mutex);
+      if (!waiter) {
+        state = State::finished;
+        result = read;
+        return false;
+      }
+      state = State::none;
+      auto adopter = std::move(waiter);  // leaves waiter empty
+      const auto executor = std::move(waiter_executor);
+      lock.unlock();
+      // The adopter's cancellation slot is cleared on its executor, where it is emitted.
+      asio::dispatch(executor, [adopter = std::move(adopter), read]() mutable {
+        auto slot = asio::get_associated_cancellation_slot(adopter);
+        if (slot.is_connected()) slot.clear();
+        std::move(adopter)(read.error, read.bytes);
+      });
+      return true;
+    }
+
+    std::mutex mutex;
+    State state = State::none;
+    IdleReadResult result;
+    boost::asio::any_completion_handler<Signature> waiter;
+    boost::asio::any_io_executor waiter_executor;
+    /// The socket read (the owner's): its executor serves a handler without one of its own.
+    boost::asio::ip::tcp::socket* socket = nullptr;
+    /// Cancels the read in flight, for an adopting request cancelled before it completes.
+    boost::asio::cancellation_signal cancel;
+  };
+
+  std::shared_ptr<Core> core_;
+};
+
+}  // namespace tunedhttp::detail
