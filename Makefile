@@ -81,8 +81,10 @@ bench: configure
 	  --benchmark_out_format=json --benchmark_out=$(BUILD_DIR)/bench/results-one-cpu.json
 	./$(BUILD_DIR)/bench/bench $(BENCH_FLAGS) '--benchmark_filter=$(BENCH_ALL_CPUS)' \
 	  --benchmark_out_format=json --benchmark_out=$(BUILD_DIR)/bench/results-all-cpus.json
+	@./scripts/setup.sh --only strace
+	$(PYTHON) scripts/count_syscalls.py ./$(BUILD_DIR)/harness/tunedhttp $(BUILD_DIR)/bench/syscalls.json
 	$(PYTHON) scripts/plot_bench.py $(BUILD_DIR)/bench/results-one-cpu.json \
-	  $(BUILD_DIR)/bench/results-all-cpus.json docs/bench
+	  $(BUILD_DIR)/bench/results-all-cpus.json $(BUILD_DIR)/bench/syscalls.json docs/bench
 
 # Fuzzing with libFuzzer (clang; not part of `make test`). build-fuzz holds every library built
 # with -fsanitize=fuzzer-no-link,address,undefined and one fuzzer per target (fuzz/README.md).

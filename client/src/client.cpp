@@ -31,6 +31,14 @@ using boost::system::error_code;
 
 namespace {
 
+// Go's isReplayable: a body that cannot be started again (no GetBody) is never replayed.
+bool replayable(const Request& request, const BodySource* source) {
+  return (source == nullptr || source->rewind) &&
+         detail::is_replayable(request.method(),
+                               request.find("Idempotency-Key") != request.end() ||
+                                   request.find("X-Idempotency-Key") != request.end());
+}
+
 // The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
 detail::AttemptFacts attempt_facts(const detail::Connection& connection,
                                    const detail::ExchangeOutcome& outcome, const Request& request,
@@ -40,11 +48,7 @@ detail::AttemptFacts attempt_facts(const detail::Connection& connection,
   facts.got_response_bytes = outcome.got_response_bytes;
   facts.timed_out = outcome.error == boost::system::errc::timed_out;
   facts.wrote_anything = outcome.wrote_anything;
-  // Go's isReplayable: a body that cannot be started again (no GetBody) is never replayed.
-  facts.replayable = (source == nullptr || source->rewind) &&
-                     detail::is_replayable(request.method(),
-                                           request.find("Idempotency-Key") != request.end() ||
-                                               request.find("X-Idempotency-Key") != request.end());
+  facts.replayable = replayable(request, source);
   return facts;
 }
 
@@ -129,9 +133,10 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   asio::awaitable<std::tuple<error_code, Response>> run(
       Request request, std::shared_ptr<BodySource> source, TraceHook hook,
       std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream);
+  /// `probe`: peek at an idle connection before handing it out (IdleConnPool::take).
   asio::awaitable<detail::DialResult> get_conn(const detail::Route& route, detail::Tracer& tracer,
                                                std::chrono::nanoseconds& idle_time,
-                                               RequestCancellation& cancellation);
+                                               RequestCancellation& cancellation, bool probe);
   asio::awaitable<detail::DialResult> dial_for(const detail::Route& route, detail::Tracer& tracer);
 
   // Each request's coroutines run one at a time: on the caller's executor when it is serial,
@@ -180,14 +185,16 @@ asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Route&
 asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Route& route,
                                                             detail::Tracer& tracer,
                                                             std::chrono::nanoseconds& idle_time,
-                                                            RequestCancellation& cancellation) {
+                                                            RequestCancellation& cancellation,
+                                                            bool probe) {
   // The common case first, without the waiter's allocation and channel.
   const std::string key = route.key();
-  if (auto idle = pool->take(key, idle_time)) co_return detail::DialResult{{}, std::move(idle)};
+  if (auto idle = pool->take(key, idle_time, probe))
+    co_return detail::DialResult{{}, std::move(idle)};
   auto strand = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<detail::ConnWaiter>(strand, key);
   cancellation.waiter = waiter;
-  if (auto idle = pool->take_or_wait(waiter, idle_time)) {
+  if (auto idle = pool->take_or_wait(waiter, idle_time, probe)) {
     co_return detail::DialResult{{}, std::move(idle)};
   }
   // The dial runs on its own: it may outlive this request when a put satisfies us first.
@@ -254,6 +261,10 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     request.prepare_payload();
   }
 
+  // A request Go would not send twice cannot be retried if the server closed the connection it
+  // takes a moment ago (the idle read adopted would say so only after the request went): that
+  // one connection is peeked at first. Any other request relies on the idle read and the retry.
+  const bool probe_idle = !replayable(request, source.get());
   for (int attempt = 0;; ++attempt) {
     tracer.set_connection(0);
     tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? route.key() : std::string{});
@@ -263,7 +274,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     detail::DialResult obtained;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (attempt == 0) {
-      obtained = co_await get_conn(route, tracer, idle_time, *cancellation);
+      obtained = co_await get_conn(route, tracer, idle_time, *cancellation, probe_idle);
     } else {
       obtained = co_await dial_for(route, tracer);
     }

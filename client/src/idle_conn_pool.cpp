@@ -19,13 +19,14 @@ CloseReason why_dead_after(const IdleReadResult& read) {
 }
 
 // Why an idle connection can no longer be used, or nullopt when it still can. A plain
-// connection's read in flight has the answer without a system call; a TLS connection is
-// peeked at, since TLS 1.3 servers send session tickets after the handshake: for TLS only EOF
-// or an error count as dead.
-std::optional<CloseReason> why_dead(const std::shared_ptr<Connection>& connection) {
+// connection's read in flight has the answer without a system call once the event loop has run
+// it. With `probe`, the socket is also peeked at now (MSG_PEEK), for a server close the loop has
+// not seen yet. TLS connections are always peeked at, and TLS 1.3 servers send session tickets
+// after the handshake: for TLS only EOF or an error count as dead.
+std::optional<CloseReason> why_dead(const std::shared_ptr<Connection>& connection, bool probe) {
   if (!connection->tls) {
     if (const auto read = connection->idle_read.finished()) return why_dead_after(*read);
-    return std::nullopt;
+    if (!probe) return std::nullopt;
   }
   char byte = 0;
   const auto n = ::recv(connection->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -34,7 +35,13 @@ std::optional<CloseReason> why_dead(const std::shared_ptr<Connection>& connectio
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
     return errno == ETIMEDOUT ? CloseReason::dead_peer : CloseReason::server_closed;
   }
-  return std::nullopt;
+  if (connection->tls) return std::nullopt;
+  return CloseReason::server_closed;
+}
+
+// The idle watch's verdict: what the completed read (plain) or a peek (TLS) says.
+std::optional<CloseReason> why_dead_when_watched(const std::shared_ptr<Connection>& connection) {
+  return why_dead(connection, false);
 }
 
 PoolLimits limits_of(const Settings& settings) {
@@ -59,25 +66,30 @@ IdleConnPool::IdleConnPool(const Settings& settings, TraceHook trace)
     : trace_(std::move(trace)), machine_(limits_of(settings)) {}
 
 std::shared_ptr<Connection> IdleConnPool::take(const std::string& key,
-                                               std::chrono::nanoseconds& idle_time) {
-  return take_with(nullptr, key, idle_time);
+                                               std::chrono::nanoseconds& idle_time, bool probe) {
+  return take_with(nullptr, key, idle_time, probe);
 }
 
 std::shared_ptr<Connection> IdleConnPool::take_or_wait(const std::shared_ptr<ConnWaiter>& waiter,
-                                                       std::chrono::nanoseconds& idle_time) {
-  return take_with(waiter, waiter->key, idle_time);
+                                                       std::chrono::nanoseconds& idle_time,
+                                                       bool probe) {
+  return take_with(waiter, waiter->key, idle_time, probe);
 }
 
 std::shared_ptr<Connection> IdleConnPool::take_with(const std::shared_ptr<ConnWaiter>& waiter,
                                                     const std::string& key,
-                                                    std::chrono::nanoseconds& idle_time) {
+                                                    std::chrono::nanoseconds& idle_time,
+                                                    bool probe) {
   std::vector<Closed> closed;
   Machine::Taken taken;
   {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
-    taken = waiter ? machine_.take_or_wait(key, waiter, now, closed, why_dead)
-                   : machine_.take(key, now, closed, why_dead);
+    const auto why = [probe](const std::shared_ptr<Connection>& idle) {
+      return why_dead(idle, probe);
+    };
+    taken = waiter ? machine_.take_or_wait(key, waiter, now, closed, why)
+                   : machine_.take(key, now, closed, why);
     if (taken.connection) stop_watching(**taken.connection);
   }
   close_and_report(closed);
@@ -214,7 +226,7 @@ void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& c
   std::optional<CloseReason> dead;
   {
     std::lock_guard lock(mutex_);
-    dead = machine_.dead_while_idle(connection, spell, why_dead);
+    dead = machine_.dead_while_idle(connection, spell, why_dead_when_watched);
   }
   if (dead) close_and_report({Closed{connection, *dead}});
 }

@@ -39,12 +39,16 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
 
   /// The most recently idled live connection for `key` (LIFO), or null. Connections found dead
   /// (closed by the server, or past idle_conn before their timer ran) are closed on the way.
-  std::shared_ptr<Connection> take(const std::string& key, std::chrono::nanoseconds& idle_time);
+  /// A plain connection is known dead from its idle read once the event loop has run it; with
+  /// `probe` it is also peeked at (one recv), for a request that could not be retried if the
+  /// server had closed the connection a moment ago (not replayable: Go's rules).
+  std::shared_ptr<Connection> take(const std::string& key, std::chrono::nanoseconds& idle_time,
+                                   bool probe);
 
   /// Like take(), but when no idle connection is there, queues `waiter` in the same critical
   /// section, so a connection put back from now on is delivered to it (Go's queueForIdleConn).
   std::shared_ptr<Connection> take_or_wait(const std::shared_ptr<ConnWaiter>& waiter,
-                                           std::chrono::nanoseconds& idle_time);
+                                           std::chrono::nanoseconds& idle_time, bool probe);
 
   /// Takes a cancelled request's waiter out of the queue (Go's wantConn.cancel). Neither its own
   /// dial nor a connection another request puts back is lost: a hand-off already on its way is
@@ -79,8 +83,8 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
 
   /// take() when `waiter` is null, else take_or_wait().
   std::shared_ptr<Connection> take_with(const std::shared_ptr<ConnWaiter>& waiter,
-                                        const std::string& key,
-                                        std::chrono::nanoseconds& idle_time);
+                                        const std::string& key, std::chrono::nanoseconds& idle_time,
+                                        bool probe);
   /// Closes what the machine decided to close and reports it (outside the lock).
   void close_and_report(const std::vector<Closed>& closed) const;
   /// Hands `connection` (or a dial's error) to `waiter` on the waiter's own executor: sending

@@ -233,6 +233,84 @@ TEST(Pool, WrittenNonIdempotentRequestIsNotRetried) {
   EXPECT_EQ(accepted.load(), 1);
 }
 
+// The server answers the first request on each connection. The first connection it closes
+// once the test says the client has pooled it (after the client's idle read has started), and
+// then tells the test: the client's kernel has the FIN before the next request starts, while the
+// client's event loop (run only inside fixture.request) has not seen it.
+struct ClosesWhenPooled {
+  std::atomic<int> accepted{0};
+  std::promise<void> pooled;
+  std::promise<void> closed;
+
+  ScriptedServer::Script script() {
+    return [this](Peer& peer) {
+      const int number = ++accepted;
+      if (peer.read_headers(Clock::now() + 2s).empty()) return;
+      peer.write(ok_response("conn" + std::to_string(number)));
+      if (number > 1) {
+        peer.wait_eof(Clock::now() + 2s);
+        return;
+      }
+      if (pooled.get_future().wait_for(2s) != std::future_status::ready) return;
+      peer.close();
+      closed.set_value();
+    };
+  }
+
+  // Runs the first request, then has the server close its connection.
+  void first_request_then_close(ClientFixture& fixture, const std::string& url) {
+    ASSERT_FALSE(fixture.request(get(url)).error);
+    ASSERT_EQ(fixture.client().pool_stats().idle, 1u);
+    pooled.set_value();
+    ASSERT_EQ(closed.get_future().wait_for(2s), std::future_status::ready);
+  }
+};
+
+// Go's readLoop race: the server closed the idle connection, and the request took it before the
+// event loop ran the idle read. The request adopts that read (IdleRead): EOF before any response
+// byte on a reused connection, so a GET is tried again on a new connection (Go retries
+// errServerClosedIdle), and the checkout made no system call to find out.
+TEST(Pool, CloseTheLoopHasNotSeenIsRetriedForAReplayableRequest) {
+  ClosesWhenPooled closes;
+  ScriptedServer server(closes.script());
+  ClientFixture fixture;
+  closes.first_request_then_close(fixture, server.url());
+  if (HasFatalFailure()) return;
+
+  const auto second = fixture.request(get(server.url()));
+  ASSERT_FALSE(second.error) << second.error.message();
+  EXPECT_EQ(second.response.body(), "conn2");
+  const auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.retries, 1u);
+  EXPECT_EQ(stats.dials, 2u);
+  const auto got = fixture.events(TracePoint::got_conn);
+  ASSERT_EQ(got.size(), 3u);  // first request; second's reused attempt; its retry
+  EXPECT_TRUE(got[1].reused);
+  EXPECT_FALSE(got[2].reused);
+}
+
+// The same race for a request Go would not send twice (a POST without an idempotency key): the
+// idle connection is peeked at before it is handed out, so the close is found before anything
+// is written, and the request goes on a new connection with no retry and no error.
+TEST(Pool, CloseTheLoopHasNotSeenIsProbedForANonReplayableRequest) {
+  ClosesWhenPooled closes;
+  ScriptedServer server(closes.script());
+  ClientFixture fixture;
+  closes.first_request_then_close(fixture, server.url());
+  if (HasFatalFailure()) return;
+
+  const auto second = fixture.request(make_request(http::verb::post, server.url(), "b"));
+  ASSERT_FALSE(second.error) << second.error.message();
+  EXPECT_EQ(second.response.body(), "conn2");
+  const auto stats = fixture.client().pool_stats();
+  EXPECT_EQ(stats.retries, 0u);
+  EXPECT_EQ(stats.dials, 2u);
+  EXPECT_EQ(stats.closes_by_reason.at(CloseReason::server_closed), 1u);
+  const auto got = fixture.events(TracePoint::got_conn);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_FALSE(got[1].reused);
+}
+
 TEST(Pool, ManyWorkersThroughOneClient) {
   constexpr int workers = 64;
   constexpr int per_worker = 50;
