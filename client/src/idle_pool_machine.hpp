@@ -249,12 +249,6 @@ class IdlePoolMachine {
     }
   }
 
-  /// Whether `connection` is idle in the pool now, in idle spell `spell`.
-  bool idle_in_spell(const Conn& connection, std::uint64_t spell) const {
-    const auto found = index_.find(connection);
-    return found != index_.end() && found->second->spell == spell;
-  }
-
   /// Whether `connection` is idle in the pool now.
   bool is_idle(const Conn& connection) const { return index_.count(connection) != 0; }
 
