@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "body_exchange.hpp"
 #include "exchange_rules.hpp"
 #include "read_response.hpp"
 #include "signal.hpp"
@@ -147,8 +148,8 @@ class Exchange {
       ec = co_await send_then_read_headers();
     }
     if constexpr (Reader::streaming) {
-      outcome_.body_skipped = body_skipped_;
-      outcome_.answered_early = answered_early_;
+      outcome_.body_skipped = body_skipped();
+      outcome_.answered_early = answered_early();
     } else {
       if (!ec) ec = co_await read_body();
     }
@@ -179,7 +180,8 @@ class Exchange {
   // A request with a body is written while its response is already being read, as Go's
   // writeLoop and readLoop do: a server may answer before it has read the body. With
   // `wait_for_100`, the headers go first, then up to expect_continue for `100 Continue` (a final
-  // status may come instead), then the body; the rest of response_header runs from there.
+  // status may come instead), then the body; the rest of response_header runs from there. What
+  // each end means is BodyExchange's decision (body_exchange.hpp); this carries it out.
   asio::awaitable<error_code> send_while_reading(bool wait_for_100) {
     if (wait_for_100) {
       auto [ec, written] = co_await http::async_write_header(stream_, serializer_,
@@ -194,6 +196,7 @@ class Exchange {
     Signal continue_or_final(executor);
     headers_done_.emplace(executor);
     progress_.emplace(executor);
+    body_.emplace(wait_for_100);
     // The reader runs beside us on the same strand; we always wait for it before returning,
     // so the references it holds stay valid.
     asio::co_spawn(
@@ -206,42 +209,29 @@ class Exchange {
         // Signalled from the completion handler, after the reader's frame is gone.
         [&](std::exception_ptr failure) {
           if (failure) read_error_ = asio::error::no_memory;
+          body_->reader_done(read_error_);
           headers_done_->notify();
           progress_->notify();
           continue_or_final.notify();
         });
 
-    if (wait_for_100) {
+    auto step = body_->start();
+    if (step == BodyStep::wait_for_continue) {
       co_await continue_or_final.wait_for(options_.settings.expect_continue);
-      if (headers_done_->notified()) {
-        // A final status (or an error) before `100 Continue`: the body is not sent, and the
-        // server may or may not read it, so the connection cannot be trusted to be in sync.
-        body_skipped_ = true;
-        co_return read_error_;
-      }
+      step = body_->continue_wait_ended();
     }
-    start_body_writer(executor, wait_for_100);
-    co_await progress_->wait_for(std::chrono::nanoseconds::zero());
-    if (!body_sent_->notified()) {
-      // The final response (or a read error) came while the body was still being written, as
-      // when a server answers 413 and stops reading: like Go, hand the response over now rather
-      // than wait on a write that may never finish. run() stops the writer once the response
-      // is read; the connection is not reused.
-      answered_early_ = true;
-      co_return read_error_;
+    if (step == BodyStep::write_body) {
+      start_body_writer(executor, wait_for_100);
+      co_await progress_->wait_for(std::chrono::nanoseconds::zero());
+      step = body_->progress();
     }
-    if (body_error_) {
-      co_await stop_reader();
-      co_return body_error_;
+    if (step == BodyStep::wait_for_headers) {
+      // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
+      const bool in_time = co_await headers_done_->wait_for(options_.settings.response_header);
+      step = body_->header_wait_ended(in_time);
     }
-    // (Awaited outside the condition: GCC 12 miscompiles co_await inside an if condition.)
-    const bool headers_arrived =
-        co_await headers_done_->wait_for(options_.settings.response_header);
-    if (!headers_arrived) {
-      co_await stop_reader();
-      co_return errc::response_header_timeout;
-    }
-    co_return read_error_;
+    if (step == BodyStep::stop_reader) co_await stop_reader();
+    co_return body_->error();
   }
 
   // Writes the rest of the request (the body, and the headers unless they went first) beside
@@ -268,22 +258,18 @@ class Exchange {
             std::tie(ec, from_source) = co_await write_source();
             written += from_source;
           }
-          body_error_ = ec;
           if (!headers_sent) outcome_.wrote_anything = written > 0;
           // The moment the write ends; response_header is armed after it, never looking early.
           if (!ec) tracer_.emit(TracePoint::wrote_request);
-          // Go's rule: a response that came before the request was fully written leaves the
-          // connection in an unknown state (the server may not read the rest), so it is not
-          // reused. Decided here, the moment the write ends, and signalled from here rather
-          // than from the completion handler, which runs later: a response read in between
-          // would be taken for an early answer and cost the connection its reuse.
-          if (headers_done_->notified()) answered_early_ = true;
+          // Told here rather than from the completion handler, which runs later: a response
+          // read in between would be taken for an early answer and cost the connection its reuse.
+          body_->body_done(ec);
           body_sent_->notify();
           progress_->notify();
         },
         [this](std::exception_ptr failure) {
           if (!failure) return;
-          body_error_ = asio::error::no_memory;
+          body_->body_done(asio::error::no_memory);
           body_sent_->notify();
           progress_->notify();
         });
@@ -306,6 +292,8 @@ class Exchange {
   }
 
   bool has_body() const { return !request_.body().empty() || (source_ && source_->size > 0); }
+  bool body_skipped() const { return body_ && body_->body_skipped(); }
+  bool answered_early() const { return body_ && body_->answered_early(); }
 
   // The body from the BodySource, a piece at a time, each write under request_write_idle.
   asio::awaitable<std::tuple<error_code, std::size_t>> write_source() {
@@ -355,8 +343,8 @@ class Exchange {
     ReuseFacts facts;
     facts.response_keep_alive = reader_.keep_alive();
     facts.request_keep_alive = request_.keep_alive();
-    facts.body_skipped = body_skipped_;
-    facts.answered_early = answered_early_;
+    facts.body_skipped = body_skipped();
+    facts.answered_early = answered_early();
     facts.bytes_left_over = connection_.buffer.size() != 0;
     facts.status = reader_.status();
     outcome_.reusable = is_reusable(facts);
@@ -374,13 +362,11 @@ class Exchange {
   BodySource* source_;  ///< the body, when it is not in the request
   ExchangeOutcome outcome_;
   // Between the reader, the body writer and send_while_reading (all on one strand).
+  std::optional<BodyExchange> body_;  ///< a request with a body: its decisions
   std::optional<Signal> headers_done_;
   std::optional<Signal> body_sent_;
   std::optional<Signal> progress_;  // the first of headers_done_ and body_sent_
   error_code read_error_;
-  error_code body_error_;
-  bool body_skipped_ = false;
-  bool answered_early_ = false;
 };
 
 }  // namespace
