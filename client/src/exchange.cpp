@@ -222,6 +222,9 @@ class Exchange {
     }
     if (step == BodyStep::write_body) {
       start_body_writer(executor, wait_for_100);
+      step = body_->body_started();
+    }
+    if (step == BodyStep::wait_for_progress) {
       co_await progress_->wait_for(std::chrono::nanoseconds::zero());
       step = body_->progress();
     }
