@@ -31,9 +31,11 @@ using boost::system::error_code;
 
 namespace {
 
-// Go's isReplayable: a body that cannot be started again (no GetBody) is never replayed.
+// Go's isReplayable: a body that cannot be started again (no GetBody) is never replayed. The
+// idempotency headers are looked up only for a method that needs them.
 bool replayable(const Request& request, const BodySource* source) {
-  return (source == nullptr || source->rewind) &&
+  if (source != nullptr && !source->rewind) return false;
+  return detail::is_replayable(request.method(), false) ||
          detail::is_replayable(request.method(),
                                request.find("Idempotency-Key") != request.end() ||
                                    request.find("X-Idempotency-Key") != request.end());
@@ -41,14 +43,13 @@ bool replayable(const Request& request, const BodySource* source) {
 
 // The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
 detail::AttemptFacts attempt_facts(const detail::Connection& connection,
-                                   const detail::ExchangeOutcome& outcome, const Request& request,
-                                   const BodySource* source) {
+                                   const detail::ExchangeOutcome& outcome, bool replayable) {
   detail::AttemptFacts facts;
   facts.reused = connection.reused;
   facts.got_response_bytes = outcome.got_response_bytes;
   facts.timed_out = outcome.error == boost::system::errc::timed_out;
   facts.wrote_anything = outcome.wrote_anything;
-  facts.replayable = replayable(request, source);
+  facts.replayable = replayable;
   return facts;
 }
 
@@ -261,10 +262,12 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     request.prepare_payload();
   }
 
+  // Decided once: neither the method, the headers nor the source change between attempts.
+  const bool replayable_request = replayable(request, source.get());
   // A request Go would not send twice cannot be retried if the server closed the connection it
   // takes a moment ago (the idle read adopted would say so only after the request went): that
   // one connection is peeked at first. Any other request relies on the idle read and the retry.
-  const bool probe_idle = !replayable(request, source.get());
+  const bool probe_idle = !replayable_request;
   for (int attempt = 0;; ++attempt) {
     tracer.set_connection(0);
     tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? route.key() : std::string{});
@@ -328,7 +331,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     pool->count_close(CloseReason::error);
     if (cancellation->cancelled) co_return aborted;
     if (attempt == 0 &&
-        detail::should_retry(attempt_facts(*connection, outcome, request, source.get()))) {
+        detail::should_retry(attempt_facts(*connection, outcome, replayable_request))) {
       // Go's rewindBody: a body already read starts again from its first byte, or the request
       // is not sent twice.
       const bool rewound = !outcome.source_read || (source->rewind && source->rewind());
