@@ -425,10 +425,12 @@ void expect_two_parallel_rounds(Client& client, const std::string& url, std::ato
   }
   EXPECT_EQ(failures.load(), 0);
   // Each request got its own dial or a reused connection; dials that lost the race feed the
-  // pool. With the default host cap of 2, the second round reuses at least two.
+  // pool. With the default host cap of 2, the second round reuses at least two. A request of the
+  // second round that missed them starts a dial, and Go's hand-off may serve it first: that dial
+  // is counted when it ends, before or after this look, so the bound is one dial per request.
   const auto stats = client.pool_stats();
   EXPECT_GE(stats.dials + stats.reuses, 8u);
-  EXPECT_LE(stats.dials, 4u);
+  EXPECT_LE(stats.dials, 8u);
   EXPECT_GE(stats.reuses, 2u);
 }
 
