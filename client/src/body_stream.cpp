@@ -81,7 +81,7 @@ asio::awaitable<std::tuple<error_code, std::size_t>> BodyStream::read_some(
 void BodyStream::finish() {
   finished = true;
   facts.response_keep_alive = reader->keep_alive();
-  facts.bytes_left_over = connection->buffer.size() != 0;
+  facts.bytes_left_over = connection->has_unread();
   facts.status = reader->status();
   tracer->emit(TracePoint::response_done);
   give_back(*pool, connection, is_reusable(facts), *tracer);

@@ -2,7 +2,6 @@
 // One client connection: a TCP socket, optionally wrapped in TLS, and its read buffer.
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
@@ -11,11 +10,12 @@
 #include <string>
 
 #include "idle_read.hpp"
+#include "tls_stream.hpp"
 
 namespace tunedhttp::detail {
 
-/// The size of the first read of a response (timed as its first byte), and of the read an idle
-/// plain connection has in flight, which the next request adopts as that first read.
+/// The size of the first read of a plain response (timed as its first byte), and of the read an
+/// idle plain connection has in flight, which the next request adopts as that first read.
 constexpr std::size_t first_read_size = 16 * 1024;
 
 /// A connection owned by one request at a time, or by the idle pool in between.
@@ -30,13 +30,17 @@ struct Connection {
     socket.close(ignored);
   }
 
+  /// Whether bytes were read past the last response: the connection is then not reused.
+  bool has_unread() { return buffer.size() != 0 || (tls && tls->has_unread()); }
+
   std::uint64_t id = 0;
   std::string key;  ///< pool key: scheme://host:port
-  /// A plain connection's read while idle, adopted by the request that takes it.
+  /// The socket read in flight while the connection is idle, adopted by the request that takes
+  /// it: into `buffer` (plain), or into the TLS stream's ciphertext buffer.
   IdleRead idle_read;
   boost::asio::ip::tcp::socket socket;
-  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls;
-  /// Bytes read past the last response; must be empty for the connection to be reused.
+  std::unique_ptr<TlsStream> tls;
+  /// Response bytes read (decrypted, for TLS) and not yet parsed.
   boost::beast::flat_buffer buffer;
 
   /// The idle pool's timer for this connection, guarded by the pool's mutex. It outlives a

@@ -1,12 +1,13 @@
 #include "dialer.hpp"
 
+#include <openssl/x509_vfy.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
@@ -227,10 +228,13 @@ asio::awaitable<error_code> open_tunnel(Connection& connection, const Route& rou
   }
 }
 
-asio::awaitable<error_code> handshake(asio::ssl::stream<tcp::socket&>& stream) {
-  auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::client,
-                                              asio::as_tuple(asio::use_awaitable));
-  co_return ec;
+// Asks `tls` to check the server's certificate against `host`, as Go's tls.Config.ServerName
+// does: a DNS name against the DNS names, an address against the IP addresses.
+bool check_host(TlsStream& tls, const std::string& host) {
+  error_code not_an_address;
+  asio::ip::make_address(host, not_an_address);
+  if (not_an_address) return SSL_set1_host(tls.native_handle(), host.c_str()) == 1;
+  return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls.native_handle()), host.c_str()) == 1;
 }
 
 }  // namespace
@@ -283,18 +287,18 @@ asio::awaitable<DialResult> dial(const Route& route, const ClientOptions& option
   }
 
   if (url.tls) {
-    connection->tls =
-        std::make_unique<asio::ssl::stream<tcp::socket&>>(connection->socket, *tls_context);
+    connection->tls = std::make_unique<TlsStream>(connection->socket, tls_context->native_handle());
     error_code ignored;
     // SNI is for names only (RFC 6066 §3); addresses are checked against IP SANs instead.
     if (asio::ip::make_address(url.host, ignored); ignored) {
       SSL_set_tlsext_host_name(connection->tls->native_handle(), url.host.c_str());
     }
-    if (!options.tls.insecure) {
-      connection->tls->set_verify_callback(asio::ssl::host_name_verification(url.host));
+    if (!options.tls.insecure && !check_host(*connection->tls, url.host)) {
+      connection->close();
+      co_return DialResult{asio::error::no_memory, nullptr};
     }
     tracer.emit(TracePoint::tls_handshake_start);
-    auto shaken = co_await with_timeout(handshake(*connection->tls), settings.tls_handshake);
+    auto shaken = co_await with_timeout(connection->tls->handshake(), settings.tls_handshake);
     ec = shaken ? *shaken : make_error_code(errc::tls_handshake_timeout);
     tracer.emit(TracePoint::tls_handshake_done, ec);
     if (ec) {

@@ -1,7 +1,6 @@
 #include "exchange.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
@@ -56,14 +55,21 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
     Stream& stream, http::request_serializer<http::string_body>& serializer,
     std::chrono::nanoseconds idle) {
   std::size_t written = 0;
-  if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+  if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket> ||
+                std::is_same_v<Stream, TlsStream>) {
     error_code ec;
     while (!serializer.is_done()) {
       written += http::write_some(stream, serializer, ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) co_return std::tuple{ec, written};
     }
-    if (serializer.is_done()) co_return std::tuple{error_code{}, written};
+    if (serializer.is_done()) {
+      // A TLS request's last records may still wait for room in the socket.
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        if (stream.output_pending()) ec = co_await stream.flush();
+      }
+      co_return std::tuple{ec, written};
+    }
   }
   std::tuple<error_code, std::size_t> rest;
   if (idle > std::chrono::nanoseconds::zero()) {
@@ -81,14 +87,26 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
                                                Reader& reader, Tracer& tracer,
                                                OnContinue on_continue, bool& got_bytes) {
   if (connection.buffer.size() == 0) {
-    // A reused plain connection already has this read in flight since it went idle: adopted,
-    // not cancelled (idle_read.hpp says why).
+    // A reused connection already has this read in flight since it went idle: adopted, not
+    // cancelled (idle_read.hpp says why).
     std::tuple<error_code, std::size_t> read;
-    if (connection.idle_read.adoptable()) {
-      read = co_await connection.idle_read.async_adopt(asio::as_tuple(asio::use_awaitable));
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      // The adopted read is of ciphertext. It may hold only session tickets, or a close_notify:
+      // the first response byte is the first decrypted one.
+      if (connection.idle_read.adoptable()) {
+        const auto [ec, n] =
+            co_await connection.idle_read.async_adopt(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return translate_read_error(ec);
+        stream.commit_raw(n);
+      }
+      read = co_await read_some(stream, connection.buffer.prepare(TlsStream::first_read_size));
     } else {
-      read = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
-                                             asio::as_tuple(asio::use_awaitable));
+      if (connection.idle_read.adoptable()) {
+        read = co_await connection.idle_read.async_adopt(asio::as_tuple(asio::use_awaitable));
+      } else {
+        read = co_await stream.async_read_some(connection.buffer.prepare(first_read_size),
+                                               asio::as_tuple(asio::use_awaitable));
+      }
     }
     const auto [ec, n] = read;
     if (ec) co_return translate_read_error(ec);
@@ -348,7 +366,7 @@ class Exchange {
     facts.request_keep_alive = request_.keep_alive();
     facts.body_skipped = body_skipped();
     facts.answered_early = answered_early();
-    facts.bytes_left_over = connection_.buffer.size() != 0;
+    facts.bytes_left_over = connection_.has_unread();
     facts.status = reader_.status();
     outcome_.reusable = is_reusable(facts);
     outcome_.response = reader_.release();

@@ -9,8 +9,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A connection that is idle must have nothing to say: EOF means the server closed it, and
-// unsolicited bytes on plain HTTP mean it is out of sync.
 // Why an idle connection can no longer be used, from what its read returned.
 CloseReason why_dead_after(const IdleReadResult& read) {
   // The kernel gave up on keep-alive probes: the peer is gone without a word.
@@ -18,16 +16,22 @@ CloseReason why_dead_after(const IdleReadResult& read) {
   return CloseReason::server_closed;
 }
 
-// Why an idle connection can no longer be used, or nullopt when it still can. A plain
-// connection's read in flight has the answer without a system call once the event loop has run
-// it. With `probe`, the socket is also peeked at now (MSG_PEEK), for a server close the loop has
-// not seen yet. TLS connections are always peeked at, and TLS 1.3 servers send session tickets
-// after the handshake: for TLS only EOF or an error count as dead.
+// Why an idle connection can no longer be used, or nullopt when it still can. A connection that
+// is idle must have nothing to say: EOF means the server closed it, and unsolicited bytes on
+// plain HTTP mean it is out of sync. Its read in flight has the answer without a system call once
+// the event loop has run it. With `probe`, the socket is also peeked at now (MSG_PEEK), for a
+// server close the loop has not seen yet.
+//
+// TLS bytes are not a verdict: TLS 1.3 servers send session tickets after the handshake, and a
+// close_notify comes before the FIN. The request that adopts the read runs them through OpenSSL
+// (and is retried if they were a close); so does the watch while the connection stays idle.
 std::optional<CloseReason> why_dead(const std::shared_ptr<Connection>& connection, bool probe) {
-  if (!connection->tls) {
-    if (const auto read = connection->idle_read.finished()) return why_dead_after(*read);
-    if (!probe) return std::nullopt;
+  const bool tls = connection->tls != nullptr;
+  if (const auto read = connection->idle_read.finished()) {
+    if (tls && !read->error) return std::nullopt;
+    return why_dead_after(*read);
   }
+  if (!probe) return std::nullopt;
   char byte = 0;
   const auto n = ::recv(connection->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n == 0) return CloseReason::server_closed;
@@ -35,13 +39,8 @@ std::optional<CloseReason> why_dead(const std::shared_ptr<Connection>& connectio
     if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
     return errno == ETIMEDOUT ? CloseReason::dead_peer : CloseReason::server_closed;
   }
-  if (connection->tls) return std::nullopt;
+  if (tls) return std::nullopt;
   return CloseReason::server_closed;
-}
-
-// The idle watch's verdict: what the completed read (plain) or a peek (TLS) says.
-std::optional<CloseReason> why_dead_when_watched(const std::shared_ptr<Connection>& connection) {
-  return why_dead(connection, false);
 }
 
 PoolLimits limits_of(const Settings& settings) {
@@ -50,14 +49,6 @@ PoolLimits limits_of(const Settings& settings) {
   limits.max_all_idle = static_cast<std::size_t>(std::max(settings.max_all_idle_conns, 0));
   limits.max_host_idle = static_cast<std::size_t>(effective_max_host_idle_conns(settings));
   return limits;
-}
-
-// A TLS connection taken for reuse stops being watched: the request reads it now. (A plain
-// connection's read in flight is adopted by the request instead.)
-void stop_watching(Connection& connection) {
-  if (!connection.tls) return;
-  boost::system::error_code ignored;
-  connection.socket.cancel(ignored);
 }
 
 }  // namespace
@@ -90,7 +81,6 @@ std::shared_ptr<Connection> IdleConnPool::take_with(const std::shared_ptr<ConnWa
     };
     taken = waiter ? machine_.take_or_wait(key, waiter, now, closed, why)
                    : machine_.take(key, now, closed, why);
-    if (taken.connection) stop_watching(**taken.connection);
   }
   close_and_report(closed);
   if (!taken.connection) return nullptr;
@@ -201,24 +191,25 @@ void IdleConnPool::idle_timer_fired(const std::shared_ptr<Connection>& connectio
 
 void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connection,
                                     std::uint64_t spell) {
-  // Go's readLoop notices a server closing an idle connection at once; so do we. A plain
-  // connection is read (the read the next request adopts); a TLS connection is waited on, since
-  // its reads go through OpenSSL: a readable idle TLS socket is either at EOF or has a TLS 1.3
-  // session ticket (those connections stay, and are checked again at checkout).
+  // Go's readLoop notices a server closing an idle connection at once; so do we, with a read
+  // the next request adopts (idle_read.hpp). A TLS connection's read is of ciphertext, into its
+  // stream's buffer, and touches no OpenSSL state: a request may take the connection and write
+  // on another thread while it is in flight.
   auto judge = [weak_pool = weak_from_this(), weak_connection = std::weak_ptr(connection),
-                spell](const boost::system::error_code& ec) {
-    if (ec == boost::asio::error::operation_aborted) return;  // closed, or taken (TLS)
+                spell](const IdleReadResult& read) {
+    if (read.error == boost::asio::error::operation_aborted) return;  // closed
     auto pool = weak_pool.lock();
     auto readable = weak_connection.lock();
     if (!pool || !readable) return;
     pool->close_if_dead_while_idle(readable, spell);
   };
   if (!connection->tls) {
-    connection->idle_read.start(connection->socket, connection->buffer, first_read_size,
-                                [judge](const IdleReadResult& read) { judge(read.error); });
+    connection->idle_read.start(connection->socket, connection->buffer.prepare(first_read_size),
+                                std::move(judge));
     return;
   }
-  connection->socket.async_wait(boost::asio::ip::tcp::socket::wait_read, judge);
+  connection->idle_read.start(connection->socket, connection->tls->prepare_idle_raw(),
+                              std::move(judge));
 }
 
 void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,
@@ -226,9 +217,25 @@ void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& c
   std::optional<CloseReason> dead;
   {
     std::lock_guard lock(mutex_);
-    dead = machine_.dead_while_idle(connection, spell, why_dead_when_watched);
+    // Under the pool's lock the connection cannot be taken, so OpenSSL is ours to run.
+    dead = machine_.dead_while_idle(connection, spell, [&](const std::shared_ptr<Connection>&) {
+      return why_dead_while_idle(connection, spell);
+    });
   }
   if (dead) close_and_report({Closed{connection, *dead}});
+}
+
+std::optional<CloseReason> IdleConnPool::why_dead_while_idle(
+    const std::shared_ptr<Connection>& connection, std::uint64_t spell) {
+  if (!connection->tls) return why_dead(connection, false);
+  const auto read = connection->idle_read.take_finished();
+  if (!read) return std::nullopt;
+  if (read->error) return why_dead_after(*read);
+  // Session tickets or a key update: absorbed, and the connection is watched again.
+  connection->tls->commit_raw(read->bytes);
+  if (!connection->tls->absorb_idle_records()) return CloseReason::server_closed;
+  watch_while_idle(connection, spell);
+  return std::nullopt;
 }
 
 void IdleConnPool::close_all(CloseReason reason) {

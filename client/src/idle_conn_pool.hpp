@@ -98,6 +98,10 @@ class IdleConnPool : public std::enable_shared_from_this<IdleConnPool> {
   void idle_timer_fired(const std::shared_ptr<Connection>& connection);
   void watch_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t spell);
   void close_if_dead_while_idle(const std::shared_ptr<Connection>& connection, std::uint64_t spell);
+  // The watch's verdict on a connection still idle in `spell`, under the pool's lock: what its
+  // completed read says (a TLS connection's bytes are run through OpenSSL first).
+  std::optional<CloseReason> why_dead_while_idle(const std::shared_ptr<Connection>& connection,
+                                                 std::uint64_t spell);
 
   const TraceHook trace_;
   mutable std::mutex mutex_;

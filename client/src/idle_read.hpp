@@ -1,5 +1,5 @@
 #pragma once
-// The read an idle plain connection always has in flight, as Go's readLoop keeps one: it sees a
+// The read an idle connection always has in flight, as Go's readLoop keeps one: it sees a
 // server close the connection the moment it does, and the next request on the connection adopts
 // it as the first read of its response instead of cancelling it. Watching and checking a pooled
 // connection then costs no system call: no epoll_ctl for a readiness wait, no recv(MSG_PEEK) at
@@ -16,11 +16,11 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -32,7 +32,7 @@ namespace tunedhttp::detail {
 /// What the read of an idle connection returned.
 struct IdleReadResult {
   boost::system::error_code error;
-  std::size_t bytes = 0;  ///< read into the connection's buffer, not yet committed
+  std::size_t bytes = 0;  ///< read into the buffer given to start(), not yet committed
 };
 
 /// One read of an idle connection's socket, started when the pool keeps the connection and
@@ -44,13 +44,13 @@ class IdleRead {
 
   IdleRead() : core_(std::make_shared<Core>()) {}
 
-  /// Starts reading `socket` into `buffer.prepare(size)` unless a read is already under way. The
-  /// socket and the buffer belong to this object's owner. `on_unadopted(result)` runs, on the
+  /// Starts reading `socket` into `buffer` unless a read is already under way. The socket and
+  /// the buffer belong to this object's owner. `on_unadopted(result)` runs, on the
   /// socket's executor, when the read completes before a request adopted it: the pool then
   /// judges the idle connection (and must not assume the owner is still there).
   template <class OnUnadopted>
-  void start(boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer,
-             std::size_t size, OnUnadopted on_unadopted) {
+  void start(boost::asio::ip::tcp::socket& socket, boost::asio::mutable_buffer buffer,
+             OnUnadopted on_unadopted) {
     {
       std::lock_guard lock(core_->mutex);
       if (core_->state != State::none) return;
@@ -60,7 +60,7 @@ class IdleRead {
     // The handler holds the core, never the owner: a read that ends after the owner let go (a
     // connection closed) must not be what releases it, on whichever thread that is.
     socket.async_read_some(
-        buffer.prepare(size),
+        buffer,
         boost::asio::bind_cancellation_slot(
             core_->cancel.slot(), [core = core_, on_unadopted = std::move(on_unadopted)](
                                       const boost::system::error_code& ec, std::size_t n) mutable {
@@ -79,6 +79,15 @@ class IdleRead {
   std::optional<IdleReadResult> finished() const {
     std::lock_guard lock(core_->mutex);
     if (core_->state != State::finished) return std::nullopt;
+    return core_->result;
+  }
+
+  /// As finished(), and the result is the caller's: no request adopts it, and start() may
+  /// start the next read.
+  std::optional<IdleReadResult> take_finished() {
+    std::lock_guard lock(core_->mutex);
+    if (core_->state != State::finished) return std::nullopt;
+    core_->state = State::none;
     return core_->result;
   }
 

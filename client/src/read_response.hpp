@@ -11,12 +11,28 @@
 #include <boost/beast/http/error.hpp>
 #include <chrono>
 #include <tuple>
+#include <type_traits>
 
 #include "body_pace.hpp"
 #include "response_reader.hpp"
+#include "tls_stream.hpp"
 #include "with_timeout.hpp"
 
 namespace tunedhttp::detail {
+
+/// One read of `stream` into `buffer`. A TLS stream first gives what it can decrypt from bytes
+/// it already has, without going through the event loop.
+template <class Stream>
+boost::asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(
+    Stream& stream, boost::asio::mutable_buffer buffer) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    boost::system::error_code ec;
+    const std::size_t n = stream.read_buffered(buffer, ec);
+    if (ec != boost::asio::error::would_block) co_return std::tuple{ec, n};
+  }
+  co_return co_await stream.async_read_some(buffer,
+                                            boost::asio::as_tuple(boost::asio::use_awaitable));
+}
 
 /// Feeds the bytes already read to `reader` and reads the socket only when it needs more, up to
 /// its next event. Beast's async_read would go through the event loop even when the buffer
@@ -54,6 +70,8 @@ boost::asio::awaitable<ResponseStep> next_event(Stream& stream, boost::beast::fl
       }
       std::tie(ec, n) = *read;
       pace->on_bytes(std::chrono::steady_clock::now(), n);
+    } else if constexpr (std::is_same_v<Stream, TlsStream>) {
+      std::tie(ec, n) = co_await read_some(stream, buffer.prepare(size));
     } else {
       std::tie(ec, n) = co_await stream.async_read_some(buffer.prepare(size),
                                                         asio::as_tuple(asio::use_awaitable));

@@ -18,10 +18,6 @@ constexpr std::size_t large_body = 64u << 20;
 // Plain TCP and TLS: over TLS the abandoned write is inside the TLS stream.
 class EarlyResponse : public ::testing::TestWithParam<bool> {
  protected:
-  static const TlsMaterial& localhost_material() {
-    static const TlsMaterial material = TlsMaterial::make("DNS:localhost,IP:127.0.0.1");
-    return material;
-  }
   std::optional<TlsMaterial> server_tls() const {
     if (!GetParam()) return std::nullopt;
     return localhost_material();

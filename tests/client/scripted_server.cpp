@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -121,6 +122,20 @@ void Peer::write(const std::string& data) {
 
 void Peer::close() { ::shutdown(fd_, SHUT_RDWR); }
 
+void Peer::send_session_ticket() {
+  // Queued by SSL_new_session_ticket and written by the handshake call (OpenSSL 3).
+  if (tls_ && SSL_new_session_ticket(tls_) == 1) SSL_do_handshake(tls_);
+}
+
+void Peer::send_close_notify() {
+  if (tls_) SSL_shutdown(tls_);
+}
+
+const TlsMaterial& localhost_material() {
+  static const TlsMaterial material = TlsMaterial::make("DNS:localhost,IP:127.0.0.1");
+  return material;
+}
+
 TlsMaterial TlsMaterial::make(const std::string& subject_alt_names) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("tunedhttp-test-" + std::to_string(::getpid()) + "-" +
@@ -180,6 +195,10 @@ void ScriptedServer::accept_loop() {
   while (!stopping_) {
     const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return;
+    // As Go's and nginx's servers: a response is not held back by Nagle behind the TLS session
+    // tickets written just before it, waiting for the client's delayed ACK.
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     ++accepted_;
     std::lock_guard lock(peers_mutex_);
     peer_fds_.push_back(fd);

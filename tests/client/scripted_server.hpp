@@ -42,6 +42,10 @@ class Peer {
   void write(const std::string& data);
   /// Closes the connection now.
   void close();
+  /// TLS 1.3 only: sends a new session ticket now, unasked, as servers do after a handshake.
+  void send_session_ticket();
+  /// TLS only: sends close_notify, and leaves the TCP connection open.
+  void send_close_notify();
   /// Bytes already read past the last read_headers(), e.g. the start of a body.
   std::string& pending() { return pending_; }
 
@@ -59,6 +63,9 @@ struct TlsMaterial {
   /// Self-signed, so the certificate is its own CA: give `certificate_pem` to the client.
   static TlsMaterial make(const std::string& subject_alt_names);
 };
+
+/// A certificate for "localhost" and 127.0.0.1, made once per test binary.
+const TlsMaterial& localhost_material();
 
 /// A server on 127.0.0.1:ephemeral that runs `script` for each accepted connection.
 class ScriptedServer {

@@ -6,11 +6,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const TlsMaterial& localhost_material() {
-  static const TlsMaterial material = TlsMaterial::make("DNS:localhost,IP:127.0.0.1");
-  return material;
-}
-
 TEST(TlsHandshake, FiresWhenTheServerNeverAnswersTheClientHello) {
   SilentServer silent;
   Settings settings;
