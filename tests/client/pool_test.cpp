@@ -368,16 +368,19 @@ TEST(Pool, ManyWorkersThroughOneClient) {
 namespace tunedhttp::testing {
 namespace {
 
-TEST(Pool, ThreadPoolExecutorShareOneClient) {
-  // Requests complete on several threads at once; the pool, the counters and the trace hook
-  // must hold up (run under ThreadSanitizer in CI).
+// Requests complete on several threads at once; the pool, the counters and the trace hook must
+// hold up (run under ThreadSanitizer in CI). Over TLS, an idle connection's read in flight and
+// the next request's write on another thread share one connection.
+void share_one_client_across_threads(bool tls) {
   constexpr int workers = 16;
   constexpr int per_worker = 20;
   std::atomic<int> accepted{0};
-  ScriptedServer server(keep_alive_script(accepted));
+  ScriptedServer server(keep_alive_script(accepted),
+                        tls ? std::optional(localhost_material()) : std::nullopt);
   boost::asio::thread_pool threads(4);
   std::atomic<int> traced{0};
   ClientOptions options;
+  if (tls) options.tls = TlsOptions{{}, localhost_material().certificate_pem, false};
   options.settings.max_host_idle_conns = 4;
   options.trace = [&](const TraceEvent&) { ++traced; };
   auto client = std::make_unique<Client>(threads.get_executor(), options);
@@ -402,9 +405,14 @@ TEST(Pool, ThreadPoolExecutorShareOneClient) {
   EXPECT_GE(stats.dials + stats.reuses, static_cast<std::uint64_t>(workers * per_worker));
   EXPECT_LE(stats.idle, 4u);
   EXPECT_GT(traced.load(), workers * per_worker);
+  EXPECT_GT(stats.reuses, 0u);
   client.reset();
   threads.join();
 }
+
+TEST(Pool, ThreadPoolExecutorShareOneClient) { share_one_client_across_threads(false); }
+
+TEST(Pool, ThreadPoolExecutorShareOneClientOverTls) { share_one_client_across_threads(true); }
 
 // Serial executors (an io_context told it has one thread, or a strand) run requests without a
 // strand of their own: parallel requests still complete, reuse and keep the pool's counts.

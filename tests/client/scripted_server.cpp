@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -155,6 +156,9 @@ TlsMaterial TlsMaterial::make(const std::string& subject_alt_names) {
 ScriptedServer::ScriptedServer(Script script, std::optional<TlsMaterial> tls)
     : script_(std::move(script)) {
   if (tls) {
+    // OpenSSL writes through write(2), which raises SIGPIPE on a connection the client closed
+    // (a TLS 1.3 server writes its session tickets at its first read): a server ignores it.
+    std::signal(SIGPIPE, SIG_IGN);
     tls_context_ = SSL_CTX_new(TLS_server_method());
     BIO* cert_bio =
         BIO_new_mem_buf(tls->certificate_pem.data(), static_cast<int>(tls->certificate_pem.size()));
