@@ -22,10 +22,11 @@ Response BlockingClient::request(Request request, boost::system::error_code& ec)
                                 ec = result;
                                 response = std::move(received);
                                 done = true;
+                                impl_->context.stop();
                               });
-  // Idle connections keep timers pending, so run() would not return: run handler by handler.
+  // Idle connections keep reads and timers pending, so run() returns only when stopped.
   impl_->context.restart();
-  while (!done && impl_->context.run_one() > 0) {
+  while (!done && impl_->context.run() > 0) {
   }
   return response;
 }

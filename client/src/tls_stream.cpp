@@ -115,10 +115,21 @@ asio::mutable_buffer TlsStream::prepare_idle_raw() {
 
 void TlsStream::commit_raw(std::size_t n) { in_end_ += n; }
 
+namespace {
+
+// SSL_get_error needs an empty error queue before the call it judges. Emptying it costs a walk
+// of all its slots; looking whether anything is queued is one read, and a failure drains it.
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+}  // namespace
+
 error_code TlsStream::failure(int result) {
   const int kind = SSL_get_error(ssl_, result);
   if (kind == SSL_ERROR_ZERO_RETURN) return asio::error::eof;
   const unsigned long queued = ERR_get_error();
+  ERR_clear_error();  // the rest of this failure's queue
   // OpenSSL 3 reports a socket EOF inside a record as this reason; Asio's stream names it so.
   if (queued == 0 || ERR_GET_REASON(queued) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
     return asio::ssl::error::stream_truncated;
@@ -135,7 +146,7 @@ error_code TlsStream::read_failure(const error_code& ec) {
 std::size_t TlsStream::read_buffered(asio::mutable_buffer buffer, error_code& ec) {
   ec = {};
   if (buffer.size() == 0) return 0;
-  ERR_clear_error();
+  clear_errors();
   std::size_t n = 0;
   const int result = SSL_read_ex(ssl_, buffer.data(), buffer.size(), &n);
   if (result == 1) return n;
@@ -148,7 +159,7 @@ std::size_t TlsStream::read_buffered(asio::mutable_buffer buffer, error_code& ec
 }
 
 void TlsStream::seal(asio::const_buffer plaintext, error_code& ec) {
-  ERR_clear_error();
+  clear_errors();
   std::size_t n = 0;
   const int result = SSL_write_ex(ssl_, plaintext.data(), plaintext.size(), &n);
   if (result != 1) ec = failure(result);
@@ -176,7 +187,7 @@ asio::awaitable<error_code> TlsStream::flush() {
 
 asio::awaitable<error_code> TlsStream::handshake() {
   for (;;) {
-    ERR_clear_error();
+    clear_errors();
     const int result = SSL_do_handshake(ssl_);
     const error_code failed = result == 1 || SSL_get_error(ssl_, result) == SSL_ERROR_WANT_READ
                                   ? error_code{}
@@ -199,7 +210,7 @@ bool TlsStream::has_unread() {
 }
 
 bool TlsStream::absorb_idle_records() {
-  ERR_clear_error();
+  clear_errors();
   char byte = 0;
   std::size_t n = 0;
   // Peeked, not read: application data here is unsolicited either way, and the caller closes.
