@@ -128,6 +128,10 @@ void Peer::send_session_ticket() {
   if (tls_ && SSL_new_session_ticket(tls_) == 1) SSL_do_handshake(tls_);
 }
 
+void Peer::write_raw(const std::string& data) {
+  ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+}
+
 void Peer::send_close_notify() {
   if (tls_) SSL_shutdown(tls_);
 }

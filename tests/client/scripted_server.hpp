@@ -46,6 +46,8 @@ class Peer {
   void send_session_ticket();
   /// TLS only: sends close_notify, and leaves the TCP connection open.
   void send_close_notify();
+  /// Writes `data` to the socket itself, past TLS: what a broken or hostile TLS server sends.
+  void write_raw(const std::string& data);
   /// Bytes already read past the last read_headers(), e.g. the start of a body.
   std::string& pending() { return pending_; }
 

@@ -109,6 +109,48 @@ TEST(TlsStream, CloseNotifyJustBeforeTheNextRequestCostsNoError) {
   EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
 }
 
+TEST(TlsStream, PlaintextAnswerOverTlsIsATlsErrorAtOnce) {
+  // A server that answers in clear on a TLS connection: not a record OpenSSL can read.
+  ScriptedServer server(
+      [](Peer& peer) {
+        if (peer.read_headers(Clock::now() + 5s).empty()) return;
+        peer.write_raw(ok_response("in clear"));
+        peer.wait_eof(Clock::now() + 5s);
+      },
+      localhost_material());
+  ClientFixture fixture({}, trusting_localhost());
+  const auto started = Clock::now();
+  const auto outcome = fixture.request(get(server.url()));
+  ASSERT_TRUE(outcome.error);
+  EXPECT_EQ(error_name(outcome.error), "tls_error") << outcome.error.message();
+  EXPECT_LT(Clock::now() - started, 2s) << "an unreadable record must fail the read, not hang it";
+  EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
+}
+
+TEST(TlsStream, GarbageWhileIdleClosesTheConnection) {
+  std::atomic<int> accepted{0};
+  std::atomic<bool> sent{false};
+  ScriptedServer server(serve_with_idle_step(
+                            accepted, sent,
+                            [](Peer& peer) {
+                              peer.write_raw(std::string(64, '\x17'));
+                              peer.wait_eof(Clock::now() + 5s);
+                            },
+                            20ms),
+                        localhost_material());
+  ClientFixture fixture({}, trusting_localhost());
+  ASSERT_FALSE(fixture.request(get(server.url())).error);
+  // OpenSSL cannot read it: the pool closes the connection, as for stray bytes on plain HTTP.
+  ASSERT_TRUE(fixture.run_until(
+      [&] {
+        return fixture.client().pool_stats().closes_by_reason[CloseReason::server_closed] == 1;
+      },
+      5s));
+  const auto second = fixture.request(get(server.url()));
+  ASSERT_FALSE(second.error) << second.error.message();
+  EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
+}
+
 TEST(TlsStream, BodiesOfManyRecordsArriveWhole) {
   // Not a multiple of a record or of a read: the last record and the last read are short.
   const std::string sent(1'000'003, 'q');
