@@ -14,11 +14,10 @@ TlsOptions trusting_localhost() {
 
 // Serves keep-alive requests; after the first response, `between` runs on the idle connection
 // (after `pause`, or at once with the response), and `done` is set.
-ScriptedServer::Script serve_with_idle_step(std::atomic<int>& accepted, std::atomic<bool>& done,
+ScriptedServer::Script serve_with_idle_step(std::atomic<bool>& done,
                                             std::function<void(Peer&)> between,
-                                            std::chrono::milliseconds pause = 0ms) {
-  return [&accepted, &done, between, pause](Peer& peer) {
-    ++accepted;
+                                            std::chrono::milliseconds pause) {
+  return [&done, between, pause](Peer& peer) {
     for (int served = 0; !peer.read_headers(Clock::now() + 5s).empty(); ++served) {
       peer.write(ok_response("served" + std::to_string(served)));
       if (served != 0) continue;
@@ -30,6 +29,33 @@ ScriptedServer::Script serve_with_idle_step(std::atomic<int>& accepted, std::ato
   };
 }
 
+// What a second GET saw after the server did something to the first one's idle connection.
+struct SecondRequest {
+  Outcome outcome;
+  PoolStats stats;
+};
+
+// Two GETs on one client over TLS; between them, the server runs `between` after `pause`. With
+// `idle_until`, the client's loop runs until it holds before the second GET (so that what the
+// server sent reaches the idle connection's read in flight, not the second request's read).
+SecondRequest second_request(std::function<void(Peer&)> between, std::chrono::milliseconds pause,
+                             std::function<bool(ClientFixture&, bool sent)> idle_until = {}) {
+  std::atomic<bool> sent{false};
+  ScriptedServer server(serve_with_idle_step(sent, std::move(between), pause),
+                        localhost_material());
+  ClientFixture fixture({}, trusting_localhost());
+  SecondRequest result;
+  result.outcome = fixture.request(get(server.url()));
+  if (result.outcome.error) return result;
+  if (idle_until) {
+    const bool held = fixture.run_until([&] { return idle_until(fixture, sent.load()); }, 5s);
+    EXPECT_TRUE(held) << "the idle connection never saw what the server sent";
+  }
+  result.outcome = fixture.request(get(server.url()));
+  result.stats = fixture.client().pool_stats();
+  return result;
+}
+
 void send_ticket(Peer& peer) { peer.send_session_ticket(); }
 
 // close_notify, with the TCP connection left open until the client closes it.
@@ -38,75 +64,64 @@ void send_close_notify(Peer& peer) {
   peer.wait_eof(Clock::now() + 5s);
 }
 
+// Bytes that are not a TLS record, written past TLS.
+void send_garbage(Peer& peer) {
+  peer.write_raw(std::string(64, '\x17'));
+  peer.wait_eof(Clock::now() + 5s);
+}
+
+// The pool has closed the idle connection because of what its read brought.
+bool closed_by_server(ClientFixture& fixture, bool) {
+  return fixture.client().pool_stats().closes(CloseReason::server_closed) == 1;
+}
+
 TEST(TlsStream, SessionTicketWhileIdleKeepsTheConnection) {
-  std::atomic<int> accepted{0};
-  std::atomic<bool> sent{false};
-  ScriptedServer server(serve_with_idle_step(accepted, sent, send_ticket, 20ms),
-                        localhost_material());
-  ClientFixture fixture({}, trusting_localhost());
-  ASSERT_FALSE(fixture.request(get(server.url())).error);
-  // The ticket reaches the idle connection's read in flight, not a request's read.
-  ASSERT_TRUE(fixture.run_until([&] { return sent.load(); }, 5s));
-  fixture.run_until([] { return false; }, 50ms);
-  const auto second = fixture.request(get(server.url()));
-  ASSERT_FALSE(second.error) << second.error.message();
-  EXPECT_EQ(second.response.body(), "served1");
-  auto stats = fixture.client().pool_stats();
-  EXPECT_EQ(stats.dials, 1u);
-  EXPECT_EQ(stats.reuses, 1u);
-  EXPECT_EQ(stats.closes_by_reason[CloseReason::server_closed], 0u);
-  EXPECT_EQ(accepted.load(), 1);
+  // The server sends it after the response, once the connection is idle; then a gap.
+  const auto second = second_request(send_ticket, 20ms, [](ClientFixture& fixture, bool sent) {
+    if (!sent) return false;
+    fixture.run_until([] { return false; }, 50ms);
+    return true;
+  });
+  ASSERT_FALSE(second.outcome.error) << second.outcome.error.message();
+  EXPECT_EQ(second.outcome.response.body(), "served1");
+  EXPECT_EQ(second.stats.dials, 1u);
+  EXPECT_EQ(second.stats.reuses, 1u);
+  EXPECT_EQ(second.stats.closes(CloseReason::server_closed), 0u);
 }
 
 TEST(TlsStream, SessionTicketRightAfterTheResponseIsNotData) {
-  std::atomic<int> accepted{0};
-  std::atomic<bool> sent{false};
-  ScriptedServer server(serve_with_idle_step(accepted, sent, send_ticket), localhost_material());
-  ClientFixture fixture({}, trusting_localhost());
   // No pause: the ticket often comes in the response's read, else in the idle read, else in
   // the next request's; in none of them is it left-over data or a response.
-  ASSERT_FALSE(fixture.request(get(server.url())).error);
-  const auto second = fixture.request(get(server.url()));
-  ASSERT_FALSE(second.error) << second.error.message();
-  EXPECT_EQ(second.response.body(), "served1");
-  EXPECT_EQ(fixture.client().pool_stats().dials, 1u);
+  const auto second = second_request(send_ticket, 0ms);
+  ASSERT_FALSE(second.outcome.error) << second.outcome.error.message();
+  EXPECT_EQ(second.outcome.response.body(), "served1");
+  EXPECT_EQ(second.stats.dials, 1u);
 }
 
 TEST(TlsStream, CloseNotifyWhileIdleClosesTheConnection) {
-  std::atomic<int> accepted{0};
-  std::atomic<bool> sent{false};
-  ScriptedServer server(serve_with_idle_step(accepted, sent, send_close_notify, 20ms),
-                        localhost_material());
-  ClientFixture fixture({}, trusting_localhost());
-  ASSERT_FALSE(fixture.request(get(server.url())).error);
-  // Seen by the idle read: the pool closes it, as for a FIN.
-  ASSERT_TRUE(fixture.run_until(
-      [&] {
-        return fixture.client().pool_stats().closes_by_reason[CloseReason::server_closed] == 1;
-      },
-      5s));
-  const auto second = fixture.request(get(server.url()));
-  ASSERT_FALSE(second.error) << second.error.message();
-  auto stats = fixture.client().pool_stats();
-  EXPECT_EQ(stats.dials, 2u);
-  EXPECT_EQ(stats.closes_by_reason[CloseReason::server_closed], 1u);
-  EXPECT_EQ(stats.retries, 0u);
+  // Seen by the idle read: the pool closes the connection, as for a FIN.
+  const auto second = second_request(send_close_notify, 20ms, closed_by_server);
+  ASSERT_FALSE(second.outcome.error) << second.outcome.error.message();
+  EXPECT_EQ(second.stats.dials, 2u);
+  EXPECT_EQ(second.stats.closes(CloseReason::server_closed), 1u);
+  EXPECT_EQ(second.stats.retries, 0u);
 }
 
 TEST(TlsStream, CloseNotifyJustBeforeTheNextRequestCostsNoError) {
-  std::atomic<int> accepted{0};
-  std::atomic<bool> sent{false};
-  ScriptedServer server(serve_with_idle_step(accepted, sent, send_close_notify),
-                        localhost_material());
-  ClientFixture fixture({}, trusting_localhost());
-  ASSERT_FALSE(fixture.request(get(server.url())).error);
   // The close_notify may come in the response's read (the connection is then not pooled), in
   // the idle read (closed as for a FIN), or in the next request's own read before any response
   // byte (Go's rule retries it on a new connection): never an error.
-  const auto second = fixture.request(get(server.url()));
-  ASSERT_FALSE(second.error) << second.error.message();
-  EXPECT_EQ(second.response.body(), "served0");
-  EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
+  const auto second = second_request(send_close_notify, 0ms);
+  ASSERT_FALSE(second.outcome.error) << second.outcome.error.message();
+  EXPECT_EQ(second.outcome.response.body(), "served0");
+  EXPECT_EQ(second.stats.dials, 2u);
+}
+
+TEST(TlsStream, GarbageWhileIdleClosesTheConnection) {
+  // OpenSSL cannot read it: the pool closes the connection, as for stray bytes on plain HTTP.
+  const auto second = second_request(send_garbage, 20ms, closed_by_server);
+  ASSERT_FALSE(second.outcome.error) << second.outcome.error.message();
+  EXPECT_EQ(second.stats.dials, 2u);
 }
 
 TEST(TlsStream, PlaintextAnswerOverTlsIsATlsErrorAtOnce) {
@@ -125,30 +140,6 @@ TEST(TlsStream, PlaintextAnswerOverTlsIsATlsErrorAtOnce) {
   EXPECT_EQ(error_name(outcome.error), "tls_error") << outcome.error.message();
   EXPECT_LT(Clock::now() - started, 2s) << "an unreadable record must fail the read, not hang it";
   EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
-}
-
-TEST(TlsStream, GarbageWhileIdleClosesTheConnection) {
-  std::atomic<int> accepted{0};
-  std::atomic<bool> sent{false};
-  ScriptedServer server(serve_with_idle_step(
-                            accepted, sent,
-                            [](Peer& peer) {
-                              peer.write_raw(std::string(64, '\x17'));
-                              peer.wait_eof(Clock::now() + 5s);
-                            },
-                            20ms),
-                        localhost_material());
-  ClientFixture fixture({}, trusting_localhost());
-  ASSERT_FALSE(fixture.request(get(server.url())).error);
-  // OpenSSL cannot read it: the pool closes the connection, as for stray bytes on plain HTTP.
-  ASSERT_TRUE(fixture.run_until(
-      [&] {
-        return fixture.client().pool_stats().closes_by_reason[CloseReason::server_closed] == 1;
-      },
-      5s));
-  const auto second = fixture.request(get(server.url()));
-  ASSERT_FALSE(second.error) << second.error.message();
-  EXPECT_EQ(fixture.client().pool_stats().dials, 2u);
 }
 
 TEST(TlsStream, BodiesOfManyRecordsArriveWhole) {
