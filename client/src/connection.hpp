@@ -22,6 +22,11 @@ constexpr std::size_t first_read_size = 16 * 1024;
 struct Connection {
   explicit Connection(const boost::asio::any_io_executor& executor)
       : socket(executor), idle_timer(executor) {}
+  /// Closed first: the members are destroyed before the socket, and a read in flight (the idle
+  /// read) must be gone from the reactor before its buffer (`buffer`, or the TLS stream's) is.
+  ~Connection() { close(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   /// Closes the socket, ignoring errors: closing is best effort and always final.
   void close() {
