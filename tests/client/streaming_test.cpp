@@ -68,16 +68,21 @@ Streamed run_stream(ClientFixture& fixture, Request request, std::size_t piece,
   return out;
 }
 
-TEST(Streaming, ReadsTheBodyInPiecesThenReusesTheConnection) {
-  ScriptedServer server([](Peer& peer) {
-    for (int i = 0; i < 2; ++i) {
-      peer.read_headers(Clock::now() + 2s);
-      peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
-      peer.wait_readable(Clock::now() + 100ms);  // the rest comes later
-      peer.write("56789");
-    }
-  });
-  ClientFixture fixture;
+// Over TLS the pieces come from the client's own TLS stream: records decrypted as read, and the
+// idle connection's read in flight adopted by the second request.
+void reads_in_pieces_then_reuses(bool tls) {
+  ScriptedServer server(
+      [](Peer& peer) {
+        for (int i = 0; i < 2; ++i) {
+          peer.read_headers(Clock::now() + 2s);
+          peer.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
+          peer.wait_readable(Clock::now() + 100ms);  // the rest comes later
+          peer.write("56789");
+        }
+      },
+      tls ? std::optional(localhost_material()) : std::nullopt);
+  ClientFixture fixture(
+      {}, tls ? TlsOptions{{}, localhost_material().certificate_pem, false} : TlsOptions{});
   const auto first = run_stream(fixture, get(server.url()), 4);
   ASSERT_FALSE(first.request_error) << first.request_error.message();
   EXPECT_EQ(first.status, 200u);
@@ -96,6 +101,12 @@ TEST(Streaming, ReadsTheBodyInPiecesThenReusesTheConnection) {
   EXPECT_EQ(second.body, "0123456789");
   EXPECT_EQ(server.accepted(), 1) << "the second request dialled again";
   EXPECT_EQ(fixture.client().pool_stats().reuses, 1u);
+}
+
+TEST(Streaming, ReadsTheBodyInPiecesThenReusesTheConnection) { reads_in_pieces_then_reuses(false); }
+
+TEST(Streaming, OverTlsReadsTheBodyInPiecesThenReusesTheConnection) {
+  reads_in_pieces_then_reuses(true);
 }
 
 TEST(Streaming, ClosingEarlyClosesTheConnection) {
