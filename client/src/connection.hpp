@@ -47,6 +47,9 @@ struct Connection {
   std::unique_ptr<TlsStream> tls;
   /// Response bytes read (decrypted, for TLS) and not yet parsed.
   boost::beast::flat_buffer buffer;
+  /// The head of a request without a body, formatted here (format_request_head) and written
+  /// from here: kept for the next request, and alive while a write of it is in flight.
+  std::string head;
 
   /// The idle pool's timer for this connection, guarded by the pool's mutex. It outlives a
   /// take (its handler ignores a connection in use) and is cancelled only when the connection

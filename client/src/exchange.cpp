@@ -16,6 +16,7 @@
 #include "body_exchange.hpp"
 #include "exchange_rules.hpp"
 #include "read_response.hpp"
+#include "request_head.hpp"
 #include "signal.hpp"
 #include "with_timeout.hpp"
 
@@ -48,36 +49,35 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
   co_return std::tuple{error_code{}, written};
 }
 
-// Writes the whole request. On a plain socket (non-blocking, see the dialer) it is written in
-// place, and only what the socket cannot take now goes through the event loop.
+// Writes `head` (all of a request without a body). On a plain socket (non-blocking, see the
+// dialer) it is written in place, and only what the socket cannot take now goes through the
+// event loop, each write under `idle` (request_write_idle) when it is positive.
 template <class Stream>
-asio::awaitable<std::tuple<error_code, std::size_t>> write_request(
-    Stream& stream, http::request_serializer<http::string_body>& serializer,
-    std::chrono::nanoseconds idle) {
-  std::size_t written = 0;
-  if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket> ||
-                std::is_same_v<Stream, TlsStream>) {
-    error_code ec;
-    while (!serializer.is_done()) {
-      written += http::write_some(stream, serializer, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec) co_return std::tuple{ec, written};
+asio::awaitable<std::tuple<error_code, std::size_t>> write_head(Stream& stream,
+                                                                const std::string& head,
+                                                                std::chrono::nanoseconds idle) {
+  error_code ec;
+  std::size_t written = stream.write_some(asio::buffer(head), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  while (!ec && written < head.size()) {
+    const auto rest = asio::buffer(head) + written;
+    std::optional<std::tuple<error_code, std::size_t>> some;
+    if (idle > std::chrono::nanoseconds::zero()) {
+      some = co_await with_timeout(
+          stream.async_write_some(rest, asio::as_tuple(asio::use_awaitable)), idle);
+    } else {
+      some = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
     }
-    if (serializer.is_done()) {
-      // A TLS request's last records may still wait for room in the socket.
-      if constexpr (std::is_same_v<Stream, TlsStream>) {
-        if (stream.output_pending()) ec = co_await stream.flush();
-      }
-      co_return std::tuple{ec, written};
-    }
+    if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
+    std::size_t n = 0;
+    std::tie(ec, n) = *some;
+    written += n;
   }
-  std::tuple<error_code, std::size_t> rest;
-  if (idle > std::chrono::nanoseconds::zero()) {
-    rest = co_await write_rest_within(stream, serializer, idle);
-  } else {
-    rest = co_await http::async_write(stream, serializer, asio::as_tuple(asio::use_awaitable));
+  // A TLS request's records may still wait for room in the socket.
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    if (!ec && stream.output_pending()) ec = co_await stream.flush();
   }
-  co_return std::tuple{std::get<0>(rest), written + std::get<1>(rest)};
+  co_return std::tuple{ec, written};
 }
 
 // Reads responses until a final (non-1xx) one's headers are in `reader`. Calls `on_continue`
@@ -147,7 +147,6 @@ class Exchange {
         request_(request),
         options_(options),
         tracer_(tracer),
-        serializer_(request),
         reader_(reader),
         source_(source) {}
 
@@ -181,8 +180,10 @@ class Exchange {
  private:
   // The plain order: the whole request, then the response headers under response_header.
   asio::awaitable<error_code> send_then_read_headers() {
+    // No body: the whole request is written from one buffer (request_head.hpp).
+    format_bodiless_request(request_, connection_.head);
     auto [ec, written] =
-        co_await write_request(stream_, serializer_, options_.settings.request_write_idle);
+        co_await write_head(stream_, connection_.head, options_.settings.request_write_idle);
     outcome_.wrote_anything = written > 0;
     if (ec) co_return ec;
     tracer_.emit(TracePoint::wrote_headers);
@@ -202,7 +203,7 @@ class Exchange {
   // each end means is BodyExchange's decision (body_exchange.hpp); this carries it out.
   asio::awaitable<error_code> send_while_reading(bool wait_for_100) {
     if (wait_for_100) {
-      auto [ec, written] = co_await http::async_write_header(stream_, serializer_,
+      auto [ec, written] = co_await http::async_write_header(stream_, serializer(),
                                                              asio::as_tuple(asio::use_awaitable));
       outcome_.wrote_anything = written > 0;
       if (ec) co_return ec;
@@ -268,9 +269,9 @@ class Exchange {
           const auto idle = options_.settings.request_write_idle;
           std::tuple<error_code, std::size_t> result;
           if (idle > std::chrono::nanoseconds::zero()) {
-            result = co_await write_rest_within(stream_, serializer_, idle);
+            result = co_await write_rest_within(stream_, serializer(), idle);
           } else {
-            result = co_await http::async_write(stream_, serializer_,
+            result = co_await http::async_write(stream_, serializer(),
                                                 asio::as_tuple(asio::use_awaitable));
           }
           auto [ec, written] = result;
@@ -310,6 +311,11 @@ class Exchange {
       connection_.close();
       co_await body_sent_->wait_for(std::chrono::nanoseconds::zero());
     }
+  }
+
+  http::request_serializer<http::string_body>& serializer() {
+    if (!serializer_) serializer_.emplace(request_);
+    return *serializer_;
   }
 
   bool has_body() const { return !request_.body().empty() || (source_ && source_->size > 0); }
@@ -378,7 +384,8 @@ class Exchange {
   Request& request_;
   const ClientOptions& options_;
   Tracer& tracer_;
-  http::request_serializer<http::string_body> serializer_;
+  // Beast's serializer, for a request with a body only (one without is format_bodiless_request's).
+  std::optional<http::request_serializer<http::string_body>> serializer_;
   Reader& reader_;
   BodySource* source_;  ///< the body, when it is not in the request
   ExchangeOutcome outcome_;
