@@ -49,18 +49,14 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
   co_return std::tuple{error_code{}, written};
 }
 
-// Writes `head` (all of a request without a body). On a plain socket (non-blocking, see the
-// dialer) it is written in place, and only what the socket cannot take now goes through the
-// event loop, each write under `idle` (request_write_idle) when it is positive.
+// Writes all of `bytes`, each write under `idle` (request_write_idle) when it is positive: past
+// it, request_write_idle_timeout.
 template <class Stream>
-asio::awaitable<std::tuple<error_code, std::size_t>> write_head(Stream& stream,
-                                                                const std::string& head,
-                                                                std::chrono::nanoseconds idle) {
-  error_code ec;
-  std::size_t written = stream.write_some(asio::buffer(head), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-  while (!ec && written < head.size()) {
-    const auto rest = asio::buffer(head) + written;
+asio::awaitable<std::tuple<error_code, std::size_t>> write_all_within(
+    Stream& stream, asio::const_buffer bytes, std::chrono::nanoseconds idle) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const auto rest = bytes + written;
     std::optional<std::tuple<error_code, std::size_t>> some;
     if (idle > std::chrono::nanoseconds::zero()) {
       some = co_await with_timeout(
@@ -69,9 +65,27 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_head(Stream& stream,
       some = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
     }
     if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
-    std::size_t n = 0;
-    std::tie(ec, n) = *some;
+    const auto [ec, n] = *some;
     written += n;
+    if (ec) co_return std::tuple{ec, written};
+  }
+  co_return std::tuple{error_code{}, written};
+}
+
+// Writes `head` (all of a request without a body). On a plain socket (non-blocking, see the
+// dialer) it is written in place, and only what the socket cannot take now goes through the
+// event loop, under request_write_idle.
+template <class Stream>
+asio::awaitable<std::tuple<error_code, std::size_t>> write_head(Stream& stream,
+                                                                const std::string& head,
+                                                                std::chrono::nanoseconds idle) {
+  error_code ec;
+  std::size_t written = stream.write_some(asio::buffer(head), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  if (!ec && written < head.size()) {
+    std::size_t rest = 0;
+    std::tie(ec, rest) = co_await write_all_within(stream, asio::buffer(head) + written, idle);
+    written += rest;
   }
   // A TLS request's records may still wait for room in the socket.
   if constexpr (std::is_same_v<Stream, TlsStream>) {
@@ -338,22 +352,10 @@ class Exchange {
       if (ec) co_return std::tuple{ec, written};
       // Shorter than its Content-Length (Go: "http: ContentLength=N with Body length M").
       if (n == 0) co_return std::tuple{error_code{errc::invalid_request}, written};
-      std::size_t sent = 0;
-      while (sent < n) {
-        const auto rest = asio::buffer(piece.data() + sent, n - sent);
-        std::optional<std::tuple<error_code, std::size_t>> some;
-        if (idle > std::chrono::nanoseconds::zero()) {
-          some = co_await with_timeout(
-              stream_.async_write_some(rest, asio::as_tuple(asio::use_awaitable)), idle);
-        } else {
-          some = co_await asio::async_write(stream_, rest, asio::as_tuple(asio::use_awaitable));
-        }
-        if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
-        const auto [write_error, m] = *some;
-        sent += m;
-        written += m;
-        if (write_error) co_return std::tuple{write_error, written};
-      }
+      const auto [write_error, sent] =
+          co_await write_all_within(stream_, asio::buffer(piece.data(), n), idle);
+      written += sent;
+      if (write_error) co_return std::tuple{write_error, written};
       left -= n;
     }
     co_return std::tuple{error_code{}, written};
