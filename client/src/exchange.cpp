@@ -30,17 +30,14 @@ using boost::system::error_code;
 // A BodySource is read and written this many bytes at a time.
 constexpr std::size_t source_piece = 64 * 1024;
 
-// Writes what `serializer` has left, each write of the socket limited to `idle`
-// (request_write_idle, positive): past it, request_write_idle_timeout. Without the limit the
-// callers use Beast's async_write directly (no coroutine frame of this one's).
-template <class Stream>
-asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
-    Stream& stream, http::request_serializer<http::string_body>& serializer,
-    std::chrono::nanoseconds idle) {
+// Repeats `write_some()` (an awaitable of (error, bytes)) until `done()`, each write limited to
+// `idle` (request_write_idle, positive): past it, request_write_idle_timeout.
+template <class WriteSome, class Done>
+asio::awaitable<std::tuple<error_code, std::size_t>> write_each_within(
+    WriteSome write_some, Done done, std::chrono::nanoseconds idle) {
   std::size_t written = 0;
-  while (!serializer.is_done()) {
-    auto some = co_await with_timeout(
-        http::async_write_some(stream, serializer, asio::as_tuple(asio::use_awaitable)), idle);
+  while (!done(written)) {
+    auto some = co_await with_timeout(write_some(written), idle);
     if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
     const auto [ec, n] = *some;
     written += n;
@@ -49,27 +46,32 @@ asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
   co_return std::tuple{error_code{}, written};
 }
 
-// Writes all of `bytes`, each write under `idle` (request_write_idle) when it is positive: past
-// it, request_write_idle_timeout.
+// Writes what `serializer` has left, each write under `idle` (positive). Without the limit the
+// callers use Beast's async_write directly (no coroutine frame of this one's).
+template <class Stream>
+asio::awaitable<std::tuple<error_code, std::size_t>> write_rest_within(
+    Stream& stream, http::request_serializer<http::string_body>& serializer,
+    std::chrono::nanoseconds idle) {
+  // (A coroutine itself, so that what the lambdas refer to lives in its frame.)
+  co_return co_await write_each_within(
+      [&](std::size_t) {
+        return http::async_write_some(stream, serializer, asio::as_tuple(asio::use_awaitable));
+      },
+      [&](std::size_t) { return serializer.is_done(); }, idle);
+}
+
+// Writes all of `bytes`, each write under `idle` (request_write_idle) when it is positive.
 template <class Stream>
 asio::awaitable<std::tuple<error_code, std::size_t>> write_all_within(
     Stream& stream, asio::const_buffer bytes, std::chrono::nanoseconds idle) {
-  std::size_t written = 0;
-  while (written < bytes.size()) {
-    const auto rest = bytes + written;
-    std::optional<std::tuple<error_code, std::size_t>> some;
-    if (idle > std::chrono::nanoseconds::zero()) {
-      some = co_await with_timeout(
-          stream.async_write_some(rest, asio::as_tuple(asio::use_awaitable)), idle);
-    } else {
-      some = co_await asio::async_write(stream, rest, asio::as_tuple(asio::use_awaitable));
-    }
-    if (!some) co_return std::tuple{error_code{errc::request_write_idle_timeout}, written};
-    const auto [ec, n] = *some;
-    written += n;
-    if (ec) co_return std::tuple{ec, written};
+  if (idle <= std::chrono::nanoseconds::zero()) {
+    co_return co_await asio::async_write(stream, bytes, asio::as_tuple(asio::use_awaitable));
   }
-  co_return std::tuple{error_code{}, written};
+  co_return co_await write_each_within(
+      [&stream, bytes](std::size_t written) {
+        return stream.async_write_some(bytes + written, asio::as_tuple(asio::use_awaitable));
+      },
+      [size = bytes.size()](std::size_t written) { return written >= size; }, idle);
 }
 
 // Writes `head` (all of a request without a body). On a plain socket (non-blocking, see the

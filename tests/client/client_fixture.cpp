@@ -17,6 +17,10 @@ ClientOptions options_of(Settings settings, TlsOptions tls) {
 
 }  // namespace
 
+TlsOptions trusting_localhost() {
+  return TlsOptions{{}, localhost_material().certificate_pem, false};
+}
+
 ClientFixture::ClientFixture(Settings settings, TlsOptions tls)
     : ClientFixture(options_of(settings, std::move(tls))) {}
 

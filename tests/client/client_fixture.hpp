@@ -56,6 +56,9 @@ class ClientFixture {
   std::unique_ptr<Client> client_;
 };
 
+/// Client TLS options that trust localhost_material()'s certificate (and nothing else).
+TlsOptions trusting_localhost();
+
 /// Asserts that `fired - start` is at least `configured` (never early) and at most
 /// `configured + timing_tolerance()` (prompt).
 void expect_fired_on_time(Clock::time_point start, Clock::time_point fired,

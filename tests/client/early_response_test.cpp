@@ -24,7 +24,7 @@ class EarlyResponse : public ::testing::TestWithParam<bool> {
   }
   TlsOptions client_tls() const {
     if (!GetParam()) return {};
-    return TlsOptions{{}, localhost_material().certificate_pem, false};
+    return trusting_localhost();
   }
 };
 

@@ -380,7 +380,7 @@ void share_one_client_across_threads(bool tls) {
   boost::asio::thread_pool threads(4);
   std::atomic<int> traced{0};
   ClientOptions options;
-  if (tls) options.tls = TlsOptions{{}, localhost_material().certificate_pem, false};
+  if (tls) options.tls = trusting_localhost();
   options.settings.max_host_idle_conns = 4;
   options.trace = [&](const TraceEvent&) { ++traced; };
   auto client = std::make_unique<Client>(threads.get_executor(), options);

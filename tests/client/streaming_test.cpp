@@ -81,8 +81,7 @@ void reads_in_pieces_then_reuses(bool tls) {
         }
       },
       tls ? std::optional(localhost_material()) : std::nullopt);
-  ClientFixture fixture(
-      {}, tls ? TlsOptions{{}, localhost_material().certificate_pem, false} : TlsOptions{});
+  ClientFixture fixture({}, tls ? trusting_localhost() : TlsOptions{});
   const auto first = run_stream(fixture, get(server.url()), 4);
   ASSERT_FALSE(first.request_error) << first.request_error.message();
   EXPECT_EQ(first.status, 200u);

@@ -10,7 +10,7 @@ TEST(TlsHandshake, FiresWhenTheServerNeverAnswersTheClientHello) {
   SilentServer silent;
   Settings settings;
   settings.tls_handshake = 300ms;
-  ClientFixture fixture(settings, TlsOptions{{}, localhost_material().certificate_pem, false});
+  ClientFixture fixture(settings, trusting_localhost());
 
   const auto outcome =
       fixture.request(get("https://127.0.0.1:" + std::to_string(silent.port()) + "/"));
@@ -33,7 +33,7 @@ TEST(TlsHandshake, SucceedsWithinTheLimitAndVerifiesThePeer) {
       localhost_material());
   Settings settings;
   settings.tls_handshake = 300ms;
-  ClientFixture fixture(settings, TlsOptions{{}, localhost_material().certificate_pem, false});
+  ClientFixture fixture(settings, trusting_localhost());
 
   const auto outcome = fixture.request(get(server.url()));
 
@@ -53,7 +53,7 @@ TEST(TlsHandshake, ByHostNameUsesSniAndChecksTheName) {
         peer.write(ok_response("named"));
       },
       localhost_material());
-  ClientFixture fixture({}, TlsOptions{{}, localhost_material().certificate_pem, false});
+  ClientFixture fixture({}, trusting_localhost());
   const auto outcome =
       fixture.request(get("https://localhost:" + std::to_string(server.port()) + "/"));
   ASSERT_FALSE(outcome.error) << outcome.error.message();

@@ -8,10 +8,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TlsOptions trusting_localhost() {
-  return TlsOptions{{}, localhost_material().certificate_pem, false};
-}
-
 // Serves keep-alive requests; after the first response, `between` runs on the idle connection
 // (after `pause`, or at once with the response), and `done` is set.
 ScriptedServer::Script serve_with_idle_step(std::atomic<bool>& done,
