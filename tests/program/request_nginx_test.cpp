@@ -36,24 +36,24 @@ TEST(RequestNginx, BodyGoesToStdoutWithoutJson) {
 
 TEST(RequestNginx, ParallelWorkersShareOneClient) {
   START_NGINX(nginx);
-  // A host cap of three keeps every connection the workers return: under the default of two,
-  // when all three return before any asks again, one is closed and a later request must dial
-  // (seen once under a loaded ctest -j2).
+  // Not "every later request is reused": as in Go, a connection returned while another worker
+  // waits for its dial is handed to that worker, and the returning worker's next request may
+  // then dial (seen under ASan). Some later request is reused, and fewer connections than
+  // requests are made.
   const auto run = run_request(
       {nginx.url(), "--parallel", "3", "--count", "3", "--max-host-idle-conns", "3", "--json"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   ASSERT_EQ(run.lines.size(), 9u) << run.out;
   std::set<std::pair<int, int>> seen;
   std::set<int> connections;
+  int later_reused = 0;
   for (const auto& line : run.lines) {
     EXPECT_EQ(line["status"], 200) << line.dump();
     seen.emplace(line["worker"].get<int>(), line["seq"].get<int>());
     connections.insert(line["connection"].get<int>());
-    // A worker's later requests find an idle connection: only first requests dial.
-    if (line["seq"] != 1) {
-      EXPECT_EQ(line["reused"], true) << line.dump();
-    }
+    if (line["seq"] != 1 && line["reused"] == true) ++later_reused;
   }
+  EXPECT_GT(later_reused, 0) << run.out;
   EXPECT_EQ(seen.size(), 9u) << "each (worker, seq) once";
   // Not "at most three connections": as in Go, a request waiting for its dial takes a connection
   // returned meanwhile, and the dial's connection goes to the pool for the next request (seen
