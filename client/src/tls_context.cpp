@@ -1,8 +1,30 @@
 #include "tls_context.hpp"
 
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include <boost/asio/buffer.hpp>
 
 namespace tunedhttp::detail {
+namespace {
+
+// OpenSSL computes a certificate's extension data (its key identifiers, its flags) the first
+// time a verification looks at it, and OpenSSL 3 does that racily: two handshakes on two threads
+// may both find a trusted certificate unprocessed, and one rewrites the fields while the other
+// compares them (openssl/openssl#32609; ThreadSanitizer saw it here, in a client shared by a
+// thread pool). Doing it once now, before the context is shared, leaves verification reading
+// only. Certificates a CA directory supplies later, one lookup at a time, are not covered.
+void cache_trusted_certificates(SSL_CTX* context) {
+  X509_STORE* store = SSL_CTX_get_cert_store(context);
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    if (X509* certificate = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i))) {
+      X509_check_purpose(certificate, -1, 0);
+    }
+  }
+}
+
+}  // namespace
 
 std::unique_ptr<boost::asio::ssl::context> make_tls_context(const TlsOptions& options) {
   namespace ssl = boost::asio::ssl;
@@ -21,6 +43,7 @@ std::unique_ptr<boost::asio::ssl::context> make_tls_context(const TlsOptions& op
   }
   if (!options.ca_file.empty()) context->load_verify_file(options.ca_file);
   if (options.ca_pem.empty() && options.ca_file.empty()) context->set_default_verify_paths();
+  cache_trusted_certificates(context->native_handle());
   return context;
 }
 
