@@ -1,7 +1,8 @@
 // The peers measured beside tunedhttp against the same server in the same run: libcurl (an easy
 // handle reused, or a fresh one per request), a minimal synchronous Boost.Beast client, and the
 // floor — a blocking socket (or blocking OpenSSL) loop writing a fixed request and reading the
-// fixed response, which no HTTP client on this machine can beat.
+// fixed response, which no HTTP client on this machine can beat — and the same exchange through
+// Asio's event loop, which no client built on Asio's reactor can beat.
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -241,9 +242,67 @@ void raw_socket(benchmark::State& state, bool tls, bool fresh) {
   });
 }
 
+// ---- the event-loop floor: the raw exchange through Asio's reactor ---------------------------
+
+// The fixed request written in place (non-blocking, as tunedhttp writes a request), then the fixed
+// response read with async_read_some on one io_context run by this thread: what an event loop
+// costs before any HTTP is done (a speculative recv, epoll_wait, a handler). No client built on
+// Asio's reactor can beat it; the raw floor above blocks in recv instead.
+class EventLoopConnection {
+ public:
+  EventLoopConnection(asio::io_context& context, unsigned short port) : socket_(context) {
+    socket_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
+    socket_.set_option(tcp::no_delay(true));
+    socket_.non_blocking(true);
+  }
+
+  std::string exchange(asio::io_context& context, const std::string& request) {
+    boost::system::error_code ec;
+    if (socket_.write_some(asio::buffer(request), ec) != request.size()) {
+      return "event loop: write failed";
+    }
+    received_ = 0;
+    failed_ = false;
+    read();
+    context.restart();
+    while (!failed_ && received_ < fixed_response.size()) {
+      if (context.run_one() == 0) return "event loop: stopped";
+    }
+    return failed_ || received_ != fixed_response.size() ? "event loop: read failed" : "";
+  }
+
+ private:
+  void read() {
+    socket_.async_read_some(asio::buffer(buffer_),
+                            [this](const boost::system::error_code& ec, std::size_t n) {
+                              received_ += n;
+                              if (ec) {
+                                failed_ = true;
+                              } else if (received_ < fixed_response.size()) {
+                                read();
+                              }
+                            });
+  }
+
+  tcp::socket socket_;
+  char buffer_[4096];
+  std::size_t received_ = 0;
+  bool failed_ = false;
+};
+
+void event_loop_floor(benchmark::State& state) {
+  const BenchServer& server = shared_server(false);
+  const std::string request = fixed_request(server.port());
+  asio::io_context context{1};
+  EventLoopConnection connection(context, server.port());
+  run_request_loop(state, [&] { return connection.exchange(context, request); });
+}
+
 }  // namespace
 
 void register_peer_benchmarks() {
+  benchmark::RegisterBenchmark("requests/plain/reused/event_loop_floor", event_loop_floor)
+      ->UseRealTime();
   for (const bool tls : {false, true}) {
     const std::string security = tls ? "tls" : "plain";
     benchmark::RegisterBenchmark(("requests/" + security + "/reused/curl").c_str(), curl_reused,

@@ -268,12 +268,22 @@ def write_page(context, results, out, sources, syscalls=None):
               "| server connection | client | requests/s | p50 µs | p99 µs |",
               "|---|---|---:|---:|---:|"]
     for security, mode in MODES:
-        for client in CLIENTS + ["tunedhttp_vs_mockserver"]:
+        for client in CLIENTS + ["tunedhttp_vs_mockserver", "event_loop_floor"]:
             entry = results.get(f"requests/{security}/{mode}/{client}")
             if not entry:
                 continue
             lines.append(f"| {security} {mode} | {client} | {fmt(entry.get('items_per_second'))}"
                          f" | {fmt(entry.get('p50_us'), 1)} | {fmt(entry.get('p99_us'), 1)} |")
+    event_loop = rate(results, "requests/plain/reused/event_loop_floor")
+    if event_loop:
+        lines += ["", "`event_loop_floor` is the raw floor's exchange through Asio's reactor: the "
+                  "request written in place, the response read with `async_read_some` on one "
+                  "`io_context` (a speculative `recv`, `epoll_wait`, a handler), no HTTP. It is "
+                  f"{ratio(event_loop, rate(results, 'requests/plain/reused/raw_socket'))} the "
+                  "raw floor; tunedhttp is "
+                  f"{ratio(rate(results, 'requests/plain/reused/tunedhttp'), event_loop)} the "
+                  "event-loop floor. So the reactor itself is not what separates tunedhttp from "
+                  "the floor: the rest is the client's own work per request."]
     handshake = results.get("tls_handshake/tunedhttp")
     if handshake:
         lines += ["", "TLS dial, from tunedhttp's trace (fresh connection per request): TCP "
