@@ -22,11 +22,6 @@ void give_back(IdleConnPool& pool, const std::shared_ptr<Connection>& connection
   const auto put_at = std::chrono::steady_clock::now();
   std::optional<CloseReason> refused = CloseReason::not_reusable;
   if (reusable) {
-    // An idle plain connection's read in flight needs first_read_size of read buffer, and
-    // keeps it; beyond that (a large response's) it goes back. An idle TLS connection reads
-    // into its stream's buffer instead, and holds none.
-    const std::size_t kept = connection->tls ? 0 : first_read_size;
-    if (connection->buffer.capacity() > kept) connection->buffer.shrink_to_fit();
     refused = pool.put(connection);
   } else {
     connection->close();

@@ -38,6 +38,17 @@ struct Connection {
   /// Whether bytes were read past the last response: the connection is then not reused.
   bool has_unread() { return buffer.size() != 0 || (tls && tls->has_unread()); }
 
+  /// Where the read an idle connection keeps in flight goes, with what it does not need given
+  /// back first. A plain connection reads into `buffer` and keeps first_read_size of it (the
+  /// next response's first read is this one); a larger response's buffer goes back. A TLS
+  /// connection reads ciphertext into its stream's buffer, and keeps no `buffer` at all.
+  boost::asio::mutable_buffer idle_read_buffer() {
+    const std::size_t kept = tls ? 0 : first_read_size;
+    if (buffer.capacity() > kept) buffer.shrink_to_fit();
+    if (tls) return tls->prepare_idle_raw();
+    return buffer.prepare(first_read_size);
+  }
+
   std::uint64_t id = 0;
   std::string key;  ///< pool key: scheme://host:port
   /// The socket read in flight while the connection is idle, adopted by the request that takes

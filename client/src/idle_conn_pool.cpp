@@ -203,13 +203,7 @@ void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connectio
     if (!pool || !readable) return;
     pool->close_if_dead_while_idle(readable, spell);
   };
-  if (!connection->tls) {
-    connection->idle_read.start(connection->socket, connection->buffer.prepare(first_read_size),
-                                std::move(judge));
-    return;
-  }
-  connection->idle_read.start(connection->socket, connection->tls->prepare_idle_raw(),
-                              std::move(judge));
+  connection->idle_read.start(connection->socket, connection->idle_read_buffer(), std::move(judge));
 }
 
 void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,
