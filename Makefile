@@ -64,13 +64,16 @@ tsan: setup
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 TUNEDHTTP_TIMING_SCALE=3 \
 	  $(TSAN_LAUNCHER) ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -L "$(SANITIZER_LABELS)"
 
-# Benchmarks (bench/): builds the suite and runs it with three repetitions in two passes,
+# Benchmarks (bench/): builds the suite and runs it with five repetitions in two passes,
 # then renders docs/bench/ (plots and results.md) from both. One request at a time, the TLS dial
 # and memory run pinned to one CPU: on a small VM an idle core takes tens of microseconds to
 # wake, which would swamp the 15-100 µs a request costs and hide the clients' own cost.
 # Concurrency, timer lateness (with "the other core" idle or busy) and the runs against Go (its
 # client and server use every core) need both CPUs.
-BENCH_FLAGS ?= --benchmark_repetitions=3
+# Repetitions run in random order (Google Benchmark's interleaving), so that a ratio of two
+# clients is measured side by side: run one after the other, a drift of the machine's speed
+# between them (seen here: ±8% between runs minutes apart) would land on one client only.
+BENCH_FLAGS ?= --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 BENCH_ONE_CPU := ^(requests|tls_handshake|memory)/
 BENCH_ALL_CPUS := ^(concurrency|timer|vs_go|servers)/
 PYTHON ?= /usr/bin/python3
