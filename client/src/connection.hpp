@@ -35,7 +35,10 @@ struct Connection {
     socket.close(ignored);
   }
 
-  /// Whether bytes were read past the last response: the connection is then not reused.
+  /// Whether bytes were read past the last response: the connection is then not reused. Not a
+  /// pure query over TLS: records already read are run through OpenSSL first, so that a session
+  /// ticket that came with the response is absorbed rather than counted. Called once per
+  /// response, while the connection is still the request's.
   bool has_unread() { return buffer.size() != 0 || (tls && tls->has_unread()); }
 
   /// Where the read an idle connection keeps in flight goes, with what it does not need given
