@@ -29,6 +29,9 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// How the client verifies TLS servers.
+/// The system store is OpenSSL's default paths (on Debian, /etc/ssl/certs and its bundle, or
+/// SSL_CERT_FILE and SSL_CERT_DIR), read once per process, when the first client that uses it is
+/// made, and shared by every client after it.
 struct TlsOptions {
   std::string ca_file;    ///< PEM file of CAs to trust instead of the system store.
   std::string ca_pem;     ///< PEM text of CAs to trust instead of the system store.
