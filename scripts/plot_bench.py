@@ -282,8 +282,7 @@ def write_page(context, results, out, sources, syscalls=None):
                   f"{ratio(event_loop, rate(results, 'requests/plain/reused/raw_socket'))} the "
                   "raw floor; tunedhttp is "
                   f"{ratio(rate(results, 'requests/plain/reused/tunedhttp'), event_loop)} the "
-                  "event-loop floor. So the reactor itself is not what separates tunedhttp from "
-                  "the floor: the rest is the client's own work per request."]
+                  "event-loop floor."]
     handshake = results.get("tls_handshake/tunedhttp")
     if handshake:
         lines += ["", "TLS dial, from tunedhttp's trace (fresh connection per request): TCP "

@@ -22,6 +22,7 @@ void give_back(IdleConnPool& pool, const std::shared_ptr<Connection>& connection
   const auto put_at = std::chrono::steady_clock::now();
   std::optional<CloseReason> refused = CloseReason::not_reusable;
   if (reusable) {
+    connection->ready_for_idle();
     refused = pool.put(connection);
   } else {
     connection->close();

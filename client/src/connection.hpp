@@ -41,13 +41,21 @@ struct Connection {
   /// response, while the connection is still the request's.
   bool has_unread() { return buffer.size() != 0 || (tls && tls->has_unread()); }
 
-  /// Where the read an idle connection keeps in flight goes, with what it does not need given
-  /// back first. A plain connection reads into `buffer` and keeps first_read_size of it (the
-  /// next response's first read is this one); a larger response's buffer goes back. A TLS
-  /// connection reads ciphertext into its stream's buffer, and keeps no `buffer` at all.
-  boost::asio::mutable_buffer idle_read_buffer() {
+  /// Shapes the read buffers for the read an idle connection keeps in flight, giving back what
+  /// it does not need. A plain connection reads into `buffer` and keeps first_read_size of it
+  /// (the next response's first read is this one); a larger response's buffer goes back. A TLS
+  /// connection reads ciphertext into its stream's buffer (brought down to its idle size), and
+  /// keeps no `buffer` at all. Called as the connection goes back to the pool, before the pool's
+  /// lock is taken, so that freeing and allocating happen outside it.
+  void ready_for_idle() {
     const std::size_t kept = tls ? 0 : first_read_size;
     if (buffer.capacity() > kept) buffer.shrink_to_fit();
+    (void)idle_read_buffer();
+  }
+
+  /// Where the read an idle connection keeps in flight goes. After ready_for_idle(), nothing is
+  /// allocated here.
+  boost::asio::mutable_buffer idle_read_buffer() {
     if (tls) return tls->prepare_idle_raw();
     return buffer.prepare(first_read_size);
   }
