@@ -14,6 +14,7 @@
 #include <tunedhttp/serial_executor.hpp>
 #include <tuple>
 
+#include "bodiless_exchange.hpp"
 #include "body_stream.hpp"
 #include "dialer.hpp"
 #include "exchange.hpp"
@@ -51,6 +52,20 @@ detail::AttemptFacts attempt_facts(const detail::Connection& connection,
   facts.wrote_anything = outcome.wrote_anything;
   facts.replayable = replayable;
   return facts;
+}
+
+// got_conn for `connection`, taken from the pool after `idle_time` idle or just dialed.
+void emit_got_conn(detail::Tracer& tracer, detail::Connection& connection,
+                   std::chrono::nanoseconds idle_time) {
+  tracer.set_connection(connection.id);
+  if (!tracer.enabled()) return;
+  TraceEvent got;
+  got.point = TracePoint::got_conn;
+  got.at = std::chrono::steady_clock::now();
+  got.reused = connection.reused;
+  got.idle_time = idle_time;
+  got.socket = connection.socket.native_handle();
+  tracer.emit(got);
 }
 
 // What a caller's cancellation must reach, confined to the request's strand. Closing the
@@ -129,11 +144,34 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
         pool(std::make_shared<detail::IdleConnPool>(options.settings, options.trace)),
         proxies(options.proxy) {}
 
+  struct LeanRequest;
+
+  /// Checks `request` and completes it for the wire: the target in origin form (absolute form to
+  /// a proxy), Host, User-Agent, the body's framing. Sets `route`; fails as async_request says.
+  error_code prepare_request(Request& request, const BodySource* source,
+                             detail::Route& route) const;
+  /// Whether async_request may take its lean path (LeanRequest): a request without a body, on a
+  /// serial executor, without body timers.
+  bool lean_path_fits(const Request& request, const BodySource* source) const {
+    return serial && !source && request.body().empty() &&
+           options.settings.body_read_idle <= std::chrono::nanoseconds::zero() &&
+           !options.settings.low_speed.enabled();
+  }
   /// With `stream`, the exchange stops at the final headers and the body is left in `stream`
   /// (its connection, reader and tracer) for a BodyReader; the Response returned is empty.
   asio::awaitable<std::tuple<error_code, Response>> run(
       Request request, std::shared_ptr<BodySource> source, TraceHook hook,
       std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream);
+  /// run() after prepare_request(): attempts from `first_attempt` on (0: a pooled connection or
+  /// a dial; 1: the one retry, on a new connection).
+  asio::awaitable<std::tuple<error_code, Response>> attempts(
+      Request request, std::shared_ptr<BodySource> source, detail::Tracer tracer,
+      std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream,
+      detail::Route route, int first_attempt);
+  /// After attempt `attempt` failed on `connection` (already closed): whether Go's rules send
+  /// the request again, on a new connection (counted as a retry).
+  bool sends_again(const detail::Connection& connection, const detail::ExchangeOutcome& outcome,
+                   bool replayable_request, BodySource* source, int attempt);
   /// `probe`: peek at an idle connection before handing it out (IdleConnPool::take).
   asio::awaitable<detail::DialResult> get_conn(const detail::Route& route, detail::Tracer& tracer,
                                                std::chrono::nanoseconds& idle_time,
@@ -217,28 +255,17 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Route&
   co_return detail::DialResult{error, std::move(connection)};
 }
 
-asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
-    Request request, std::shared_ptr<BodySource> source, TraceHook hook,
-    std::shared_ptr<RequestCancellation> shared_cancellation, detail::BodyStream* stream) {
-  // A caller that cannot cancel shares nothing: the request's own frame holds its state.
-  RequestCancellation own_cancellation;
-  RequestCancellation* const cancellation =
-      shared_cancellation ? shared_cancellation.get() : &own_cancellation;
-  const auto aborted = std::tuple{error_code{asio::error::operation_aborted}, Response{}};
-  detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
+error_code Client::State::prepare_request(Request& request, const BodySource* source,
+                                          detail::Route& route) const {
   // A target with a space or control character is a bad URL (Go's url.Parse refuses it too).
   error_code ec;
   const detail::Url url = detail::parse_url(request.target(), ec);
-  if (ec) co_return std::tuple{ec, Response{}};
+  if (ec) return ec;
   // Go's httpguts rules, before anything is dialled or written: no field can inject a line.
-  if (!method_and_field_problem(request).empty()) {
-    co_return std::tuple{error_code{errc::invalid_request}, Response{}};
-  }
-  if (url.tls && !tls_context) {
-    co_return std::tuple{error_code{errc::invalid_tls_options}, Response{}};
-  }
-  const detail::Route route = proxies.route_to(url, ec);
-  if (ec) co_return std::tuple{ec, Response{}};
+  if (!method_and_field_problem(request).empty()) return errc::invalid_request;
+  if (url.tls && !tls_context) return errc::invalid_tls_options;
+  route = proxies.route_to(url, ec);
+  if (ec) return ec;
   if (route.absolute_form()) {
     // Go sends the proxy's credentials with each request when it talks to it directly.
     request.target(detail::absolute_target(url));
@@ -261,14 +288,37 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
   } else if (!request.body().empty() && !request.has_content_length() && !request.chunked()) {
     request.prepare_payload();
   }
+  return {};
+}
 
+asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
+    Request request, std::shared_ptr<BodySource> source, TraceHook hook,
+    std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream) {
+  detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
+  detail::Route route;
+  if (auto ec = prepare_request(request, source.get(), route)) {
+    co_return std::tuple{ec, Response{}};
+  }
+  co_return co_await attempts(std::move(request), std::move(source), std::move(tracer),
+                              std::move(cancellation), stream, std::move(route), 0);
+}
+
+asio::awaitable<std::tuple<error_code, Response>> Client::State::attempts(
+    Request request, std::shared_ptr<BodySource> source, detail::Tracer tracer,
+    std::shared_ptr<RequestCancellation> shared_cancellation, detail::BodyStream* stream,
+    detail::Route route, int first_attempt) {
+  // A caller that cannot cancel shares nothing: the request's own frame holds its state.
+  RequestCancellation own_cancellation;
+  RequestCancellation* const cancellation =
+      shared_cancellation ? shared_cancellation.get() : &own_cancellation;
+  const auto aborted = std::tuple{error_code{asio::error::operation_aborted}, Response{}};
   // Decided once: neither the method, the headers nor the source change between attempts.
   const bool replayable_request = replayable(request, source.get());
   // A request Go would not send twice cannot be retried if the server closed the connection it
   // takes a moment ago (the idle read adopted would say so only after the request went): that
   // one connection is peeked at first. Any other request relies on the idle read and the retry.
   const bool probe_idle = !replayable_request;
-  for (int attempt = 0;; ++attempt) {
+  for (int attempt = first_attempt;; ++attempt) {
     tracer.set_connection(0);
     tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? route.key() : std::string{});
     std::chrono::nanoseconds idle_time{0};
@@ -291,16 +341,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     if (obtained.error) co_return std::tuple{obtained.error, Response{}};
     auto connection = std::move(obtained.connection);
     cancellation->connection = connection;
-    tracer.set_connection(connection->id);
-    if (tracer.enabled()) {
-      TraceEvent got;
-      got.point = TracePoint::got_conn;
-      got.at = std::chrono::steady_clock::now();
-      got.reused = connection->reused;
-      got.idle_time = idle_time;
-      got.socket = connection->socket.native_handle();
-      tracer.emit(got);
-    }
+    emit_got_conn(tracer, *connection, idle_time);
 
     detail::ExchangeOutcome outcome;
     if (stream) {
@@ -330,18 +371,23 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     connection->close();
     pool->count_close(CloseReason::error);
     if (cancellation->cancelled) co_return aborted;
-    if (attempt == 0 &&
-        detail::should_retry(attempt_facts(*connection, outcome, replayable_request))) {
-      // Go's rewindBody: a body already read starts again from its first byte, or the request
-      // is not sent twice.
-      const bool rewound = !outcome.source_read || (source->rewind && source->rewind());
-      if (rewound) {
-        pool->count_retry();
-        continue;
-      }
-    }
+    if (sends_again(*connection, outcome, replayable_request, source.get(), attempt)) continue;
     co_return std::tuple{outcome.error, Response{}};
   }
+}
+
+bool Client::State::sends_again(const detail::Connection& connection,
+                                const detail::ExchangeOutcome& outcome, bool replayable_request,
+                                BodySource* source, int attempt) {
+  if (attempt != 0 ||
+      !detail::should_retry(attempt_facts(connection, outcome, replayable_request))) {
+    return false;
+  }
+  // Go's rewindBody: a body already read starts again from its first byte, or the request is
+  // not sent twice.
+  if (outcome.source_read && !(source->rewind && source->rewind())) return false;
+  pool->count_retry();
+  return true;
 }
 
 Request make_request(http::verb method, const std::string& url, std::string body) {
@@ -405,20 +451,109 @@ error_code error_of(std::exception_ptr failure, error_code ec) {
   }
 }
 
+// Runs `work` (run() or attempts()) on `strand` and completes `handler` with its result.
+template <class Work>
+void spawn_request(const asio::any_io_executor& strand, Work work,
+                   asio::any_completion_handler<void(error_code, Response)> handler) {
+  asio::co_spawn(strand, std::move(work),
+                 [strand, handler = std::move(handler)](
+                     std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
+                   auto& [ec, response] = result;
+                   complete(std::move(handler), strand, error_of(failure, ec), std::move(response));
+                 });
+}
+
 }  // namespace
+
+// async_request's lean path: a request without a body on a plain pooled connection, carried out
+// by one composed operation (bodiless_exchange.hpp) instead of the coroutines. It runs only on a
+// serial executor, so the executor is the request's strand. A retry goes to the coroutines.
+struct Client::State::LeanRequest final : detail::BodilessExchange {
+  LeanRequest(std::shared_ptr<State> state_in, Request request, detail::Tracer tracer,
+              detail::Route route_in, std::shared_ptr<RequestCancellation> cancellation_in,
+              asio::any_completion_handler<void(error_code, Response)> handler_in,
+              bool replayable_in)
+      : BodilessExchange(std::move(request), state_in->options, std::move(tracer)),
+        state(std::move(state_in)),
+        route(std::move(route_in)),
+        cancellation(std::move(cancellation_in)),
+        handler(std::move(handler_in)),
+        replayable_request(replayable_in) {}
+
+  // What attempts() does with an attempt's outcome, for the first attempt.
+  void finished() override {
+    auto& outcome = this->outcome();
+    const auto& connection = this->connection();
+    const bool cancelled = cancellation && cancellation->cancelled;
+    if (cancellation) cancellation->connection.reset();
+    if (!outcome.error && !cancelled) {
+      detail::give_back(*state->pool, connection, outcome.reusable, tracer());
+      return complete(std::move(handler), state->executor, {}, std::move(outcome.response));
+    }
+    connection->close();
+    state->pool->count_close(CloseReason::error);
+    if (cancelled) {
+      return complete(std::move(handler), state->executor, asio::error::operation_aborted,
+                      Response{});
+    }
+    if (state->sends_again(*connection, outcome, replayable_request, nullptr, 0)) {
+      return spawn_request(state->executor,
+                           state->attempts(std::move(request()), nullptr, std::move(tracer()),
+                                           cancellation, nullptr, std::move(route), 1),
+                           std::move(handler));
+    }
+    complete(std::move(handler), state->executor, outcome.error, Response{});
+  }
+
+  std::shared_ptr<State> state;
+  detail::Route route;  ///< for a retry
+  std::shared_ptr<RequestCancellation> cancellation;
+  asio::any_completion_handler<void(error_code, Response)> handler;
+  const bool replayable_request;
+};
 
 void Client::start_request(Request request, std::shared_ptr<BodySource> source, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
   auto state = state_;
   auto [strand, cancellation] = state->prepare(handler);
-  auto work = state->run(std::move(request), std::move(source), std::move(trace),
-                         std::move(cancellation), nullptr);
-  asio::co_spawn(strand, std::move(work),
-                 [state, strand = strand, handler = std::move(handler)](
-                     std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
-                   auto& [ec, response] = result;
-                   complete(std::move(handler), strand, error_of(failure, ec), std::move(response));
-                 });
+  if (!state->lean_path_fits(request, source.get())) {
+    auto work = state->run(std::move(request), std::move(source), std::move(trace),
+                           std::move(cancellation), nullptr);
+    return spawn_request(strand, std::move(work), std::move(handler));
+  }
+  detail::Tracer tracer(&state->options.trace, std::move(trace), state->next_request++);
+  detail::Route route;
+  if (const auto ec = state->prepare_request(request, nullptr, route)) {
+    // Never completed inside the initiating function.
+    return asio::post(strand, [strand = strand, ec, handler = std::move(handler)]() mutable {
+      complete(std::move(handler), strand, ec, Response{});
+    });
+  }
+  if (!route.target.tls) {
+    // Stamped before the pool is asked, reported only if it has a connection: otherwise
+    // attempts() reports its own.
+    TraceEvent get_conn;
+    if (tracer.enabled()) {
+      get_conn.point = TracePoint::get_conn;
+      get_conn.at = std::chrono::steady_clock::now();
+      get_conn.detail = route.key();
+    }
+    std::chrono::nanoseconds idle_time{0};
+    const bool replayable_request = replayable(request, nullptr);
+    // As attempts() asks: a request that could not be retried has its connection peeked at.
+    if (auto connection = state->pool->take(route.key(), idle_time, !replayable_request)) {
+      tracer.emit(get_conn);
+      emit_got_conn(tracer, *connection, idle_time);
+      if (cancellation) cancellation->connection = connection;
+      auto lean = std::make_shared<State::LeanRequest>(
+          state, std::move(request), std::move(tracer), std::move(route), std::move(cancellation),
+          std::move(handler), replayable_request);
+      return lean->start(std::move(connection));
+    }
+  }
+  auto work = state->attempts(std::move(request), nullptr, std::move(tracer),
+                              std::move(cancellation), nullptr, std::move(route), 0);
+  spawn_request(strand, std::move(work), std::move(handler));
 }
 
 void Client::start_stream_request(

@@ -2,20 +2,59 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <tunedhttp/error.hpp>
 
 namespace tunedhttp::detail {
 
-std::string Url::authority() const {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+namespace {
+
+// Appends `host`, in brackets when it is an IPv6 address.
+void append_host(std::string& out, const std::string& host) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  if (ipv6) out += '[';
+  out += host;
+  if (ipv6) out += ']';
 }
 
-std::string Url::key() const { return (tls ? "https://" : "http://") + authority(); }
+// A space or a control character: never part of a host or a request target.
+bool is_space_or_control(unsigned char c) { return c <= 0x20 || c == 0x7f; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == y;
+  });
+}
+
+}  // namespace
+
+std::string Url::authority() const {
+  std::string out;
+  append_host(out, host);
+  out += ':';
+  out += port;
+  return out;
+}
+
+std::string Url::key() const {
+  std::string out;
+  out.reserve(host.size() + port.size() + 11);
+  out += tls ? "https://" : "http://";
+  append_host(out, host);
+  out += ':';
+  out += port;
+  return out;
+}
 
 std::string Url::host_header() const {
-  const std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   const bool default_port = (tls && port == "443") || (!tls && port == "80");
-  return default_port ? bracketed : bracketed + ":" + port;
+  std::string out;
+  append_host(out, host);
+  if (!default_port) {
+    out += ':';
+    out += port;
+  }
+  return out;
 }
 
 Url parse_url(std::string_view text, boost::system::error_code& ec) {
@@ -25,14 +64,12 @@ Url parse_url(std::string_view text, boost::system::error_code& ec) {
     ec = errc::invalid_url;
     return url;
   }
-  std::string scheme{text.substr(0, scheme_end)};
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (scheme != "http" && scheme != "https") {
+  const std::string_view scheme = text.substr(0, scheme_end);
+  url.tls = iequals(scheme, "https");
+  if (!url.tls && !iequals(scheme, "http")) {
     ec = errc::unsupported_scheme;
     return url;
   }
-  url.tls = scheme == "https";
   text.remove_prefix(scheme_end + 3);
   const auto authority_end = text.find_first_of("/?#");
   std::string_view authority = text.substr(0, authority_end);
@@ -65,11 +102,11 @@ Url parse_url(std::string_view text, boost::system::error_code& ec) {
   const bool port_ok =
       std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c) != 0; }) &&
       port.size() <= 5;
-  const bool host_ok =
-      !url.host.empty() && std::none_of(url.host.begin(), url.host.end(), [](unsigned char c) {
-        return std::isspace(c) != 0 || std::iscntrl(c) != 0;
-      });
-  if (!port_ok || !host_ok || (!port.empty() && std::stoul(std::string{port}) > 65535)) {
+  const bool host_ok = !url.host.empty() &&
+                       std::none_of(url.host.begin(), url.host.end(), is_space_or_control);
+  unsigned long port_number = 0;
+  if (port_ok && !port.empty()) std::from_chars(port.data(), port.data() + port.size(), port_number);
+  if (!port_ok || !host_ok || port_number > 65535) {
     ec = errc::invalid_url;
     return url;
   }
@@ -77,9 +114,9 @@ Url parse_url(std::string_view text, boost::system::error_code& ec) {
   if (const auto fragment = rest.find('#'); fragment != std::string_view::npos) {
     rest = rest.substr(0, fragment);
   }
-  url.target = rest.empty() || rest.front() != '/' ? "/" + std::string{rest} : std::string{rest};
-  if (std::any_of(url.target.begin(), url.target.end(),
-                  [](unsigned char c) { return std::isspace(c) != 0 || std::iscntrl(c) != 0; })) {
+  if (rest.empty() || rest.front() != '/') url.target = '/';
+  url.target += rest;
+  if (std::any_of(url.target.begin(), url.target.end(), is_space_or_control)) {
     ec = errc::invalid_url;
     return url;
   }

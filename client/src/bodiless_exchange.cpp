@@ -1,0 +1,201 @@
+#include "bodiless_exchange.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/http/error.hpp>
+#include <string>
+
+#include "exchange_rules.hpp"
+#include "request_head.hpp"
+
+namespace tunedhttp::detail {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+
+BodilessExchange::BodilessExchange(Request request, const ClientOptions& options, Tracer tracer)
+    : request_(std::move(request)),
+      options_(options),
+      tracer_(std::move(tracer)),
+      reader_(options.header_limit, options.body_limit, request_.method() == http::verb::head) {}
+
+void BodilessExchange::start(std::shared_ptr<Connection> connection) {
+  connection_ = std::move(connection);
+  starting_ = true;
+  // The whole request from one buffer, written in place: the socket is non-blocking (dialer),
+  // and only what it cannot take now goes through the event loop.
+  format_bodiless_request(request_, connection_->head);
+  error_code ec;
+  const std::size_t written = connection_->socket.write_some(asio::buffer(connection_->head), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  outcome_.wrote_anything = written > 0;
+  if (ec) {
+    fail(ec);
+  } else if (written < connection_->head.size()) {
+    write_rest(written);
+  } else {
+    on_written();
+  }
+  starting_ = false;
+}
+
+// Each write of the rest under request_write_idle, as write_all_within does (exchange.cpp).
+void BodilessExchange::write_rest(std::size_t written) {
+  arm(Limit::request_write_idle, options_.settings.request_write_idle);
+  connection_->socket.async_write_some(
+      asio::buffer(connection_->head) + written,
+      [self = shared_from_this(), written](const error_code& ec, std::size_t n) {
+        self->disarm();
+        self->outcome_.wrote_anything = self->outcome_.wrote_anything || n > 0;
+        if (ec || self->expired_ != Limit::none) return self->fail(self->io_error(ec, false));
+        if (written + n < self->connection_->head.size()) return self->write_rest(written + n);
+        self->on_written();
+      });
+}
+
+void BodilessExchange::on_written() {
+  tracer_.emit(TracePoint::wrote_headers);
+  tracer_.emit(TracePoint::wrote_request);
+  // Armed after wrote_request was recorded: never early.
+  arm(Limit::response_header, options_.settings.response_header);
+  read_first();
+}
+
+// A reused connection already has this read in flight since it went idle: adopted, not
+// cancelled (idle_read.hpp says why).
+void BodilessExchange::read_first() {
+  auto& buffer = connection_->buffer;
+  if (buffer.size() != 0) return on_first_read({}, 0);
+  auto on_read = [self = shared_from_this()](const error_code& ec, std::size_t n) {
+    self->on_first_read(ec, n);
+  };
+  if (connection_->idle_read.adoptable()) {
+    connection_->idle_read.async_adopt(std::move(on_read));
+  } else {
+    connection_->socket.async_read_some(buffer.prepare(first_read_size), std::move(on_read));
+  }
+}
+
+void BodilessExchange::on_first_read(const error_code& ec, std::size_t n) {
+  if (ec || expired_ != Limit::none) return fail(io_error(ec, true));
+  connection_->buffer.commit(n);
+  outcome_.got_response_bytes = true;
+  tracer_.emit(TracePoint::got_first_response_byte);
+  parse();
+}
+
+// Feeds what is buffered to the parser until it needs more bytes or the response ends, as
+// next_event does (read_response.hpp); the events before the final headers as
+// read_final_headers does.
+void BodilessExchange::parse() {
+  auto& buffer = connection_->buffer;
+  for (;;) {
+    const auto step = reader_.feed(buffer.data());
+    buffer.consume(step.consumed);
+    switch (step.event) {
+      case ResponseEvent::need_more: {
+        const auto size = boost::beast::read_size(buffer, 65536);
+        if (size == 0) return fail(translate_read_error(http::error::buffer_overflow));
+        return read_more(size);
+      }
+      case ResponseEvent::continue_100:
+        tracer_.emit(TracePoint::got_100_continue);
+        break;
+      case ResponseEvent::informational:
+        tracer_.emit(TracePoint::got_1xx_response, {}, std::to_string(step.status));
+        break;
+      case ResponseEvent::final_headers:
+        tracer_.emit(TracePoint::got_response_headers, {}, std::to_string(step.status));
+        disarm();  // response_header covers the headers only
+        break;
+      case ResponseEvent::complete:
+        if (reader_.status() != 0) return complete_response();
+        return fail(make_error_code(errc::malformed_response));
+      default:  // failed (a whole-body reader has no body_data)
+        return fail(step.error ? step.error : make_error_code(errc::malformed_response));
+    }
+  }
+}
+
+void BodilessExchange::read_more(std::size_t size) {
+  connection_->socket.async_read_some(
+      connection_->buffer.prepare(size),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void BodilessExchange::on_read(const error_code& ec, std::size_t n) {
+  connection_->buffer.commit(n);
+  if (expired_ != Limit::none) return fail(io_error(ec, true));
+  if (ec == asio::error::eof) {
+    // The end of a close-delimited body, or a response cut short.
+    const auto step = reader_.feed_eof();
+    if (step.event == ResponseEvent::complete && reader_.status() != 0) return complete_response();
+    return fail(step.error ? step.error : make_error_code(errc::malformed_response));
+  }
+  if (ec) return fail(translate_read_error(ec));
+  parse();
+}
+
+void BodilessExchange::complete_response() {
+  ReuseFacts facts;
+  facts.response_keep_alive = reader_.keep_alive();
+  facts.request_keep_alive = request_.keep_alive();
+  facts.bytes_left_over = connection_->has_unread();
+  facts.status = reader_.status();
+  outcome_.reusable = is_reusable(facts);
+  outcome_.response = reader_.release();
+  finish();
+}
+
+void BodilessExchange::fail(error_code ec) {
+  outcome_.error = ec;
+  finish();
+}
+
+void BodilessExchange::finish() {
+  disarm();
+  tracer_.emit(TracePoint::response_done, outcome_.error);
+  // An initiating function never completes inside itself.
+  if (starting_) {
+    asio::post(connection_->socket.get_executor(),
+               [self = shared_from_this()] { self->finished(); });
+    return;
+  }
+  finished();
+}
+
+void BodilessExchange::arm(Limit limit, std::chrono::nanoseconds duration) {
+  if (duration <= std::chrono::nanoseconds::zero()) return;
+  if (!timer_) timer_.emplace(connection_->socket.get_executor());
+  limit_ = limit;
+  timer_->expires_after(duration);
+  timer_->async_wait([self = shared_from_this(), arming = ++arming_](const error_code& ec) {
+    if (ec || arming != self->arming_ || self->limit_ == Limit::none) return;
+    // Closing ends the read or write in flight; its handler reports the limit's error.
+    self->expired_ = self->limit_;
+    self->connection_->close();
+  });
+}
+
+void BodilessExchange::disarm() {
+  if (limit_ == Limit::none) return;
+  limit_ = Limit::none;
+  ++arming_;
+  timer_->cancel();
+}
+
+error_code BodilessExchange::io_error(const error_code& ec, bool reading) const {
+  switch (expired_) {
+    case Limit::request_write_idle:
+      return errc::request_write_idle_timeout;
+    case Limit::response_header:
+      return errc::response_header_timeout;
+    case Limit::none:
+      break;
+  }
+  // A write's error is the socket's own; a read's is the client's (translate_read_error).
+  return reading ? translate_read_error(ec) : ec;
+}
+
+}  // namespace tunedhttp::detail

@@ -1,0 +1,85 @@
+#pragma once
+// One request without a body on a plain connection, as one composed operation: the lean path of
+// async_request for its commonest call, a GET, HEAD or DELETE on a pooled connection.
+//
+// It takes the same steps, in the same order and with the same trace points, as Exchange's
+// send_then_read_headers and read_body (exchange.cpp), without a chain of coroutines: the head is
+// written in place, the idle read is adopted as the response's first read, and the parser
+// (ResponseReader) is fed until the response is complete. Its own state is one object per
+// request, and its timer exists only while response_header or request_write_idle is set.
+//
+// It runs on a serial executor only: its handlers (the socket's, the timer's) must never run at
+// once. A body timer (body_read_idle, low_speed) is not its job; Client sends such requests
+// through the coroutines.
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <tunedhttp/client.hpp>
+
+#include "connection.hpp"
+#include "exchange.hpp"
+#include "response_reader.hpp"
+#include "tracer.hpp"
+
+namespace tunedhttp::detail {
+
+/// Writes a request without a body and reads its whole response, then calls finished() once with
+/// outcome() filled in, as run_exchange would return it. Never calls finished() from start().
+class BodilessExchange : public std::enable_shared_from_this<BodilessExchange> {
+ public:
+  /// `request`: target already in origin (or absolute) form, body empty, no BodySource.
+  /// `options` must outlive the operation (the Client's do).
+  BodilessExchange(Request request, const ClientOptions& options, Tracer tracer);
+  virtual ~BodilessExchange() = default;
+  BodilessExchange(const BodilessExchange&) = delete;
+  BodilessExchange& operator=(const BodilessExchange&) = delete;
+
+  /// Starts the exchange on `connection` (plain: connection->tls is null).
+  void start(std::shared_ptr<Connection> connection);
+
+ protected:
+  /// The exchange ended: the outcome is in outcome(). Called from a handler, once.
+  virtual void finished() = 0;
+
+  ExchangeOutcome& outcome() { return outcome_; }
+  Request& request() { return request_; }
+  Tracer& tracer() { return tracer_; }
+  const std::shared_ptr<Connection>& connection() const { return connection_; }
+
+ private:
+  // Which limit the timer is running for, and so the error when it fires first.
+  enum class Limit { none, request_write_idle, response_header };
+
+  void write_rest(std::size_t written);
+  void on_written();
+  void read_first();
+  void on_first_read(const boost::system::error_code& ec, std::size_t n);
+  void parse();
+  void read_more(std::size_t size);
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  void complete_response();
+  void fail(boost::system::error_code ec);
+  void finish();
+  void arm(Limit limit, std::chrono::nanoseconds duration);
+  void disarm();
+  // The error a read (`reading`) or a write failed with: the limit's own when its timer closed
+  // the connection.
+  boost::system::error_code io_error(const boost::system::error_code& ec, bool reading) const;
+
+  Request request_;
+  const ClientOptions& options_;
+  Tracer tracer_;
+  ResponseReader reader_;
+  std::shared_ptr<Connection> connection_;
+  ExchangeOutcome outcome_;
+  std::optional<boost::asio::steady_timer> timer_;
+  Limit limit_ = Limit::none;  ///< the limit the timer runs for
+  Limit expired_ = Limit::none;  ///< the limit whose timer fired and closed the connection
+  std::uint64_t arming_ = 0;   ///< counts armings: a fired handler of an older one is stale
+  bool starting_ = false;      ///< inside start(): finishing must wait for a handler
+  bool done_ = false;
+};
+
+}  // namespace tunedhttp::detail
