@@ -75,10 +75,10 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange> {
   std::shared_ptr<Connection> connection_;
   ExchangeOutcome outcome_;
   std::optional<boost::asio::steady_timer> timer_;
-  Limit limit_ = Limit::none;  ///< the limit the timer runs for
+  Limit limit_ = Limit::none;    ///< the limit the timer runs for
   Limit expired_ = Limit::none;  ///< the limit whose timer fired and closed the connection
-  std::uint64_t arming_ = 0;   ///< counts armings: a fired handler of an older one is stale
-  bool starting_ = false;      ///< inside start(): finishing must wait for a handler
+  std::uint64_t arming_ = 0;     ///< counts armings: a fired handler of an older one is stale
+  bool starting_ = false;        ///< inside start(): finishing must wait for a handler
   bool done_ = false;
 };
 

@@ -545,9 +545,9 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
       tracer.emit(get_conn);
       emit_got_conn(tracer, *connection, idle_time);
       if (cancellation) cancellation->connection = connection;
-      auto lean = std::make_shared<State::LeanRequest>(
-          state, std::move(request), std::move(tracer), std::move(route), std::move(cancellation),
-          std::move(handler), replayable_request);
+      auto lean = std::make_shared<State::LeanRequest>(state, std::move(request), std::move(tracer),
+                                                       std::move(route), std::move(cancellation),
+                                                       std::move(handler), replayable_request);
       return lean->start(std::move(connection));
     }
   }

@@ -102,10 +102,11 @@ Url parse_url(std::string_view text, boost::system::error_code& ec) {
   const bool port_ok =
       std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c) != 0; }) &&
       port.size() <= 5;
-  const bool host_ok = !url.host.empty() &&
-                       std::none_of(url.host.begin(), url.host.end(), is_space_or_control);
+  const bool host_ok =
+      !url.host.empty() && std::none_of(url.host.begin(), url.host.end(), is_space_or_control);
   unsigned long port_number = 0;
-  if (port_ok && !port.empty()) std::from_chars(port.data(), port.data() + port.size(), port_number);
+  if (port_ok && !port.empty())
+    std::from_chars(port.data(), port.data() + port.size(), port_number);
   if (!port_ok || !host_ok || port_number > 65535) {
     ec = errc::invalid_url;
     return url;

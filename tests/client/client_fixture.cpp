@@ -3,10 +3,21 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
+#include <string_view>
 
 namespace tunedhttp::testing {
 
 namespace {
+
+// TUNEDHTTP_TEST_SERIAL_EXECUTOR=1 (the serial/ run of client_tests, CMakeLists.txt): the
+// io_context is told it has one thread, so the client's executor is serial and async_request
+// takes its lean path on pooled connections. Otherwise the default context, and the coroutines.
+int concurrency_hint() {
+  const char* serial = std::getenv("TUNEDHTTP_TEST_SERIAL_EXECUTOR");
+  return serial != nullptr && std::string_view(serial) == "1" ? 1
+                                                              : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT;
+}
 
 ClientOptions options_of(Settings settings, TlsOptions tls) {
   ClientOptions options;
@@ -24,7 +35,7 @@ TlsOptions trusting_localhost() {
 ClientFixture::ClientFixture(Settings settings, TlsOptions tls)
     : ClientFixture(options_of(settings, std::move(tls))) {}
 
-ClientFixture::ClientFixture(ClientOptions options) {
+ClientFixture::ClientFixture(ClientOptions options) : context_(concurrency_hint()) {
   options.trace = [this](const TraceEvent& event) {
     std::lock_guard lock(mutex_);
     events_.push_back(event);
