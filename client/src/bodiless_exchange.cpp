@@ -67,14 +67,16 @@ void BodilessExchange::on_written() {
 void BodilessExchange::read_first() {
   auto& buffer = connection_->buffer;
   if (buffer.size() != 0) return on_first_read({}, 0);
-  auto on_read = [self = shared_from_this()](const error_code& ec, std::size_t n) {
-    self->on_first_read(ec, n);
-  };
   if (connection_->idle_read.adoptable()) {
-    connection_->idle_read.async_adopt(std::move(on_read));
-  } else {
-    connection_->socket.async_read_some(buffer.prepare(first_read_size), std::move(on_read));
+    // Straight from the read's handler: this operation runs on the socket's serial executor.
+    return connection_->idle_read.adopt_directly(
+        std::shared_ptr<IdleReadAdopter>(shared_from_this(), this));
   }
+  connection_->socket.async_read_some(
+      buffer.prepare(first_read_size),
+      [self = shared_from_this()](const error_code& ec, std::size_t n) {
+        self->on_first_read(ec, n);
+      });
 }
 
 void BodilessExchange::on_first_read(const error_code& ec, std::size_t n) {

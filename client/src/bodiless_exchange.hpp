@@ -27,7 +27,8 @@ namespace tunedhttp::detail {
 
 /// Writes a request without a body and reads its whole response, then calls finished() once with
 /// outcome() filled in, as run_exchange would return it. Never calls finished() from start().
-class BodilessExchange : public std::enable_shared_from_this<BodilessExchange> {
+class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
+                         private IdleReadAdopter {
  public:
   /// `request`: target already in origin (or absolute) form, body empty, no BodySource.
   /// `options` must outlive the operation (the Client's do).
@@ -56,6 +57,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange> {
   void on_written();
   void read_first();
   void on_first_read(const boost::system::error_code& ec, std::size_t n);
+  void adopted(const IdleReadResult& read) override { on_first_read(read.error, read.bytes); }
   void parse();
   void read_more(std::size_t size);
   void on_read(const boost::system::error_code& ec, std::size_t n);

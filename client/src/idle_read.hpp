@@ -35,6 +35,18 @@ struct IdleReadResult {
   std::size_t bytes = 0;  ///< read into the buffer given to start(), not yet committed
 };
 
+/// A driver that adopts an idle read without a hop through an executor: its handlers run on the
+/// socket's executor, which is serial (bodiless_exchange.hpp).
+class IdleReadAdopter {
+ public:
+  /// The read's result; called from the read's own completion handler, or posted to the
+  /// socket's executor when the read had already completed.
+  virtual void adopted(const IdleReadResult& read) = 0;
+
+ protected:
+  ~IdleReadAdopter() = default;
+};
+
 /// One read of an idle connection's socket, started when the pool keeps the connection and
 /// adopted by the request that takes it. Thread-safe: the read completes on whichever thread
 /// runs the reactor, while the request adopts it from its own strand.
@@ -91,6 +103,23 @@ class IdleRead {
     return core_->result;
   }
 
+  /// As async_adopt, for a driver that runs on the socket's executor, which is serial: the
+  /// result goes to `adopter` straight from the read's handler, with no type-erased handler and
+  /// no dispatch. Cancelled by closing the socket (the read then ends with operation_aborted).
+  void adopt_directly(std::shared_ptr<IdleReadAdopter> adopter) {
+    std::unique_lock lock(core_->mutex);
+    if (core_->state == State::finished) {
+      core_->state = State::none;
+      const auto kept = core_->result;
+      lock.unlock();
+      // Posted, not called: the caller may be inside an initiating function.
+      boost::asio::post(core_->socket->get_executor(),
+                        [adopter = std::move(adopter), kept] { adopter->adopted(kept); });
+      return;
+    }
+    core_->direct = std::move(adopter);
+  }
+
   /// Completes with the read's result (error, bytes read into the buffer given to start()) once
   /// it has one; at once if it already has. Supports per-operation cancellation, which cancels
   /// the read. Only when adoptable(); the caller owns the owner until it completes.
@@ -134,6 +163,14 @@ class IdleRead {
     bool complete(const IdleReadResult& read) {
       namespace asio = boost::asio;
       std::unique_lock lock(mutex);
+      if (direct) {
+        state = State::none;
+        const auto adopter = std::move(direct);
+        direct.reset();
+        lock.unlock();
+        adopter->adopted(read);
+        return true;
+      }
       if (!waiter) {
         state = State::finished;
         result = read;
@@ -156,6 +193,7 @@ class IdleRead {
     State state = State::none;
     IdleReadResult result;
     boost::asio::any_completion_handler<Signature> waiter;
+    std::shared_ptr<IdleReadAdopter> direct;  ///< adopt_directly()'s adopter, while it waits
     boost::asio::any_io_executor waiter_executor;
     /// The socket read (the owner's): its executor serves a handler without one of its own.
     boost::asio::ip::tcp::socket* socket = nullptr;
