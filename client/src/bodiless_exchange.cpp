@@ -27,31 +27,35 @@ void BodilessExchange::start(std::shared_ptr<Connection> connection) {
   // and only what it cannot take now goes through the event loop.
   format_bodiless_request(request_, connection_->head);
   error_code ec;
-  const std::size_t written = connection_->socket.write_some(asio::buffer(connection_->head), ec);
+  const auto head = asio::buffer(connection_->head);
+  const std::size_t written = connection_->tls ? connection_->tls->write_some(head, ec)
+                                               : connection_->socket.write_some(head, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
   outcome_.wrote_anything = written > 0;
   if (ec) {
     fail(ec);
-  } else if (written < connection_->head.size()) {
-    write_rest(written);
   } else {
-    on_written();
+    write_rest(written);
   }
   starting_ = false;
 }
 
-// Each write of the rest under request_write_idle, as write_all_within does (exchange.cpp).
+// What the socket did not take at once, each write under request_write_idle, as
+// write_all_within does (exchange.cpp). Over TLS this includes records still pending after
+// all of the head was encrypted (an empty write sends them).
 void BodilessExchange::write_rest(std::size_t written) {
+  const auto rest = asio::buffer(connection_->head) + written;
+  const bool pending = connection_->tls && connection_->tls->output_pending();
+  if (rest.size() == 0 && !pending) return on_written();
   arm(Limit::request_write_idle, options_.settings.request_write_idle);
-  connection_->socket.async_write_some(
-      asio::buffer(connection_->head) + written,
-      [self = shared_from_this(), written](const error_code& ec, std::size_t n) {
-        self->disarm();
-        self->outcome_.wrote_anything = self->outcome_.wrote_anything || n > 0;
-        if (ec || self->expired_ != Limit::none) return self->fail(self->io_error(ec, false));
-        if (written + n < self->connection_->head.size()) return self->write_rest(written + n);
-        self->on_written();
-      });
+  auto on_write = [self = shared_from_this(), written](const error_code& ec, std::size_t n) {
+    self->disarm();
+    self->outcome_.wrote_anything = self->outcome_.wrote_anything || n > 0;
+    if (ec || self->expired_ != Limit::none) return self->fail(self->io_error(ec, false));
+    self->write_rest(written + n);
+  };
+  if (connection_->tls) return connection_->tls->async_write_some(rest, std::move(on_write));
+  connection_->socket.async_write_some(rest, std::move(on_write));
 }
 
 void BodilessExchange::on_written() {
@@ -72,11 +76,30 @@ void BodilessExchange::read_first() {
     return connection_->idle_read.adopt_directly(
         std::shared_ptr<IdleReadAdopter>(shared_from_this(), this));
   }
-  connection_->socket.async_read_some(
-      buffer.prepare(first_read_size),
-      [self = shared_from_this()](const error_code& ec, std::size_t n) {
-        self->on_first_read(ec, n);
-      });
+  read_some(buffer.prepare(connection_->tls ? TlsStream::first_read_size : first_read_size),
+            &BodilessExchange::on_first_read);
+}
+
+void BodilessExchange::adopted(const IdleReadResult& read) {
+  if (!connection_->tls) return on_first_read(read.error, read.bytes);
+  // The adopted read is of ciphertext. It may hold only session tickets, or a close_notify:
+  // the first response byte is the first decrypted one.
+  if (read.error || expired_ != Limit::none) return fail(io_error(read.error, true));
+  connection_->tls->commit_raw(read.bytes);
+  read_some(connection_->buffer.prepare(TlsStream::first_read_size),
+            &BodilessExchange::on_first_read);
+}
+
+void BodilessExchange::read_some(asio::mutable_buffer into, ReadDone then) {
+  auto on_read = [self = shared_from_this(), then](const error_code& ec, std::size_t n) {
+    ((*self).*then)(ec, n);
+  };
+  if (!connection_->tls) return connection_->socket.async_read_some(into, std::move(on_read));
+  // What TLS can decrypt from bytes it already has comes without the event loop.
+  error_code ec;
+  const std::size_t n = connection_->tls->read_buffered(into, ec);
+  if (ec != asio::error::would_block) return (this->*then)(ec, n);
+  connection_->tls->async_read_some(into, std::move(on_read));
 }
 
 void BodilessExchange::on_first_read(const error_code& ec, std::size_t n) {
@@ -99,7 +122,7 @@ void BodilessExchange::parse() {
       case ResponseEvent::need_more: {
         const auto size = boost::beast::read_size(buffer, 65536);
         if (size == 0) return fail(translate_read_error(http::error::buffer_overflow));
-        return read_more(size);
+        return read_some(buffer.prepare(size), &BodilessExchange::on_read);
       }
       case ResponseEvent::continue_100:
         tracer_.emit(TracePoint::got_100_continue);
@@ -118,12 +141,6 @@ void BodilessExchange::parse() {
         return fail(step.error ? step.error : make_error_code(errc::malformed_response));
     }
   }
-}
-
-void BodilessExchange::read_more(std::size_t size) {
-  connection_->socket.async_read_some(
-      connection_->buffer.prepare(size),
-      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void BodilessExchange::on_read(const error_code& ec, std::size_t n) {

@@ -1,6 +1,6 @@
 #pragma once
-// One request without a body on a plain connection, as one composed operation: the lean path of
-// async_request for its commonest call, a GET, HEAD or DELETE on a pooled connection.
+// One request without a body on a connection, plain or TLS, as one composed operation: the lean
+// path of async_request for its commonest call, a GET, HEAD or DELETE on a pooled connection.
 //
 // It takes the same steps, in the same order and with the same trace points, as Exchange's
 // send_then_read_headers and read_body (exchange.cpp), without a chain of coroutines: the head is
@@ -37,7 +37,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   BodilessExchange(const BodilessExchange&) = delete;
   BodilessExchange& operator=(const BodilessExchange&) = delete;
 
-  /// Starts the exchange on `connection` (plain: connection->tls is null).
+  /// Starts the exchange on `connection`, plain or TLS.
   void start(std::shared_ptr<Connection> connection);
 
  protected:
@@ -56,10 +56,14 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   void write_rest(std::size_t written);
   void on_written();
   void read_first();
+  void adopted(const IdleReadResult& read) override;
+  // What a read's result goes to.
+  using ReadDone = void (BodilessExchange::*)(const boost::system::error_code&, std::size_t);
+  // One read of the response into `into`, then `then`: at once when TLS has it decrypted
+  // already, else from the read's handler.
+  void read_some(boost::asio::mutable_buffer into, ReadDone then);
   void on_first_read(const boost::system::error_code& ec, std::size_t n);
-  void adopted(const IdleReadResult& read) override { on_first_read(read.error, read.bytes); }
   void parse();
-  void read_more(std::size_t size);
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void complete_response();
   void fail(boost::system::error_code ec);

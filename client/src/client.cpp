@@ -451,12 +451,14 @@ error_code error_of(std::exception_ptr failure, error_code ec) {
   }
 }
 
-// Runs `work` (run() or attempts()) on `strand` and completes `handler` with its result.
-template <class Work>
-void spawn_request(const asio::any_io_executor& strand, Work work,
+// Runs `work` (run() or attempts(), coroutines of `state`'s) on `strand` and completes `handler`
+// with its result. The completion holds `state`, so the Client's state outlives the coroutines
+// even when the Client is destroyed first.
+template <class State, class Work>
+void spawn_request(std::shared_ptr<State> state, const asio::any_io_executor& strand, Work work,
                    asio::any_completion_handler<void(error_code, Response)> handler) {
   asio::co_spawn(strand, std::move(work),
-                 [strand, handler = std::move(handler)](
+                 [state = std::move(state), strand, handler = std::move(handler)](
                      std::exception_ptr failure, std::tuple<error_code, Response> result) mutable {
                    auto& [ec, response] = result;
                    complete(std::move(handler), strand, error_of(failure, ec), std::move(response));
@@ -465,7 +467,7 @@ void spawn_request(const asio::any_io_executor& strand, Work work,
 
 }  // namespace
 
-// async_request's lean path: a request without a body on a plain pooled connection, carried out
+// async_request's lean path: a request without a body on a pooled connection, carried out
 // by one composed operation (bodiless_exchange.hpp) instead of the coroutines. It runs only on a
 // serial executor, so the executor is the request's strand. A retry goes to the coroutines.
 struct Client::State::LeanRequest final : detail::BodilessExchange {
@@ -497,7 +499,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
                       Response{});
     }
     if (state->sends_again(*connection, outcome, replayable_request, nullptr, 0)) {
-      return spawn_request(state->executor,
+      return spawn_request(state, state->executor,
                            state->attempts(std::move(request()), nullptr, std::move(tracer()),
                                            cancellation, nullptr, std::move(route), 1),
                            std::move(handler));
@@ -519,7 +521,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
   if (!state->lean_path_fits(request, source.get())) {
     auto work = state->run(std::move(request), std::move(source), std::move(trace),
                            std::move(cancellation), nullptr);
-    return spawn_request(strand, std::move(work), std::move(handler));
+    return spawn_request(state, strand, std::move(work), std::move(handler));
   }
   detail::Tracer tracer(&state->options.trace, std::move(trace), state->next_request++);
   detail::Route route;
@@ -529,31 +531,29 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
       complete(std::move(handler), strand, ec, Response{});
     });
   }
-  if (!route.target.tls) {
-    // Stamped before the pool is asked, reported only if it has a connection: otherwise
-    // attempts() reports its own.
-    TraceEvent get_conn;
-    if (tracer.enabled()) {
-      get_conn.point = TracePoint::get_conn;
-      get_conn.at = std::chrono::steady_clock::now();
-      get_conn.detail = route.key();
-    }
-    std::chrono::nanoseconds idle_time{0};
-    const bool replayable_request = replayable(request, nullptr);
-    // As attempts() asks: a request that could not be retried has its connection peeked at.
-    if (auto connection = state->pool->take(route.key(), idle_time, !replayable_request)) {
-      tracer.emit(get_conn);
-      emit_got_conn(tracer, *connection, idle_time);
-      if (cancellation) cancellation->connection = connection;
-      auto lean = std::make_shared<State::LeanRequest>(state, std::move(request), std::move(tracer),
-                                                       std::move(route), std::move(cancellation),
-                                                       std::move(handler), replayable_request);
-      return lean->start(std::move(connection));
-    }
+  // Stamped before the pool is asked, reported only if it has a connection: otherwise
+  // attempts() reports its own.
+  TraceEvent get_conn;
+  if (tracer.enabled()) {
+    get_conn.point = TracePoint::get_conn;
+    get_conn.at = std::chrono::steady_clock::now();
+    get_conn.detail = route.key();
+  }
+  std::chrono::nanoseconds idle_time{0};
+  const bool replayable_request = replayable(request, nullptr);
+  // As attempts() asks: a request that could not be retried has its connection peeked at.
+  if (auto connection = state->pool->take(route.key(), idle_time, !replayable_request)) {
+    tracer.emit(get_conn);
+    emit_got_conn(tracer, *connection, idle_time);
+    if (cancellation) cancellation->connection = connection;
+    auto lean = std::make_shared<State::LeanRequest>(state, std::move(request), std::move(tracer),
+                                                     std::move(route), std::move(cancellation),
+                                                     std::move(handler), replayable_request);
+    return lean->start(std::move(connection));
   }
   auto work = state->attempts(std::move(request), nullptr, std::move(tracer),
                               std::move(cancellation), nullptr, std::move(route), 0);
-  spawn_request(strand, std::move(work), std::move(handler));
+  spawn_request(state, strand, std::move(work), std::move(handler));
 }
 
 void Client::start_stream_request(

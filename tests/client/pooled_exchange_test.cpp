@@ -38,6 +38,24 @@ std::vector<TracePoint> points_of(const ClientFixture& fixture, std::uint64_t re
   return points;
 }
 
+// Each test runs over plain connections and over TLS (the parameter).
+class PooledExchange : public ::testing::TestWithParam<bool> {
+ protected:
+  bool tls() const { return GetParam(); }
+  std::unique_ptr<ScriptedServer> serve(ScriptedServer::Script script) const {
+    return std::make_unique<ScriptedServer>(
+        std::move(script), tls() ? std::optional(localhost_material()) : std::nullopt);
+  }
+  std::unique_ptr<ClientFixture> client(Settings settings = {}) const {
+    return std::make_unique<ClientFixture>(settings, tls() ? trusting_localhost() : TlsOptions{});
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(PlainAndTls, PooledExchange, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "tls" : "plain";
+                         });
+
 // Runs the warm-up request; the test's own is then request 2, on the same connection.
 void warm(ClientFixture& fixture, const ScriptedServer& server) {
   const auto first = fixture.request(get(server.url()));
@@ -56,19 +74,19 @@ void expect_reused(const ClientFixture& fixture) {
   ADD_FAILURE() << "request 2 got no connection";
 }
 
-TEST(PooledExchange, TracesEveryPointInGosOrder) {
-  ScriptedServer server(warm_then([](Peer& peer) {
+TEST_P(PooledExchange, TracesEveryPointInGosOrder) {
+  const auto server = serve(warm_then([](Peer& peer) {
     peer.write(ok_response("second"));
     return true;
   }));
-  ClientFixture fixture;
-  warm(fixture, server);
+  const auto fixture = client();
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(get(server.url()));
+  const auto outcome = fixture->request(get(server->url()));
 
   ASSERT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(outcome.response.body(), "second");
-  expect_reused(fixture);
+  expect_reused(*fixture);
   const std::vector<TracePoint> expected{TracePoint::get_conn,
                                          TracePoint::got_conn,
                                          TracePoint::wrote_headers,
@@ -77,164 +95,167 @@ TEST(PooledExchange, TracesEveryPointInGosOrder) {
                                          TracePoint::got_response_headers,
                                          TracePoint::response_done,
                                          TracePoint::put_idle_conn};
-  EXPECT_EQ(points_of(fixture, 2), expected);
-  EXPECT_EQ(fixture.client().pool_stats().idle, 1u);
-  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(points_of(*fixture, 2), expected);
+  EXPECT_EQ(fixture->client().pool_stats().idle, 1u);
+  EXPECT_EQ(server->accepted(), 1);
 }
 
-TEST(PooledExchange, ResponseHeaderFiresOnTime) {
+TEST_P(PooledExchange, ResponseHeaderFiresOnTime) {
   std::promise<bool> client_closed;
-  ScriptedServer server(warm_then([&](Peer& peer) {
+  const auto server = serve(warm_then([&](Peer& peer) {
     client_closed.set_value(peer.wait_eof(Clock::now() + 3s));  // hold the headers
     return false;
   }));
   Settings settings;
   settings.response_header = 300ms;
-  ClientFixture fixture(settings);
-  warm(fixture, server);
+  const auto fixture = client(settings);
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(get(server.url()));
+  const auto outcome = fixture->request(get(server->url()));
 
   ASSERT_TRUE(outcome.completed) << "the request hung";
   EXPECT_EQ(outcome.error, errc::response_header_timeout) << outcome.error.message();
-  expect_reused(fixture);
-  const auto written = fixture.at(TracePoint::wrote_request, 2);
+  expect_reused(*fixture);
+  const auto written = fixture->at(TracePoint::wrote_request, 2);
   ASSERT_TRUE(written);
   expect_fired_on_time(*written, outcome.finished, settings.response_header);
   EXPECT_TRUE(client_closed.get_future().get()) << "the client kept the connection open";
-  EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
-  EXPECT_EQ(fixture.client().pool_stats().retries, 0u) << "a timeout is not retried";
+  EXPECT_EQ(fixture->client().pool_stats().idle, 0u);
+  EXPECT_EQ(fixture->client().pool_stats().retries, 0u) << "a timeout is not retried";
 }
 
-TEST(PooledExchange, HeadersInsideTheLimitKeepTheConnection) {
-  ScriptedServer server(warm_then([](Peer& peer) {
+TEST_P(PooledExchange, HeadersInsideTheLimitKeepTheConnection) {
+  const auto server = serve(warm_then([](Peer& peer) {
     peer.wait_readable(Clock::now() + 150ms);  // think (nothing more will come)
     peer.write(ok_response("late"));
     return true;
   }));
   Settings settings;
   settings.response_header = 300ms;
-  ClientFixture fixture(settings);
-  warm(fixture, server);
+  const auto fixture = client(settings);
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(get(server.url()));
+  const auto outcome = fixture->request(get(server->url()));
 
   ASSERT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(outcome.response.body(), "late");
-  const auto written = fixture.at(TracePoint::wrote_request, 2);
-  const auto headers = fixture.at(TracePoint::got_response_headers, 2);
+  const auto written = fixture->at(TracePoint::wrote_request, 2);
+  const auto headers = fixture->at(TracePoint::got_response_headers, 2);
   ASSERT_TRUE(written && headers);
   EXPECT_GE(*headers - *written, 140ms);
-  EXPECT_EQ(fixture.client().pool_stats().idle, 1u);
+  EXPECT_EQ(fixture->client().pool_stats().idle, 1u);
   // The timer armed for request 2 is gone: a third request on the connection is not cut short.
-  const auto third = fixture.request(get(server.url()));
+  const auto third = fixture->request(get(server->url()));
   EXPECT_FALSE(third.error) << third.error.message();
-  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(server->accepted(), 1);
 }
 
-TEST(PooledExchange, InformationalResponsesThenACloseDelimitedBody) {
-  ScriptedServer server(warm_then([](Peer& peer) {
+TEST_P(PooledExchange, InformationalResponsesThenACloseDelimitedBody) {
+  const auto server = serve(warm_then([tls = tls()](Peer& peer) {
     peer.write("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n");
     peer.write("HTTP/1.1 200 OK\r\n\r\nuntil the end");
-    return false;  // the end of the body is the close
+    // The end of the body is the close; over TLS a close without close_notify is a truncation.
+    if (tls) peer.send_close_notify();
+    return false;
   }));
-  ClientFixture fixture;
-  warm(fixture, server);
+  const auto fixture = client();
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(get(server.url()));
+  const auto outcome = fixture->request(get(server->url()));
 
   ASSERT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(outcome.response.body(), "until the end");
-  const auto points = points_of(fixture, 2);
+  const auto points = points_of(*fixture, 2);
   EXPECT_NE(std::find(points.begin(), points.end(), TracePoint::got_1xx_response), points.end());
-  EXPECT_EQ(fixture.client().pool_stats().idle, 0u) << "a close-delimited body ends its connection";
+  EXPECT_EQ(fixture->client().pool_stats().idle, 0u)
+      << "a close-delimited body ends its connection";
 }
 
-TEST(PooledExchange, HeadResponseHasNoBody) {
-  ScriptedServer server(warm_then([](Peer& peer) {
+TEST_P(PooledExchange, HeadResponseHasNoBody) {
+  const auto server = serve(warm_then([](Peer& peer) {
     peer.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
     return true;
   }));
-  ClientFixture fixture;
-  warm(fixture, server);
+  const auto fixture = client();
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(make_request(http::verb::head, server.url()));
+  const auto outcome = fixture->request(make_request(http::verb::head, server->url()));
 
   ASSERT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(outcome.response.body(), "");
   EXPECT_EQ(outcome.response[http::field::content_length], "5");
   // Still in sync: the next request reads its own response on the same connection.
-  const auto third = fixture.request(get(server.url()));
+  const auto third = fixture->request(get(server->url()));
   ASSERT_FALSE(third.error) << third.error.message();
   EXPECT_EQ(third.response.body(), "ok");
-  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(server->accepted(), 1);
 }
 
-TEST(PooledExchange, MalformedResponseFailsWithoutRetry) {
-  ScriptedServer server(warm_then([](Peer& peer) {
+TEST_P(PooledExchange, MalformedResponseFailsWithoutRetry) {
+  const auto server = serve(warm_then([](Peer& peer) {
     peer.write("HTTP/1.1 2OO OK\r\n\r\n");
     return false;
   }));
-  ClientFixture fixture;
-  warm(fixture, server);
+  const auto fixture = client();
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(get(server.url()));
+  const auto outcome = fixture->request(get(server->url()));
 
   EXPECT_EQ(outcome.error, errc::malformed_response) << outcome.error.message();
-  EXPECT_EQ(fixture.client().pool_stats().retries, 0u) << "response bytes came: no retry";
-  EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
-  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(fixture->client().pool_stats().retries, 0u) << "response bytes came: no retry";
+  EXPECT_EQ(fixture->client().pool_stats().idle, 0u);
+  EXPECT_EQ(server->accepted(), 1);
 }
 
-TEST(PooledExchange, ClosedWithoutAnAnswerIsRetriedOnANewConnection) {
-  ScriptedServer server(warm_then([](Peer& /*peer*/) {
+TEST_P(PooledExchange, ClosedWithoutAnAnswerIsRetriedOnANewConnection) {
+  const auto server = serve(warm_then([](Peer& /*peer*/) {
     return false;  // read the request, answer nothing, close
   }));
-  ClientFixture fixture;
-  warm(fixture, server);
+  const auto fixture = client();
+  warm(*fixture, *server);
 
-  const auto outcome = fixture.request(get(server.url()));
+  const auto outcome = fixture->request(get(server->url()));
 
   ASSERT_FALSE(outcome.error) << outcome.error.message();
   EXPECT_EQ(outcome.response.body(), "ok");
-  EXPECT_EQ(fixture.client().pool_stats().retries, 1u);
-  EXPECT_EQ(server.accepted(), 2) << "the retry dials a new connection";
-  EXPECT_EQ(fixture.events(TracePoint::get_conn).size(), 3u)
+  EXPECT_EQ(fixture->client().pool_stats().retries, 1u);
+  EXPECT_EQ(server->accepted(), 2) << "the retry dials a new connection";
+  EXPECT_EQ(fixture->events(TracePoint::get_conn).size(), 3u)
       << "one get_conn for the warm-up, one for each attempt of request 2";
 }
 
-TEST(PooledExchange, NotRetriedWhenNotReplayable) {
-  ScriptedServer server(warm_then([](Peer& /*peer*/) { return false; }));
-  ClientFixture fixture;
-  warm(fixture, server);
+TEST_P(PooledExchange, NotRetriedWhenNotReplayable) {
+  const auto server = serve(warm_then([](Peer& /*peer*/) { return false; }));
+  const auto fixture = client();
+  warm(*fixture, *server);
 
-  auto post = make_request(http::verb::post, server.url());
+  auto post = make_request(http::verb::post, server->url());
   post.content_length(0);
-  const auto outcome = fixture.request(post);
+  const auto outcome = fixture->request(post);
 
   EXPECT_EQ(outcome.error, errc::server_closed_connection) << outcome.error.message();
-  EXPECT_EQ(fixture.client().pool_stats().retries, 0u) << "a POST is not sent twice";
-  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(fixture->client().pool_stats().retries, 0u) << "a POST is not sent twice";
+  EXPECT_EQ(server->accepted(), 1);
 }
 
-TEST(PooledExchange, CancelledWhileWaitingForHeaders) {
+TEST_P(PooledExchange, CancelledWhileWaitingForHeaders) {
   std::promise<bool> client_closed;
-  ScriptedServer server(warm_then([&](Peer& peer) {
+  const auto server = serve(warm_then([&](Peer& peer) {
     client_closed.set_value(peer.wait_eof(Clock::now() + 3s));
     return false;
   }));
-  ClientFixture fixture;
-  warm(fixture, server);
+  const auto fixture = client();
+  warm(*fixture, *server);
 
   Clock::time_point cancelled_at;
-  const auto outcome = request_with_deadline(fixture, get(server.url()), 200ms, cancelled_at);
+  const auto outcome = request_with_deadline(*fixture, get(server->url()), 200ms, cancelled_at);
 
   ASSERT_TRUE(outcome.completed) << "the request hung";
   EXPECT_EQ(outcome.error, boost::asio::error::operation_aborted) << outcome.error.message();
   EXPECT_GE(outcome.finished, cancelled_at);
   EXPECT_LT(outcome.finished - cancelled_at, timing_tolerance());
   EXPECT_TRUE(client_closed.get_future().get()) << "the client kept the connection open";
-  EXPECT_EQ(fixture.client().pool_stats().idle, 0u);
+  EXPECT_EQ(fixture->client().pool_stats().idle, 0u);
 }
 
 }  // namespace
