@@ -6,7 +6,6 @@
 #include <string>
 
 #include "exchange_rules.hpp"
-#include "request_head.hpp"
 
 namespace tunedhttp::detail {
 
@@ -14,8 +13,10 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-BodilessExchange::BodilessExchange(Request request, const ClientOptions& options, Tracer tracer)
+BodilessExchange::BodilessExchange(Request request, const ClientOptions& options, Tracer tracer,
+                                   std::optional<WireForm> wire)
     : request_(std::move(request)),
+      wire_(wire),
       options_(options),
       tracer_(std::move(tracer)),
       reader_(options.header_limit, options.body_limit, request_.method() == http::verb::head) {}
@@ -25,7 +26,11 @@ void BodilessExchange::start(std::shared_ptr<Connection> connection) {
   starting_ = true;
   // The whole request from one buffer, written in place: the socket is non-blocking (dialer),
   // and only what it cannot take now goes through the event loop.
-  format_bodiless_request(request_, connection_->head);
+  if (wire_) {
+    format_bodiless_request(request_, *wire_, connection_->head);
+  } else {
+    format_bodiless_request(request_, connection_->head);
+  }
   error_code ec;
   const auto head = asio::buffer(connection_->head);
   const std::size_t written = connection_->tls ? connection_->tls->write_some(head, ec)

@@ -20,6 +20,7 @@
 
 #include "connection.hpp"
 #include "exchange.hpp"
+#include "request_head.hpp"
 #include "response_reader.hpp"
 #include "tracer.hpp"
 
@@ -30,9 +31,11 @@ namespace tunedhttp::detail {
 class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
                          private IdleReadAdopter {
  public:
-  /// `request`: target already in origin (or absolute) form, body empty, no BodySource.
-  /// `options` must outlive the operation (the Client's do).
-  BodilessExchange(Request request, const ClientOptions& options, Tracer tracer);
+  /// `request`: body empty, no BodySource; target already in origin (or absolute) form, or
+  /// else `wire` says what to send instead (request_head.hpp), and must outlive the operation.
+  /// `options` must outlive the operation too (the Client's do).
+  BodilessExchange(Request request, const ClientOptions& options, Tracer tracer,
+                   std::optional<WireForm> wire);
   virtual ~BodilessExchange() = default;
   BodilessExchange(const BodilessExchange&) = delete;
   BodilessExchange& operator=(const BodilessExchange&) = delete;
@@ -75,6 +78,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   boost::system::error_code io_error(const boost::system::error_code& ec, bool reading) const;
 
   Request request_;
+  const std::optional<WireForm> wire_;
   const ClientOptions& options_;
   Tracer tracer_;
   ResponseReader reader_;

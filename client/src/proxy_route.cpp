@@ -179,4 +179,18 @@ Route ProxySelector::route_to(const Url& target, boost::system::error_code& ec) 
   return route;
 }
 
+std::optional<Destination> resolve(std::string_view target, const ProxySelector& proxies,
+                                   boost::system::error_code& ec) {
+  // A target with a space or control character is a bad URL (Go's url.Parse refuses it too).
+  const Url url = parse_url(target, ec);
+  if (ec) return std::nullopt;
+  Destination destination;
+  destination.route = proxies.route_to(url, destination.route_error);
+  destination.key = destination.route.key();
+  destination.wire_target =
+      destination.route.absolute_form() ? absolute_target(url) : destination.route.target.target;
+  destination.host = url.host_header();
+  return destination;
+}
+
 }  // namespace tunedhttp::detail

@@ -88,4 +88,19 @@ class ProxySelector {
   NoProxyList no_proxy_;
 };
 
+/// A request target resolved once for every request sent to it: the URL parsed, the route
+/// chosen, and what the request carries on the wire. Immutable, so requests share one.
+struct Destination {
+  Route route;
+  boost::system::error_code route_error;  ///< the route could not be chosen (invalid_proxy)
+  std::string key;                        ///< route.key(): the pool's
+  std::string wire_target;                ///< origin form; absolute form when written to a proxy
+  std::string host;                       ///< the Host header's value
+};
+
+/// Resolves `target` (an absolute http or https URL) for `proxies`; nullopt with `ec` set
+/// (errc::invalid_url, errc::unsupported_scheme) when it is not one.
+std::optional<Destination> resolve(std::string_view target, const ProxySelector& proxies,
+                                   boost::system::error_code& ec);
+
 }  // namespace tunedhttp::detail

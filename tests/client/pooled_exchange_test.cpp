@@ -258,5 +258,30 @@ TEST_P(PooledExchange, CancelledWhileWaitingForHeaders) {
   EXPECT_EQ(fixture->client().pool_stats().idle, 0u);
 }
 
+// The client remembers the last target it resolved (Client::State::destination_of): requests
+// that alternate between two servers must each still reach their own, on its own connection.
+TEST_P(PooledExchange, AlternatingTargetsEachReachTheirOwnServer) {
+  auto answering = [](std::string name) {
+    return [name](Peer& peer) {
+      while (!peer.read_headers(Clock::now() + 3s).empty()) peer.write(ok_response(name));
+    };
+  };
+  const auto first = serve(answering("first"));
+  const auto second = serve(answering("second"));
+  const auto fixture = client();
+
+  for (int round = 0; round < 3; ++round) {
+    const auto a = fixture->request(get(first->url("/a")));
+    ASSERT_FALSE(a.error) << a.error.message();
+    EXPECT_EQ(a.response.body(), "first");
+    const auto b = fixture->request(get(second->url("/b")));
+    ASSERT_FALSE(b.error) << b.error.message();
+    EXPECT_EQ(b.response.body(), "second");
+  }
+  EXPECT_EQ(first->accepted(), 1);
+  EXPECT_EQ(second->accepted(), 1);
+  EXPECT_EQ(fixture->client().pool_stats().idle, 2u);
+}
+
 }  // namespace
 }  // namespace tunedhttp::testing

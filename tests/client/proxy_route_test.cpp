@@ -169,5 +169,45 @@ TEST(ProxySelector, NoneIgnoresTheEnvironment) {
   EXPECT_EQ(chosen(selector(options, {{"HTTPS_PROXY", "p:1"}}), "https://example.com/"), "direct");
 }
 
+TEST(Destination, ResolvesDirectAndProxiedTargets) {
+  boost::system::error_code ec;
+  const auto direct = resolve("http://Example.com:8080/a?b#frag", selector({}, {}), ec);
+  ASSERT_TRUE(direct) << ec.message();
+  EXPECT_FALSE(direct->route.proxy);
+  EXPECT_FALSE(direct->route_error);
+  EXPECT_EQ(direct->key, "http://Example.com:8080");
+  EXPECT_EQ(direct->wire_target, "/a?b");
+  EXPECT_EQ(direct->host, "Example.com:8080");
+
+  const auto tls_default_port = resolve("https://[::1]/", selector({}, {}), ec);
+  ASSERT_TRUE(tls_default_port) << ec.message();
+  EXPECT_EQ(tls_default_port->key, "https://[::1]:443");
+  EXPECT_EQ(tls_default_port->host, "[::1]");
+
+  ProxyOptions options;
+  options.source = ProxyOptions::Source::url;
+  options.url = "http://u:p@proxy:3128";
+  const auto proxied = resolve("http://example.com/x", selector(options, {}), ec);
+  ASSERT_TRUE(proxied) << ec.message();
+  ASSERT_TRUE(proxied->route.proxy);
+  EXPECT_EQ(proxied->wire_target, "http://example.com/x") << "absolute form to a proxy";
+  EXPECT_EQ(proxied->key, proxied->route.key());
+  const auto tunnelled = resolve("https://example.com/x", selector(options, {}), ec);
+  ASSERT_TRUE(tunnelled) << ec.message();
+  EXPECT_EQ(tunnelled->wire_target, "/x") << "origin form inside a tunnel";
+}
+
+TEST(Destination, KeepsTheRouteErrorAndRefusesABadUrl) {
+  boost::system::error_code ec;
+  const auto cgi = resolve("http://example.com/",
+                           selector({}, {{"HTTP_PROXY", "p:1"}, {"REQUEST_METHOD", "GET"}}), ec);
+  ASSERT_TRUE(cgi);
+  EXPECT_EQ(cgi->route_error, errc::invalid_proxy);
+  EXPECT_FALSE(resolve("ftp://example.com/", selector({}, {}), ec));
+  EXPECT_EQ(ec, errc::unsupported_scheme);
+  EXPECT_FALSE(resolve("http://exa mple.com/", selector({}, {}), ec));
+  EXPECT_EQ(ec, errc::invalid_url);
+}
+
 }  // namespace
 }  // namespace tunedhttp::detail

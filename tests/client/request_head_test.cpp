@@ -74,5 +74,47 @@ INSTANTIATE_TEST_SUITE_P(
         HeadRow{"custom_method", custom_method()}),
     [](const ::testing::TestParamInfo<HeadRow>& test_info) { return test_info.param.name; });
 
+// A request sent as it was given (the lean path): formatted with a WireForm, it is byte for
+// byte the request rewritten the way the client rewrites it (target, then Host and User-Agent
+// appended when absent), one row per shape.
+struct WireRow {
+  const char* name;
+  Request request;
+};
+
+class WireFormHead : public ::testing::TestWithParam<WireRow> {};
+
+TEST_P(WireFormHead, IsTheRewrittenRequest) {
+  const WireForm wire{"/a?b=c", "example.com:8080", "tunedhttp/0.1"};
+  Request rewritten = GetParam().request;
+  rewritten.target(wire.target);
+  if (rewritten.find(http::field::host) == rewritten.end()) {
+    rewritten.set(http::field::host, wire.host);
+  }
+  if (rewritten.find(http::field::user_agent) == rewritten.end()) {
+    rewritten.set(http::field::user_agent, wire.user_agent);
+  }
+  std::string expected;
+  format_bodiless_request(rewritten, expected);
+  std::string ours = "stale bytes from the previous request";
+  format_bodiless_request(GetParam().request, wire, ours);
+  EXPECT_EQ(ours, expected);
+  // Nothing of the given request was changed.
+  EXPECT_NE(GetParam().request.target(), wire.target);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, WireFormHead,
+    ::testing::Values(
+        WireRow{"bare_get", Request{http::verb::get, "http://example.com:8080/a?b=c", 11}},
+        WireRow{"own_host_kept",
+                with_fields(Request{http::verb::get, "http://example.com:8080/a?b=c", 11},
+                            {{"Host", "virtual.example"}})},
+        WireRow{"own_agent_kept_and_other_fields",
+                with_fields(Request{http::verb::delete_, "http://example.com:8080/a?b=c", 11},
+                            {{"User-Agent", "curl/7.88"}, {"X-Trace", "1"}, {"Accept", "*/*"}})},
+        WireRow{"head_over_http_1_0", Request{http::verb::head, "http://example.com:8080/", 10}}),
+    [](const ::testing::TestParamInfo<WireRow>& test_info) { return test_info.param.name; });
+
 }  // namespace
 }  // namespace tunedhttp::detail
