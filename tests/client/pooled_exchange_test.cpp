@@ -4,6 +4,9 @@
 // (client/src/bodiless_exchange.hpp); in the other run, through the coroutines. Both must
 // behave the same, so both runs hold them to the same assertions.
 #include <future>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "client_fixture.hpp"
 
@@ -98,6 +101,46 @@ TEST_P(PooledExchange, TracesEveryPointInGosOrder) {
   EXPECT_EQ(points_of(*fixture, 2), expected);
   EXPECT_EQ(fixture->client().pool_stats().idle, 1u);
   EXPECT_EQ(server->accepted(), 1);
+}
+
+// Of each pair, the first request dials, so the coroutines send it; the second takes the pooled
+// connection (the lean path in the serial/ run). The server must see the same bytes from both,
+// for a bare request and for one with fields of its own.
+TEST_P(PooledExchange, SendsTheBytesAFreshConnectionSends) {
+  std::mutex mutex;
+  std::vector<std::string> heads;
+  const auto server = serve([&](Peer& peer) {
+    for (;;) {
+      auto head = peer.read_headers(Clock::now() + 3s);
+      if (head.empty()) return;
+      {
+        std::lock_guard lock(mutex);
+        heads.push_back(std::move(head));
+      }
+      peer.write(ok_response());
+    }
+  });
+  const auto fixture = client();
+  auto with_fields = get(server->url("/p?q=1"));
+  with_fields.set(http::field::user_agent, "mine/1");
+  with_fields.set("X-Trace", "7");
+  for (const auto& request : {get(server->url("/p?q=1")), with_fields}) {
+    fixture->client().close_idle_connections();  // the first of the two dials
+    for (int i = 0; i < 2; ++i) {
+      const auto outcome = fixture->request(request);
+      ASSERT_FALSE(outcome.error) << outcome.error.message();
+    }
+  }
+
+  EXPECT_EQ(server->accepted(), 2);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(heads.size(), 4u);
+  const std::string host = "Host: 127.0.0.1:" + std::to_string(server->port()) + "\r\n";
+  EXPECT_EQ(heads[0], "GET /p?q=1 HTTP/1.1\r\n" + host + "User-Agent: tunedhttp/0.1\r\n\r\n");
+  EXPECT_EQ(heads[1], heads[0]);
+  EXPECT_EQ(heads[2],
+            "GET /p?q=1 HTTP/1.1\r\nUser-Agent: mine/1\r\nX-Trace: 7\r\n" + host + "\r\n");
+  EXPECT_EQ(heads[3], heads[2]);
 }
 
 TEST_P(PooledExchange, ResponseHeaderFiresOnTime) {
