@@ -71,13 +71,9 @@ class IdleRead {
     }
     // The handler holds the core, never the owner: a read that ends after the owner let go (a
     // connection closed) must not be what releases it, on whichever thread that is.
-    socket.async_read_some(
-        buffer,
-        boost::asio::bind_cancellation_slot(
-            core_->cancel.slot(), [core = core_, on_unadopted = std::move(on_unadopted)](
-                                      const boost::system::error_code& ec, std::size_t n) mutable {
-              if (!core->complete(IdleReadResult{ec, n})) on_unadopted(IdleReadResult{ec, n});
-            }));
+    socket.async_read_some(buffer, boost::asio::bind_cancellation_slot(
+                                       core_->cancel.slot(),
+                                       ReadHandler<OnUnadopted>(core_, std::move(on_unadopted))));
   }
 
   /// Whether a read is in flight or has a result no request adopted yet.
@@ -131,6 +127,33 @@ class IdleRead {
 
  private:
   enum class State { none, in_flight, finished };
+
+  struct Core;
+
+  // The socket read's handler. Destroyed without having been called (its io_context destroyed
+  // with the read pending, as a program shuts down), it lets go of the request waiting to adopt
+  // the read: that request holds the connection, which holds this read, so the cycle would keep
+  // the socket open for ever.
+  template <class OnUnadopted>
+  class ReadHandler {
+   public:
+    ReadHandler(std::shared_ptr<Core> core, OnUnadopted on_unadopted)
+        : core_(std::move(core)), on_unadopted_(std::move(on_unadopted)) {}
+    ReadHandler(ReadHandler&&) noexcept = default;  // leaves the moved-from one without a core
+    ReadHandler& operator=(ReadHandler&&) = delete;
+    ~ReadHandler() {
+      if (core_) core_->abandon();
+    }
+
+    void operator()(const boost::system::error_code& ec, std::size_t n) {
+      const auto core = std::move(core_);  // called: nothing to abandon
+      if (!core->complete(IdleReadResult{ec, n})) on_unadopted_(IdleReadResult{ec, n});
+    }
+
+   private:
+    std::shared_ptr<Core> core_;
+    OnUnadopted on_unadopted_;
+  };
 
   struct Core {
     template <class Handler>
@@ -187,6 +210,18 @@ class IdleRead {
         std::move(adopter)(read.error, read.bytes);
       });
       return true;
+    }
+
+    // The read will never complete: drops whoever waits to adopt it (outside the lock, as
+    // dropping them may destroy the connection that holds this core's other reference).
+    void abandon() {
+      boost::asio::any_completion_handler<Signature> dropped_waiter;
+      std::shared_ptr<IdleReadAdopter> dropped_direct;
+      std::lock_guard lock(mutex);
+      // (Swapped out: Boost 1.81's move assignment of any_completion_handler recurses forever.)
+      dropped_waiter.swap(waiter);
+      dropped_direct.swap(direct);
+      state = State::none;
     }
 
     std::mutex mutex;

@@ -301,6 +301,31 @@ TEST_P(PooledExchange, CancelledWhileWaitingForHeaders) {
   EXPECT_EQ(fixture->client().pool_stats().idle, 0u);
 }
 
+// A request still waiting for its response when its client and io_context are destroyed (a
+// program shutting down): its connection's socket is closed, not kept open by the request and
+// the idle read it adopted holding each other.
+TEST_P(PooledExchange, DestroyedWhileWaitingClosesTheSocket) {
+  std::promise<bool> client_closed;
+  const auto server = serve(warm_then([&](Peer& peer) {
+    client_closed.set_value(peer.wait_eof(Clock::now() + 5s));  // hold the response
+    return false;
+  }));
+  auto fixture = client();
+  warm(*fixture, *server);
+  bool completed = false;
+  fixture->client().async_request(get(server->url()),
+                                  [&](boost::system::error_code, Response) { completed = true; });
+  ASSERT_TRUE(fixture->run_until(
+      [&] { return fixture->at(TracePoint::wrote_request, 2).has_value(); }, 2000ms));
+
+  fixture.reset();  // the client first, then its io_context with the read still pending
+
+  EXPECT_FALSE(completed);
+  auto closed = client_closed.get_future();
+  ASSERT_EQ(closed.wait_for(3s), std::future_status::ready);
+  EXPECT_TRUE(closed.get()) << "the socket outlived its client and io_context";
+}
+
 // The client remembers the last target it resolved (Client::State::destination_of): requests
 // that alternate between two servers must each still reach their own, on its own connection.
 TEST_P(PooledExchange, AlternatingTargetsEachReachTheirOwnServer) {
