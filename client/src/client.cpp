@@ -163,9 +163,9 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   /// proxy, with its credentials), Host, User-Agent, and the body's framing.
   static void rewrite_request(Request& request, const detail::Destination& destination,
                               const BodySource* source);
-  /// check_request() and rewrite_request() after the URL's own check; sets `route`.
+  /// check_request() and rewrite_request() after the URL's own check; sets `destination`.
   error_code prepare_request(Request& request, const BodySource* source,
-                             detail::Route& route) const;
+                             std::shared_ptr<const detail::Destination>& destination) const;
   /// Whether async_request may take its lean path (LeanRequest): a request without a body, on a
   /// serial executor, without body timers.
   bool lean_path_fits(const Request& request, const BodySource* source) const {
@@ -183,15 +183,15 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   asio::awaitable<std::tuple<error_code, Response>> attempts(
       Request request, std::shared_ptr<BodySource> source, detail::Tracer tracer,
       std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream,
-      detail::Route route, int first_attempt);
+      std::shared_ptr<const detail::Destination> destination, int first_attempt);
   /// After attempt `attempt` failed on `connection` (already closed): whether Go's rules send
   /// the request again, on a new connection (counted as a retry).
   bool sends_again(const detail::Connection& connection, const detail::ExchangeOutcome& outcome,
                    bool replayable_request, BodySource* source, int attempt);
   /// `probe`: peek at an idle connection before handing it out (IdleConnPool::take).
-  asio::awaitable<detail::DialResult> get_conn(const detail::Route& route, detail::Tracer& tracer,
-                                               std::chrono::nanoseconds& idle_time,
-                                               RequestCancellation& cancellation, bool probe);
+  asio::awaitable<detail::DialResult> get_conn(
+      std::shared_ptr<const detail::Destination> destination, detail::Tracer& tracer,
+      std::chrono::nanoseconds& idle_time, RequestCancellation& cancellation, bool probe);
   asio::awaitable<detail::DialResult> dial_for(const detail::Route& route, detail::Tracer& tracer);
 
   // Each request's coroutines run one at a time: on the caller's executor when it is serial,
@@ -240,13 +240,11 @@ asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Route&
 // Go's Transport.getConn: an idle connection if there is one; otherwise dial, and meanwhile
 // take any connection another request puts back first. A dial that loses the race is not
 // wasted: its connection goes to the pool (or to the next waiter).
-asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Route& route,
-                                                            detail::Tracer& tracer,
-                                                            std::chrono::nanoseconds& idle_time,
-                                                            RequestCancellation& cancellation,
-                                                            bool probe) {
+asio::awaitable<detail::DialResult> Client::State::get_conn(
+    std::shared_ptr<const detail::Destination> destination, detail::Tracer& tracer,
+    std::chrono::nanoseconds& idle_time, RequestCancellation& cancellation, bool probe) {
   // The common case first, without the waiter's allocation and channel.
-  const std::string key = route.key();
+  const std::string& key = destination->key;
   if (auto idle = pool->take(key, idle_time, probe))
     co_return detail::DialResult{{}, std::move(idle)};
   auto strand = co_await asio::this_coro::executor;
@@ -258,9 +256,9 @@ asio::awaitable<detail::DialResult> Client::State::get_conn(const detail::Route&
   // The dial runs on its own: it may outlive this request when a put satisfies us first.
   asio::co_spawn(
       strand,
-      [state = shared_from_this(), route, waiter,
+      [state = shared_from_this(), destination, waiter,
        dial_tracer = tracer]() mutable -> asio::awaitable<void> {
-        auto dialed = co_await state->dial_for(route, dial_tracer);
+        auto dialed = co_await state->dial_for(destination->route, dial_tracer);
         if (!state->pool->deliver_dial(waiter, dialed.error, dialed.connection) &&
             dialed.connection) {
           state->pool->put(dialed.connection);
@@ -320,13 +318,13 @@ void Client::State::rewrite_request(Request& request, const detail::Destination&
   }
 }
 
-error_code Client::State::prepare_request(Request& request, const BodySource* source,
-                                          detail::Route& route) const {
+error_code Client::State::prepare_request(
+    Request& request, const BodySource* source,
+    std::shared_ptr<const detail::Destination>& destination) const {
   error_code ec;
-  const auto destination = destination_of(request.target(), ec);
+  destination = destination_of(request.target(), ec);
   if (ec) return ec;
   if ((ec = check_request(request, *destination))) return ec;
-  route = destination->route;
   rewrite_request(request, *destination, source);
   return {};
 }
@@ -335,18 +333,18 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::run(
     Request request, std::shared_ptr<BodySource> source, TraceHook hook,
     std::shared_ptr<RequestCancellation> cancellation, detail::BodyStream* stream) {
   detail::Tracer tracer(&options.trace, std::move(hook), next_request++);
-  detail::Route route;
-  if (auto ec = prepare_request(request, source.get(), route)) {
+  std::shared_ptr<const detail::Destination> destination;
+  if (auto ec = prepare_request(request, source.get(), destination)) {
     co_return std::tuple{ec, Response{}};
   }
   co_return co_await attempts(std::move(request), std::move(source), std::move(tracer),
-                              std::move(cancellation), stream, std::move(route), 0);
+                              std::move(cancellation), stream, std::move(destination), 0);
 }
 
 asio::awaitable<std::tuple<error_code, Response>> Client::State::attempts(
     Request request, std::shared_ptr<BodySource> source, detail::Tracer tracer,
     std::shared_ptr<RequestCancellation> shared_cancellation, detail::BodyStream* stream,
-    detail::Route route, int first_attempt) {
+    std::shared_ptr<const detail::Destination> destination, int first_attempt) {
   // A caller that cannot cancel shares nothing: the request's own frame holds its state.
   RequestCancellation own_cancellation;
   RequestCancellation* const cancellation =
@@ -360,16 +358,16 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::attempts(
   const bool probe_idle = !replayable_request;
   for (int attempt = first_attempt;; ++attempt) {
     tracer.set_connection(0);
-    tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? route.key() : std::string{});
+    tracer.emit(TracePoint::get_conn, {}, tracer.enabled() ? destination->key : std::string{});
     std::chrono::nanoseconds idle_time{0};
     // A retry dials afresh: the connection that just failed shows the pool may hold more
     // connections the server has dropped.
     detail::DialResult obtained;
     // (Not a conditional expression: GCC 12 miscompiles co_await inside ?:.)
     if (attempt == 0) {
-      obtained = co_await get_conn(route, tracer, idle_time, *cancellation, probe_idle);
+      obtained = co_await get_conn(destination, tracer, idle_time, *cancellation, probe_idle);
     } else {
-      obtained = co_await dial_for(route, tracer);
+      obtained = co_await dial_for(destination->route, tracer);
     }
     if (cancellation->cancelled) {
       if (obtained.connection) {
@@ -550,7 +548,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
       if (!rewritten) rewrite_request(request(), *destination, nullptr);
       return spawn_request(state, state->executor,
                            state->attempts(std::move(request()), nullptr, std::move(tracer()),
-                                           cancellation, nullptr, destination->route, 1),
+                                           cancellation, nullptr, destination, 1),
                            std::move(handler));
     }
     complete(std::move(handler), state->executor, outcome.error, Response{});
@@ -610,7 +608,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
   }
   if (!rewritten) State::rewrite_request(request, *destination, nullptr);
   auto work = state->attempts(std::move(request), nullptr, std::move(tracer),
-                              std::move(cancellation), nullptr, destination->route, 0);
+                              std::move(cancellation), nullptr, std::move(destination), 0);
   spawn_request(state, strand, std::move(work), std::move(handler));
 }
 
