@@ -6,6 +6,7 @@
 #include <string>
 
 #include "exchange_rules.hpp"
+#include "read_response.hpp"
 
 namespace tunedhttp::detail {
 
@@ -123,6 +124,7 @@ void BodilessExchange::parse() {
   for (;;) {
     const auto step = reader_.feed(buffer.data());
     buffer.consume(step.consumed);
+    trace_response_event(tracer_, step);
     switch (step.event) {
       case ResponseEvent::need_more: {
         const auto size = boost::beast::read_size(buffer, 65536);
@@ -130,13 +132,9 @@ void BodilessExchange::parse() {
         return read_some(buffer.prepare(size), &BodilessExchange::on_read);
       }
       case ResponseEvent::continue_100:
-        tracer_.emit(TracePoint::got_100_continue);
-        break;
       case ResponseEvent::informational:
-        tracer_.emit(TracePoint::got_1xx_response, {}, std::to_string(step.status));
         break;
       case ResponseEvent::final_headers:
-        tracer_.emit(TracePoint::got_response_headers, {}, std::to_string(step.status));
         disarm();  // response_header covers the headers only
         break;
       case ResponseEvent::complete:

@@ -134,16 +134,14 @@ asio::awaitable<error_code> read_final_headers(Stream& stream, Connection& conne
   }
   for (;;) {
     const auto step = co_await next_event(stream, connection.buffer, reader);
+    trace_response_event(tracer, step);
     switch (step.event) {
       case ResponseReader::Event::final_headers:
-        tracer.emit(TracePoint::got_response_headers, {}, std::to_string(step.status));
         co_return error_code{};
       case ResponseReader::Event::continue_100:
-        tracer.emit(TracePoint::got_100_continue);
         on_continue();
         break;
       case ResponseReader::Event::informational:
-        tracer.emit(TracePoint::got_1xx_response, {}, std::to_string(step.status));
         break;
       default:  // failed (need_more and complete do not come before the final headers)
         co_return step.error ? step.error : make_error_code(errc::malformed_response);

@@ -10,15 +10,34 @@
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <chrono>
+#include <string>
 #include <tuple>
 #include <type_traits>
 
 #include "body_pace.hpp"
 #include "response_reader.hpp"
 #include "tls_stream.hpp"
+#include "tracer.hpp"
 #include "with_timeout.hpp"
 
 namespace tunedhttp::detail {
+
+/// Records the trace point of an event up to the final headers: got_100_continue,
+/// got_1xx_response or got_response_headers (with the status). Both drivers of an exchange (the
+/// coroutines in exchange.cpp and bodiless_exchange.cpp) trace through this, so alike.
+inline void trace_response_event(Tracer& tracer, const ResponseStep& step) {
+  if (!tracer.enabled()) return;  // no status formatted for nobody
+  switch (step.event) {
+    case ResponseEvent::continue_100:
+      return tracer.emit(TracePoint::got_100_continue);
+    case ResponseEvent::informational:
+      return tracer.emit(TracePoint::got_1xx_response, {}, std::to_string(step.status));
+    case ResponseEvent::final_headers:
+      return tracer.emit(TracePoint::got_response_headers, {}, std::to_string(step.status));
+    default:
+      return;
+  }
+}
 
 /// One read of `stream` into `buffer`. A TLS stream first gives what it can decrypt from bytes
 /// it already has, without going through the event loop.
