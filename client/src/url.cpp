@@ -36,15 +36,7 @@ std::string Url::authority() const {
   return out;
 }
 
-std::string Url::key() const {
-  std::string out;
-  out.reserve(host.size() + port.size() + 11);
-  out += tls ? "https://" : "http://";
-  append_host(out, host);
-  out += ':';
-  out += port;
-  return out;
-}
+std::string Url::key() const { return (tls ? "https://" : "http://") + authority(); }
 
 std::string Url::host_header() const {
   const bool default_port = (tls && port == "443") || (!tls && port == "80");
