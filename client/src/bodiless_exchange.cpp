@@ -77,10 +77,10 @@ void BodilessExchange::on_written() {
 void BodilessExchange::read_first() {
   auto& buffer = connection_->buffer;
   if (buffer.size() != 0) return on_first_read({}, 0);
-  if (connection_->idle_read.adoptable()) {
-    // Straight from the read's handler: this operation runs on the socket's serial executor.
-    return connection_->idle_read.adopt_directly(
-        std::shared_ptr<IdleReadAdopter>(shared_from_this(), this));
+  // Straight from the read's handler: this operation runs on the socket's serial executor.
+  if (connection_->idle_read.adopt_directly(
+          std::shared_ptr<IdleReadAdopter>(shared_from_this(), this))) {
+    return;
   }
   read_some(buffer.prepare(connection_->tls ? TlsStream::first_read_size : first_read_size),
             &BodilessExchange::on_first_read);

@@ -102,8 +102,11 @@ class IdleRead {
   /// As async_adopt, for a driver that runs on the socket's executor, which is serial: the
   /// result goes to `adopter` straight from the read's handler, with no type-erased handler and
   /// no dispatch. Cancelled by closing the socket (the read then ends with operation_aborted).
-  void adopt_directly(std::shared_ptr<IdleReadAdopter> adopter) {
+  /// Returns false, and adopts nothing, when there is no read to adopt (adoptable() is false):
+  /// one lock instead of two for the caller that would ask first.
+  bool adopt_directly(std::shared_ptr<IdleReadAdopter> adopter) {
     std::unique_lock lock(core_->mutex);
+    if (core_->state == State::none) return false;
     if (core_->state == State::finished) {
       core_->state = State::none;
       const auto kept = core_->result;
@@ -111,9 +114,10 @@ class IdleRead {
       // Posted, not called: the caller may be inside an initiating function.
       boost::asio::post(core_->socket->get_executor(),
                         [adopter = std::move(adopter), kept] { adopter->adopted(kept); });
-      return;
+      return true;
     }
     core_->direct = std::move(adopter);
+    return true;
   }
 
   /// Completes with the read's result (error, bytes read into the buffer given to start()) once
