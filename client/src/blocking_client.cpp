@@ -10,7 +10,9 @@ struct BlockingClient::Impl {
 };
 
 BlockingClient::BlockingClient(ClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->client.start_requests_in_line();
+}
 
 BlockingClient::~BlockingClient() = default;
 

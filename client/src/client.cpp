@@ -220,8 +220,10 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   /// `executor` as a completion handler's executor is compared with it (complete()), made once.
   const asio::any_completion_executor completion_executor;
   ClientOptions options;
-  error_code setup_error;                           ///< why tls_context is null
-  const bool serial;                                ///< is_serial(executor)
+  error_code setup_error;  ///< why tls_context is null
+  const bool serial;       ///< is_serial(executor)
+  /// Requests are made on the only thread that runs the executor (start_requests_in_line).
+  std::atomic<bool> in_line{false};
   std::unique_ptr<asio::ssl::context> tls_context;  ///< null when the TLS options are bad
   std::shared_ptr<detail::IdleConnPool> pool;
   const detail::ProxySelector proxies;
@@ -462,6 +464,8 @@ void Client::close_idle_connections() { state_->pool->close_all(CloseReason::cli
 
 const Settings& Client::settings() const { return state_->options.settings; }
 
+void Client::start_requests_in_line() { state_->in_line = true; }
+
 error_code Client::setup_error() const { return state_->setup_error; }
 
 namespace {
@@ -537,6 +541,12 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
         handler(std::move(handler_in)),
         replayable_request(replayable_in) {}
 
+  /// Starts the exchange on `connection`, on the executor's thread.
+  void begin(std::shared_ptr<detail::Connection> connection) {
+    if (cancellation) cancellation->connection = connection;
+    start(std::move(connection));
+  }
+
   // What attempts() does with an attempt's outcome, for the first attempt.
   void finished() override {
     auto& outcome = this->outcome();
@@ -610,11 +620,18 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
   if (auto connection = state->pool->take(destination->key, idle_time, !replayable_request)) {
     tracer.emit(get_conn);
     emit_got_conn(tracer, *connection, idle_time);
-    if (cancellation) cancellation->connection = connection;
     auto lean = std::make_shared<State::LeanRequest>(
         state, std::move(request), std::move(tracer), std::move(destination), rewritten,
         std::move(cancellation), std::move(handler), replayable_request);
-    return lean->start(std::move(connection));
+    // The exchange's handlers run on the executor's thread, so it starts there too: a request
+    // made from another thread (the Client allows it) is posted, or the start would race its
+    // own first handlers.
+    if (state->in_line || running_in_this_thread(state->executor)) {
+      return lean->begin(std::move(connection));
+    }
+    return asio::post(state->executor, [lean, connection = std::move(connection)]() mutable {
+      lean->begin(std::move(connection));
+    });
   }
   if (!rewritten) State::rewrite_request(request, *destination, nullptr);
   auto work = state->attempts(std::move(request), nullptr, std::move(tracer),

@@ -3,9 +3,11 @@
 // client_tests (CMakeLists.txt) the second runs on async_request's lean path
 // (client/src/bodiless_exchange.hpp); in the other run, through the coroutines. Both must
 // behave the same, so both runs hold them to the same assertions.
+#include <boost/asio/use_future.hpp>
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client_fixture.hpp"
@@ -349,6 +351,37 @@ TEST_P(PooledExchange, AlternatingTargetsEachReachTheirOwnServer) {
   EXPECT_EQ(first->accepted(), 1);
   EXPECT_EQ(second->accepted(), 1);
   EXPECT_EQ(fixture->client().pool_stats().idle, 2u);
+}
+
+// A client whose io_context runs on a thread of its own (one thread: the executor is serial, so
+// pooled requests take the lean path in both runs) and requests made from another thread, as the
+// Client's thread safety allows: each completes, on the same connection, and under TSan without
+// a race between the request's start on the caller's thread and its handlers on the context's.
+TEST_P(PooledExchange, RequestsFromAnotherThreadThanTheContexts) {
+  const auto server = serve([](Peer& peer) {
+    while (!peer.read_headers(Clock::now() + 3s).empty()) peer.write(ok_response());
+  });
+  boost::asio::io_context context(1);
+  auto work = boost::asio::make_work_guard(context);
+  ClientOptions options;
+  if (tls()) options.tls = trusting_localhost();
+  Client client(context.get_executor(), options);
+  std::thread runner([&context] { context.run(); });
+
+  for (int i = 0; i < 20; ++i) {
+    auto done = client.async_request(get(server->url()), boost::asio::use_future);
+    ASSERT_EQ(done.wait_for(5s), std::future_status::ready) << "request " << i;
+    const Response response = done.get();
+    EXPECT_EQ(response.result_int(), 200u);
+    EXPECT_EQ(response.body(), "ok");
+  }
+  EXPECT_EQ(client.pool_stats().dials, 1u);
+  EXPECT_EQ(server->accepted(), 1);
+
+  client.close_idle_connections();
+  work.reset();
+  context.stop();
+  runner.join();
 }
 
 }  // namespace

@@ -11,6 +11,11 @@ namespace tunedhttp {
 /// runs on one thread (concurrency hint 1, as BlockingClient's and `tunedhttp serve`'s).
 bool is_serial(const boost::asio::any_io_executor& executor);
 
+/// Whether the calling thread is running a handler of `executor` (one of the serial kinds
+/// is_serial() knows): work started here runs in line with the executor's handlers. False for
+/// any other executor.
+bool running_in_this_thread(const boost::asio::any_io_executor& executor);
+
 /// `executor` itself when it is serial, otherwise a new strand over it. A strand on a serial
 /// executor would only add its allocation, its lock and a dispatch to every handler.
 boost::asio::any_io_executor serial_executor(const boost::asio::any_io_executor& executor);

@@ -227,6 +227,12 @@ class Client {
   boost::system::error_code setup_error() const;
 
  private:
+  friend class BlockingClient;
+  /// For BlockingClient, whose io_context runs only inside its calls and on the caller's thread:
+  /// a request on a pooled connection starts in line, though the caller is not in a handler,
+  /// instead of being posted to the executor (start_request).
+  void start_requests_in_line();
+
   void start_request(
       Request request, std::shared_ptr<BodySource> source, TraceHook trace,
       boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler);
@@ -239,7 +245,8 @@ class Client {
   std::shared_ptr<State> state_;
 };
 
-/// A blocking client: owns an io_context and runs it inside each call.
+/// A blocking client: owns an io_context and runs it inside each call. One call at a time: it
+/// is not thread-safe (make one per thread).
 class BlockingClient {
  public:
   /// Makes a blocking client with these options.
