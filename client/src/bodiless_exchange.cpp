@@ -1,5 +1,7 @@
 #include "bodiless_exchange.hpp"
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
@@ -15,12 +17,26 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 
 BodilessExchange::BodilessExchange(Request request, const ClientOptions& options, Tracer tracer,
-                                   std::optional<WireForm> wire)
+                                   std::optional<WireForm> wire,
+                                   std::optional<asio::any_io_executor> strand)
     : request_(std::move(request)),
       wire_(wire),
+      strand_(std::move(strand)),
       options_(options),
       tracer_(std::move(tracer)),
       reader_(options.header_limit, options.body_limit, request_.method() == http::verb::head) {}
+
+template <class Initiate, class Handler>
+void BodilessExchange::launch(Initiate initiate, Handler handler) {
+  // On a serial executor the socket's own runs the handler: binding it to that executor again
+  // would only add a type-erased dispatch to every completion.
+  if (strand_) return initiate(asio::bind_executor(*strand_, std::move(handler)));
+  initiate(std::move(handler));
+}
+
+asio::any_io_executor BodilessExchange::executor() const {
+  return strand_ ? *strand_ : asio::any_io_executor(connection_->socket.get_executor());
+}
 
 void BodilessExchange::start(std::shared_ptr<Connection> connection) {
   connection_ = std::move(connection);
@@ -60,8 +76,12 @@ void BodilessExchange::write_rest(std::size_t written) {
     if (ec || self->expired_ != Limit::none) return self->fail(self->io_error(ec, false));
     self->write_rest(written + n);
   };
-  if (connection_->tls) return connection_->tls->async_write_some(rest, std::move(on_write));
-  connection_->socket.async_write_some(rest, std::move(on_write));
+  launch(
+      [this, rest](auto handler) {
+        if (connection_->tls) return connection_->tls->async_write_some(rest, std::move(handler));
+        connection_->socket.async_write_some(rest, std::move(handler));
+      },
+      std::move(on_write));
 }
 
 void BodilessExchange::on_written() {
@@ -87,6 +107,12 @@ void BodilessExchange::read_first() {
 }
 
 void BodilessExchange::adopted(const IdleReadResult& read) {
+  // From the read's handler, on the socket's executor: onto the strand first, if there is one.
+  if (!strand_) return on_adopted(read);
+  asio::dispatch(*strand_, [self = shared_from_this(), read] { self->on_adopted(read); });
+}
+
+void BodilessExchange::on_adopted(const IdleReadResult& read) {
   if (!connection_->tls) return on_first_read(read.error, read.bytes);
   // The adopted read is of ciphertext. It may hold only session tickets, or a close_notify:
   // the first response byte is the first decrypted one.
@@ -100,12 +126,18 @@ void BodilessExchange::read_some(asio::mutable_buffer into, ReadDone then) {
   auto on_read = [self = shared_from_this(), then](const error_code& ec, std::size_t n) {
     ((*self).*then)(ec, n);
   };
-  if (!connection_->tls) return connection_->socket.async_read_some(into, std::move(on_read));
-  // What TLS can decrypt from bytes it already has comes without the event loop.
-  error_code ec;
-  const std::size_t n = connection_->tls->read_buffered(into, ec);
-  if (ec != asio::error::would_block) return (this->*then)(ec, n);
-  connection_->tls->async_read_some(into, std::move(on_read));
+  if (connection_->tls) {
+    // What TLS can decrypt from bytes it already has comes without the event loop.
+    error_code ec;
+    const std::size_t n = connection_->tls->read_buffered(into, ec);
+    if (ec != asio::error::would_block) return (this->*then)(ec, n);
+  }
+  launch(
+      [this, into](auto handler) {
+        if (connection_->tls) return connection_->tls->async_read_some(into, std::move(handler));
+        connection_->socket.async_read_some(into, std::move(handler));
+      },
+      std::move(on_read));
 }
 
 void BodilessExchange::on_first_read(const error_code& ec, std::size_t n) {
@@ -180,8 +212,7 @@ void BodilessExchange::finish() {
   tracer_.emit(TracePoint::response_done, outcome_.error);
   // An initiating function never completes inside itself.
   if (starting_) {
-    asio::post(connection_->socket.get_executor(),
-               [self = shared_from_this()] { self->finished(); });
+    asio::post(executor(), [self = shared_from_this()] { self->finished(); });
     return;
   }
   finished();
@@ -192,12 +223,13 @@ void BodilessExchange::arm(Limit limit, std::chrono::nanoseconds duration) {
   if (!timer_) timer_.emplace(connection_->socket.get_executor());
   limit_ = limit;
   timer_->expires_after(duration);
-  timer_->async_wait([self = shared_from_this(), arming = ++arming_](const error_code& ec) {
+  auto on_fired = [self = shared_from_this(), arming = ++arming_](const error_code& ec) {
     if (ec || arming != self->arming_ || self->limit_ == Limit::none) return;
     // Closing ends the read or write in flight; its handler reports the limit's error.
     self->expired_ = self->limit_;
     self->connection_->close();
-  });
+  };
+  launch([this](auto handler) { timer_->async_wait(std::move(handler)); }, std::move(on_fired));
 }
 
 void BodilessExchange::disarm() {

@@ -8,9 +8,10 @@
 // (ResponseReader) is fed until the response is complete. Its own state is one object per
 // request, and its timer exists only while response_header or request_write_idle is set.
 //
-// It runs on a serial executor only: its handlers (the socket's, the timer's) must never run at
-// once. A body timer (body_read_idle, low_speed) is not its job; Client sends such requests
-// through the coroutines.
+// Its handlers (the socket's, the timer's) must never run at once. On a serial executor they
+// run on the socket's own; on any other, each is bound to a strand of the request's own, and the
+// idle read's result hops onto it. A body timer (body_read_idle, low_speed) is not its job;
+// Client sends such requests through the coroutines.
 
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
@@ -33,9 +34,11 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
  public:
   /// `request`: body empty, no BodySource; target already in origin (or absolute) form, or
   /// else `wire` says what to send instead (request_head.hpp), and must outlive the operation.
-  /// `options` must outlive the operation too (the Client's do).
+  /// `options` must outlive the operation too (the Client's do). `strand`: the request's own,
+  /// when the socket's executor is not serial; start() must then run on it.
   BodilessExchange(Request request, const ClientOptions& options, Tracer tracer,
-                   std::optional<WireForm> wire);
+                   std::optional<WireForm> wire,
+                   std::optional<boost::asio::any_io_executor> strand = std::nullopt);
   virtual ~BodilessExchange() = default;
   BodilessExchange(const BodilessExchange&) = delete;
   BodilessExchange& operator=(const BodilessExchange&) = delete;
@@ -60,6 +63,12 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   void on_written();
   void read_first();
   void adopted(const IdleReadResult& read) override;
+  void on_adopted(const IdleReadResult& read);
+  // Starts an operation with `handler`, bound to the strand if there is one: `initiate(handler)`.
+  template <class Initiate, class Handler>
+  void launch(Initiate initiate, Handler handler);
+  // Where a handler of ours runs: the strand, or the socket's executor.
+  boost::asio::any_io_executor executor() const;
   // What a read's result goes to.
   using ReadDone = void (BodilessExchange::*)(const boost::system::error_code&, std::size_t);
   // One read of the response into `into`, then `then`: at once when TLS has it decrypted
@@ -79,6 +88,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
 
   Request request_;
   const std::optional<WireForm> wire_;
+  const std::optional<boost::asio::any_io_executor> strand_;
   const ClientOptions& options_;
   Tracer tracer_;
   ResponseReader reader_;

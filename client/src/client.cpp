@@ -167,10 +167,10 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   /// check_request() and rewrite_request() after the URL's own check; sets `destination`.
   error_code prepare_request(Request& request, const BodySource* source,
                              std::shared_ptr<const detail::Destination>& destination) const;
-  /// Whether async_request may take its lean path (LeanRequest): a request without a body, on a
-  /// serial executor, without body timers.
+  /// Whether async_request may take its lean path (LeanRequest): a request without a body,
+  /// without body timers.
   bool lean_path_fits(const Request& request, const BodySource* source) const {
-    return serial && !source && request.body().empty() &&
+    return !source && request.body().empty() &&
            options.settings.body_read_idle <= std::chrono::nanoseconds::zero() &&
            !options.settings.low_speed.enabled();
   }
@@ -519,22 +519,27 @@ void spawn_request(std::shared_ptr<State> state, const asio::any_io_executor& st
 }  // namespace
 
 // async_request's lean path: a request without a body on a pooled connection, carried out
-// by one composed operation (bodiless_exchange.hpp) instead of the coroutines. It runs only on a
-// serial executor, so the executor is the request's strand. A direct request is sent without
-// being rewritten (its target, Host and User-Agent are formatted from the destination); a
-// retry rewrites it and goes to the coroutines.
+// by one composed operation (bodiless_exchange.hpp) instead of the coroutines. Its handlers run
+// on the request's strand (prepare()): the client's executor itself when it is serial, else a
+// strand of the request's own. A direct request is sent without being rewritten (its target,
+// Host and User-Agent are formatted from the destination); a retry rewrites it and goes to the
+// coroutines.
 struct Client::State::LeanRequest final : detail::BodilessExchange {
-  LeanRequest(std::shared_ptr<State> state_in, Request request, detail::Tracer tracer,
-              std::shared_ptr<const detail::Destination> destination_in, bool rewritten_in,
-              std::shared_ptr<RequestCancellation> cancellation_in,
+  LeanRequest(std::shared_ptr<State> state_in, asio::any_io_executor strand_in, Request request,
+              detail::Tracer tracer, std::shared_ptr<const detail::Destination> destination_in,
+              bool rewritten_in, std::shared_ptr<RequestCancellation> cancellation_in,
               asio::any_completion_handler<void(error_code, Response)> handler_in,
               bool replayable_in)
       : BodilessExchange(std::move(request), state_in->options, std::move(tracer),
                          rewritten_in
                              ? std::nullopt
                              : std::optional(detail::WireForm{destination_in->wire_target,
-                                                              destination_in->host, user_agent})),
+                                                              destination_in->host, user_agent}),
+                         state_in->serial ? std::nullopt : std::optional(strand_in)),
         state(std::move(state_in)),
+        strand(std::move(strand_in)),
+        own_completion_executor(
+            state->serial ? std::nullopt : std::optional<asio::any_completion_executor>(strand)),
         destination(std::move(destination_in)),
         rewritten(rewritten_in),
         cancellation(std::move(cancellation_in)),
@@ -555,26 +560,33 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
     if (cancellation) cancellation->connection.reset();
     if (!outcome.error && !cancelled) {
       detail::give_back(*state->pool, connection, outcome.reusable, tracer());
-      return complete(std::move(handler), state->completion_executor, {},
-                      std::move(outcome.response));
+      return complete(std::move(handler), completion_executor(), {}, std::move(outcome.response));
     }
     connection->close();
     state->pool->count_close(CloseReason::error);
     if (cancelled) {
-      return complete(std::move(handler), state->completion_executor,
-                      asio::error::operation_aborted, Response{});
+      return complete(std::move(handler), completion_executor(), asio::error::operation_aborted,
+                      Response{});
     }
     if (state->sends_again(*connection, outcome, replayable_request, nullptr, 0)) {
       if (!rewritten) rewrite_request(request(), *destination, nullptr);
-      return spawn_request(state, state->executor,
+      return spawn_request(state, strand,
                            state->attempts(std::move(request()), nullptr, std::move(tracer()),
                                            cancellation, nullptr, destination, 1),
                            std::move(handler));
     }
-    complete(std::move(handler), state->completion_executor, outcome.error, Response{});
+    complete(std::move(handler), completion_executor(), outcome.error, Response{});
+  }
+
+  // The strand as complete() compares it with the handler's executor: made once per client
+  // when it is the client's executor.
+  const asio::any_completion_executor& completion_executor() const {
+    return own_completion_executor ? *own_completion_executor : state->completion_executor;
   }
 
   std::shared_ptr<State> state;
+  const asio::any_io_executor strand;  ///< where this request's handlers run
+  const std::optional<asio::any_completion_executor> own_completion_executor;
   /// Where the request goes; it holds what the exchange's WireForm refers to.
   std::shared_ptr<const detail::Destination> destination;
   const bool rewritten;  ///< the request was rewritten for the wire (sent through a proxy)
@@ -621,15 +633,15 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
     tracer.emit(get_conn);
     emit_got_conn(tracer, *connection, idle_time);
     auto lean = std::make_shared<State::LeanRequest>(
-        state, std::move(request), std::move(tracer), std::move(destination), rewritten,
+        state, strand, std::move(request), std::move(tracer), std::move(destination), rewritten,
         std::move(cancellation), std::move(handler), replayable_request);
-    // The exchange's handlers run on the executor's thread, so it starts there too: a request
-    // made from another thread (the Client allows it) is posted, or the start would race its
-    // own first handlers.
-    if (state->in_line || running_in_this_thread(state->executor)) {
+    // The exchange's handlers run on its strand, so it starts there too, or the start would race
+    // its own first handlers: in line when this thread is already on it, else dispatched (the
+    // request's own strand, or a serial executor that another thread runs).
+    if (state->serial && (state->in_line || running_in_this_thread(strand))) {
       return lean->begin(std::move(connection));
     }
-    return asio::post(state->executor, [lean, connection = std::move(connection)]() mutable {
+    return asio::dispatch(strand, [lean, connection = std::move(connection)]() mutable {
       lean->begin(std::move(connection));
     });
   }

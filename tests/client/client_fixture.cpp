@@ -11,8 +11,9 @@ namespace tunedhttp::testing {
 namespace {
 
 // TUNEDHTTP_TEST_SERIAL_EXECUTOR=1 (the serial/ run of client_tests, CMakeLists.txt): the
-// io_context is told it has one thread, so the client's executor is serial and async_request
-// takes its lean path on pooled connections. Otherwise the default context, and the coroutines.
+// io_context is told it has one thread, so the client's executor is serial: requests need no
+// strand of their own, and the lean path runs on the executor itself. Otherwise the default
+// context, and a strand per request.
 int concurrency_hint() {
   const char* serial = std::getenv("TUNEDHTTP_TEST_SERIAL_EXECUTOR");
   return serial != nullptr && std::string_view(serial) == "1" ? 1
