@@ -16,7 +16,7 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using boost::system::error_code;
 
-BodilessExchange::BodilessExchange(Request request, const ClientOptions& options, Tracer tracer,
+BodilessExchange::BodilessExchange(Request&& request, const ClientOptions& options, Tracer tracer,
                                    std::optional<WireForm> wire,
                                    std::optional<asio::any_io_executor> strand)
     : request_(std::move(request)),

@@ -36,7 +36,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   /// else `wire` says what to send instead (request_head.hpp), and must outlive the operation.
   /// `options` must outlive the operation too (the Client's do). `strand`: the request's own,
   /// when the socket's executor is not serial; start() must then run on it.
-  BodilessExchange(Request request, const ClientOptions& options, Tracer tracer,
+  BodilessExchange(Request&& request, const ClientOptions& options, Tracer tracer,
                    std::optional<WireForm> wire,
                    std::optional<boost::asio::any_io_executor> strand = std::nullopt);
   virtual ~BodilessExchange() = default;

@@ -474,7 +474,7 @@ namespace {
 // releasing the caller's cancellation slot first. Every caller runs on `strand`.
 template <class Value>
 void complete(asio::any_completion_handler<void(error_code, Value)> handler,
-              const asio::any_completion_executor& strand, error_code ec, Value value) {
+              const asio::any_completion_executor& strand, error_code ec, Value&& value) {
   auto call = [ec](auto& to_call, Value& result) {
     // The slot is the caller's; it is released before the handler runs.
     auto caller_slot = asio::get_associated_cancellation_slot(to_call);
@@ -525,7 +525,7 @@ void spawn_request(std::shared_ptr<State> state, const asio::any_io_executor& st
 // Host and User-Agent are formatted from the destination); a retry rewrites it and goes to the
 // coroutines.
 struct Client::State::LeanRequest final : detail::BodilessExchange {
-  LeanRequest(std::shared_ptr<State> state_in, asio::any_io_executor strand_in, Request request,
+  LeanRequest(std::shared_ptr<State> state_in, asio::any_io_executor strand_in, Request&& request,
               detail::Tracer tracer, std::shared_ptr<const detail::Destination> destination_in,
               bool rewritten_in, std::shared_ptr<RequestCancellation> cancellation_in,
               asio::any_completion_handler<void(error_code, Response)> handler_in,

@@ -140,9 +140,12 @@ class Client {
   /// e.g. `co_await (client.async_request(r, use_awaitable) || timer.async_wait(use_awaitable))`.
   template <class CompletionToken>
   auto async_request(Request request, TraceHook trace, CompletionToken&& token) {
+    // The initiation takes its arguments by reference: each move of a request through the
+    // layers costs a reused request about 1% (perf).
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
-        [this](auto handler, Request req, TraceHook hook) {
-          start_request(std::move(req), nullptr, std::move(hook), std::move(handler));
+        [this](auto handler, auto&& req, auto&& hook) {
+          start_request(std::forward<decltype(req)>(req), nullptr,
+                        std::forward<decltype(hook)>(hook), std::move(handler));
         },
         token, std::move(request), std::move(trace));
   }
@@ -163,7 +166,11 @@ class Client {
   /// Sends `request` without a per-request trace hook. See the overload above.
   template <class CompletionToken>
   auto async_request(Request request, CompletionToken&& token) {
-    return async_request(std::move(request), TraceHook{}, std::forward<CompletionToken>(token));
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, Response)>(
+        [this](auto handler, auto&& req) {
+          start_request(std::forward<decltype(req)>(req), nullptr, TraceHook{}, std::move(handler));
+        },
+        token, std::move(request));
   }
 
   /// Sends `request` and reads the response up to its final headers; the caller then reads
