@@ -597,12 +597,14 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
 
 void Client::start_request(Request request, std::shared_ptr<BodySource> source, TraceHook trace,
                            asio::any_completion_handler<void(error_code, Response)> handler) {
-  auto state = state_;
+  // Copied only where it is kept (the coroutines, the lean request): a copy is an atomic
+  // increment and decrement.
+  State* const state = state_.get();
   auto [strand, cancellation] = state->prepare(handler);
   if (!state->lean_path_fits(request, source.get())) {
     auto work = state->run(std::move(request), std::move(source), std::move(trace),
                            std::move(cancellation), nullptr);
-    return spawn_request(state, strand, std::move(work), std::move(handler));
+    return spawn_request(state_, strand, std::move(work), std::move(handler));
   }
   detail::Tracer tracer(&state->options.trace, std::move(trace), state->next_request++);
   error_code ec;
@@ -633,7 +635,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
     tracer.emit(get_conn);
     emit_got_conn(tracer, *connection, idle_time);
     auto lean = std::make_shared<State::LeanRequest>(
-        state, strand, std::move(request), std::move(tracer), std::move(destination), rewritten,
+        state_, strand, std::move(request), std::move(tracer), std::move(destination), rewritten,
         std::move(cancellation), std::move(handler), replayable_request);
     // The exchange's handlers run on its strand, so it starts there too, or the start would race
     // its own first handlers: in line when this thread is already on it, else dispatched (the
@@ -648,7 +650,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
   if (!rewritten) State::rewrite_request(request, *destination, nullptr);
   auto work = state->attempts(std::move(request), nullptr, std::move(tracer),
                               std::move(cancellation), nullptr, std::move(destination), 0);
-  spawn_request(state, strand, std::move(work), std::move(handler));
+  spawn_request(state_, strand, std::move(work), std::move(handler));
 }
 
 void Client::start_stream_request(

@@ -86,7 +86,7 @@ std::shared_ptr<Connection> IdleConnPool::take_with(const std::shared_ptr<ConnWa
   if (!taken.connection) return nullptr;
   idle_time = taken.idle_time;
   (*taken.connection)->reused = true;
-  return *taken.connection;
+  return std::move(*taken.connection);
 }
 
 void IdleConnPool::cancel_waiter(const std::shared_ptr<ConnWaiter>& waiter) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <tunedhttp/pool_stats.hpp>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace tunedhttp::detail {
@@ -67,16 +68,15 @@ class IdlePoolMachine {
     auto host = idle_by_host_.find(key);
     while (host != idle_by_host_.end() && !host->second.empty()) {
       const auto entry = host->second.back();
-      const Conn connection = entry->connection;
       const auto idle_time = now - entry->idle_since;
-      remove_idle(entry);
+      Conn connection = remove_idle(entry);
       if (limits_.idle_conn > std::chrono::nanoseconds::zero() && idle_time >= limits_.idle_conn) {
-        count_closed(connection, CloseReason::idle_timeout, closed);
+        count_closed(std::move(connection), CloseReason::idle_timeout, closed);
       } else if (const std::optional<CloseReason> dead = why_dead(connection)) {
-        count_closed(connection, *dead, closed);
+        count_closed(std::move(connection), *dead, closed);
       } else {
         ++counters_.reuses;
-        return Taken{connection, idle_time};
+        return Taken{std::move(connection), idle_time};
       }
       host = idle_by_host_.find(key);
     }
@@ -133,11 +133,11 @@ class IdlePoolMachine {
     const auto entry = new_entry(IdleEntry{connection, &host->first, now, ++spells_});
     list.push_back(entry);
     if (spare_index_nodes_.empty()) {
-      index_.emplace(connection, entry);
+      index_.emplace(index_key(connection), entry);
     } else {
       auto node = std::move(spare_index_nodes_.back());
       spare_index_nodes_.pop_back();
-      node.key() = connection;
+      node.key() = index_key(connection);
       node.mapped() = entry;
       index_.insert(std::move(node));
     }
@@ -146,10 +146,7 @@ class IdlePoolMachine {
       result.idle_deadline = now + limits_.idle_conn;
     }
     if (limits_.max_all_idle > 0 && idle_lru_.size() > limits_.max_all_idle) {
-      const auto oldest = idle_lru_.begin();
-      const Conn evicted = oldest->connection;
-      remove_idle(oldest);
-      count_closed(evicted, CloseReason::global_cap, closed);
+      count_closed(remove_idle(idle_lru_.begin()), CloseReason::global_cap, closed);
     }
     return result;
   }
@@ -210,7 +207,7 @@ class IdlePoolMachine {
   /// use or gone needs nothing.
   TimerVerdict idle_timer_fired(const Conn& connection, TimePoint now) {
     TimerVerdict verdict;
-    const auto found = index_.find(connection);
+    const auto found = index_.find(index_key(connection));
     if (found == index_.end()) return verdict;
     const auto deadline = found->second->idle_since + limits_.idle_conn;
     if (now < deadline) {
@@ -229,7 +226,7 @@ class IdlePoolMachine {
   template <class WhyDead>
   std::optional<CloseReason> dead_while_idle(const Conn& connection, std::uint64_t spell,
                                              WhyDead&& why_dead) {
-    const auto found = index_.find(connection);
+    const auto found = index_.find(index_key(connection));
     if (found == index_.end() || found->second->spell != spell) return std::nullopt;
     const std::optional<CloseReason> dead = why_dead(connection);
     if (!dead) return std::nullopt;
@@ -243,14 +240,12 @@ class IdlePoolMachine {
   void close_all(CloseReason reason, std::vector<Closed>& closed) {
     close_returning_ = true;
     while (!idle_lru_.empty()) {
-      const Conn connection = idle_lru_.front().connection;
-      remove_idle(idle_lru_.begin());
-      count_closed(connection, reason, closed);
+      count_closed(remove_idle(idle_lru_.begin()), reason, closed);
     }
   }
 
   /// Whether `connection` is idle in the pool now.
-  bool is_idle(const Conn& connection) const { return index_.count(connection) != 0; }
+  bool is_idle(const Conn& connection) const { return index_.count(index_key(connection)) != 0; }
 
   void count_dial() { ++counters_.dials; }
   void count_retry() { ++counters_.retries; }
@@ -299,7 +294,8 @@ class IdlePoolMachine {
     return entry;
   }
 
-  void remove_idle(EntryIt entry) {
+  // Takes the entry out of every list and returns its connection.
+  Conn remove_idle(EntryIt entry) {
     auto host = idle_by_host_.find(*entry->key);
     auto& list = host->second;
     for (auto it = list.end(); it != list.begin();) {
@@ -310,17 +306,19 @@ class IdlePoolMachine {
     }
     // An empty host list stays for the next put, unless many hosts come and go.
     if (list.empty() && idle_by_host_.size() > max_spare_nodes) idle_by_host_.erase(host);
-    auto node = index_.extract(entry->connection);
+    auto node = index_.extract(index_key(entry->connection));
     if (spare_index_nodes_.size() < max_spare_nodes) {
-      node.key() = Conn{};  // a spare node holds no connection
+      node.key() = IndexKey{};
       spare_index_nodes_.push_back(std::move(node));
     }
+    Conn removed = std::move(entry->connection);
+    entry->connection = Conn{};  // a spare entry holds no connection
     if (spare_entries_.size() < max_spare_nodes) {
-      entry->connection = Conn{};
       spare_entries_.splice(spare_entries_.end(), idle_lru_, entry);
     } else {
       idle_lru_.erase(entry);
     }
+    return removed;
   }
 
   void remove_from_queue(const Waiter& waiter, const std::string& key) {
@@ -335,17 +333,28 @@ class IdlePoolMachine {
     if (queue->second.empty()) waiters_.erase(queue);
   }
 
-  void count_closed(const Conn& connection, CloseReason reason, std::vector<Closed>& closed) {
+  void count_closed(Conn connection, CloseReason reason, std::vector<Closed>& closed) {
     ++counters_.closes_by_reason[reason];
-    closed.push_back(Closed{connection, reason});
+    closed.push_back(Closed{std::move(connection), reason});
   }
 
   const PoolLimits limits_;
   std::list<IdleEntry> idle_lru_;                             // least recently idled at front
   std::map<std::string, std::vector<EntryIt>> idle_by_host_;  // most recently idled at back
-  std::unordered_map<Conn, EntryIt> index_;
+  // The index's key for a connection: its address when Conn is a smart pointer (the entry owns
+  // the connection; a second owning copy here cost two atomic operations per put and per take),
+  // else the value itself.
+  static auto index_key(const Conn& connection) {
+    if constexpr (requires { connection.get(); }) {
+      return static_cast<const void*>(connection.get());
+    } else {
+      return connection;
+    }
+  }
+  using IndexKey = decltype(index_key(std::declval<const Conn&>()));
+  std::unordered_map<IndexKey, EntryIt> index_;
   std::list<IdleEntry> spare_entries_;  // removed entries' nodes, for reuse
-  std::vector<typename std::unordered_map<Conn, EntryIt>::node_type> spare_index_nodes_;
+  std::vector<typename std::unordered_map<IndexKey, EntryIt>::node_type> spare_index_nodes_;
   std::map<std::string, std::deque<Waiter>> waiters_;  // oldest at front
   std::unordered_map<Waiter, WaiterState> waiter_states_;
   PoolStats counters_;
