@@ -1,15 +1,16 @@
 // A request without a body on a pooled connection: each test warms a connection with a first
-// request, then checks the second, which takes that connection on async_request's lean path
-// (client/src/bodiless_exchange.hpp). In the serial/ run of client_tests (CMakeLists.txt) its
-// handlers run on the client's serial executor; in the other run, on a strand of the request's
-// own. Both must behave as the coroutines do for a dialed connection, so both runs hold them to
-// the same assertions.
+// request, then checks the second, which takes that connection, on each driver: async_request's
+// lean path (client/src/bodiless_exchange.hpp) and the coroutines. In the serial/ run of
+// client_tests (CMakeLists.txt) their handlers run on the client's serial executor; in the other
+// run, on a strand of the request's own. All four must behave as the coroutines do for a dialed
+// connection, so they are held to the same assertions.
 #include <boost/asio/use_future.hpp>
 #include <functional>
 #include <future>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "client_fixture.hpp"
@@ -45,22 +46,42 @@ std::vector<TracePoint> points_of(const ClientFixture& fixture, std::uint64_t re
   return points;
 }
 
-// Each test runs over plain connections and over TLS (the parameter).
-class PooledExchange : public ::testing::TestWithParam<bool> {
+// Which driver carries the request that takes the pooled connection.
+enum class Driver { lean, coroutines };
+
+// Each test runs over plain connections and over TLS, and on each driver: the lean path, and
+// the coroutines, which a body timer sends it to (Client's lean_path_fits). One hour of
+// body_read_idle never fires in a test, and the coroutines then hold the pooled connection to
+// the same assertions.
+class PooledExchange : public ::testing::TestWithParam<std::tuple<bool, Driver>> {
  protected:
-  bool tls() const { return GetParam(); }
+  bool tls() const { return std::get<0>(GetParam()); }
+  Settings settings_for(Settings settings) const {
+    if (std::get<1>(GetParam()) == Driver::coroutines) settings.body_read_idle = 1h;
+    return settings;
+  }
+  ClientOptions options_for(Settings settings = {}) const {
+    ClientOptions options;
+    options.settings = settings_for(settings);
+    if (tls()) options.tls = trusting_localhost();
+    return options;
+  }
   std::unique_ptr<ScriptedServer> serve(ScriptedServer::Script script) const {
     return std::make_unique<ScriptedServer>(
         std::move(script), tls() ? std::optional(localhost_material()) : std::nullopt);
   }
   std::unique_ptr<ClientFixture> client(Settings settings = {}) const {
-    return std::make_unique<ClientFixture>(settings, tls() ? trusting_localhost() : TlsOptions{});
+    return std::make_unique<ClientFixture>(options_for(settings));
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(PlainAndTls, PooledExchange, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& param) {
-                           return param.param ? "tls" : "plain";
+INSTANTIATE_TEST_SUITE_P(Drivers, PooledExchange,
+                         ::testing::Combine(::testing::Bool(),
+                                            ::testing::Values(Driver::lean, Driver::coroutines)),
+                         [](const ::testing::TestParamInfo<std::tuple<bool, Driver>>& param) {
+                           return std::string(std::get<0>(param.param) ? "tls" : "plain") +
+                                  (std::get<1>(param.param) == Driver::lean ? "_lean"
+                                                                            : "_coroutines");
                          });
 
 // Runs the warm-up request; the test's own is then request 2, on the same connection.
@@ -365,9 +386,7 @@ TEST_P(PooledExchange, RequestsFromAnotherThreadThanTheContexts) {
   });
   boost::asio::io_context context(1);
   auto work = boost::asio::make_work_guard(context);
-  ClientOptions options;
-  if (tls()) options.tls = trusting_localhost();
-  Client client(context.get_executor(), options);
+  Client client(context.get_executor(), options_for());
   std::thread runner([&context] { context.run(); });
 
   for (int i = 0; i < 20; ++i) {
@@ -396,10 +415,9 @@ TEST_P(PooledExchange, ManyThreadsShareOneClient) {
   });
   boost::asio::io_context context;
   auto work = boost::asio::make_work_guard(context);
-  ClientOptions options;
-  if (tls()) options.tls = trusting_localhost();
-  options.settings.max_host_idle_conns = 8;
-  Client client(context.get_executor(), options);
+  Settings settings;
+  settings.max_host_idle_conns = 8;
+  Client client(context.get_executor(), options_for(settings));
   std::vector<std::thread> runners;
   for (int i = 0; i < 4; ++i) runners.emplace_back([&context] { context.run(); });
 
