@@ -463,5 +463,74 @@ TEST_P(PooledExchange, ManyThreadsShareOneClient) {
   for (auto& runner : runners) runner.join();
 }
 
+// As ManyThreadsShareOneClient, with every other request held by the server past
+// response_header: on the lean path each of those ends in its timer's handler closing the
+// connection while the read is in flight, on whichever thread, and the next request dials or
+// takes another connection. Each request gets its own outcome, and under TSan nothing races.
+TEST_P(PooledExchange, ManyThreadsWithTimeoutsShareOneClient) {
+  const auto server = serve([](Peer& peer) {
+    for (;;) {
+      const auto head = peer.read_headers(Clock::now() + 5s);
+      if (head.empty()) return;
+      if (head.find("GET /held ") != std::string::npos) {
+        peer.wait_eof(Clock::now() + 5s);  // until the client gives up and closes
+        return;
+      }
+      peer.write(ok_response());
+    }
+  });
+  boost::asio::io_context context;
+  auto work = boost::asio::make_work_guard(context);
+  Settings settings;
+  settings.max_host_idle_conns = 8;
+  settings.response_header = 100ms;
+  Client client(context.get_executor(), options_for(settings));
+  std::vector<std::thread> runners;
+  for (int i = 0; i < 4; ++i) runners.emplace_back([&context] { context.run(); });
+
+  constexpr int workers = 8;
+  constexpr int per_worker = 6;
+  std::mutex mutex;
+  int answered = 0;
+  int timed_out = 0;
+  std::vector<std::string> unexpected;
+  std::promise<void> all_done;
+  int finished_workers = 0;
+  std::function<void(int)> next = [&](int left) {
+    if (left == 0) {
+      std::lock_guard lock(mutex);
+      if (++finished_workers == workers) all_done.set_value();
+      return;
+    }
+    const bool held = left % 2 == 0;
+    client.async_request(
+        get(server->url(held ? "/held" : "/")),
+        [&, left, held](boost::system::error_code ec, Response response) {
+          {
+            std::lock_guard lock(mutex);
+            if (held && ec == errc::response_header_timeout) {
+              ++timed_out;
+            } else if (!held && !ec && response.body() == "ok") {
+              ++answered;
+            } else {
+              unexpected.push_back(std::string(held ? "held: " : "answered: ") +
+                                   (ec ? ec.message() : std::to_string(response.result_int())));
+            }
+          }
+          next(left - 1);
+        });
+  };
+  for (int i = 0; i < workers; ++i) next(per_worker);
+  ASSERT_EQ(all_done.get_future().wait_for(30s), std::future_status::ready);
+
+  EXPECT_EQ(answered, workers * per_worker / 2);
+  EXPECT_EQ(timed_out, workers * per_worker / 2);
+  EXPECT_TRUE(unexpected.empty()) << unexpected.front();
+
+  client.close_idle_connections();
+  work.reset();
+  for (auto& runner : runners) runner.join();
+}
+
 }  // namespace
 }  // namespace tunedhttp::testing
