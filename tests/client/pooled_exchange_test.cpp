@@ -405,62 +405,100 @@ TEST_P(PooledExchange, RequestsFromAnotherThreadThanTheContexts) {
   runner.join();
 }
 
-// One client on an io_context run by four threads, so its executor is not serial: each pooled
-// request runs on a strand of its own (the lean path binds its handlers to it), and requests
-// from eight workers complete on whichever thread. Every one must succeed, the connections must
-// be reused, and under TSan nothing may race.
+// A client on an io_context that four threads run, so its executor is not serial: each pooled
+// request runs on a strand of its own (the lean path binds its handlers to it).
+class ThreadedClient {
+ public:
+  explicit ThreadedClient(ClientOptions options) : client_(context_.get_executor(), options) {
+    for (int i = 0; i < 4; ++i) runners_.emplace_back([this] { context_.run(); });
+  }
+  ~ThreadedClient() {
+    client_.close_idle_connections();
+    work_.reset();
+    for (auto& runner : runners_) runner.join();
+  }
+
+  Client& client() { return client_; }
+
+  // Runs `workers` chains of `per_worker` requests: each chain's next request starts from its
+  // previous one's completion, on whichever thread that ran. `url_for(left)` names each request
+  // (`left` counts down to 1), and `check(left, ec, response)` judges each, one at a time.
+  // False when they did not all end within 30 s.
+  bool run_chains(
+      int workers, int per_worker, const std::function<std::string(int)>& url_for,
+      const std::function<void(int, boost::system::error_code, const Response&)>& check) {
+    // Shared with the completions: the last one may still be leaving next() when this returns.
+    struct Chains : std::enable_shared_from_this<Chains> {
+      std::mutex mutex;
+      int finished = 0;
+      std::promise<void> done;
+      std::function<void(int)> next;
+    };
+    auto chains = std::make_shared<Chains>();
+    chains->next = [this, workers, &url_for, &check, raw = chains.get()](int left) {
+      if (left == 0) {
+        bool last = false;
+        {
+          std::lock_guard lock(raw->mutex);
+          last = ++raw->finished == workers;
+        }
+        if (last) raw->done.set_value();
+        return;
+      }
+      client_.async_request(get(url_for(left)),
+                            [&check, left, held = raw->shared_from_this()](
+                                boost::system::error_code ec, Response response) {
+                              {
+                                std::lock_guard lock(held->mutex);
+                                check(left, ec, response);
+                              }
+                              held->next(left - 1);
+                            });
+    };
+    auto done = chains->done.get_future();
+    for (int i = 0; i < workers; ++i) chains->next(per_worker);
+    return done.wait_for(30s) == std::future_status::ready;
+  }
+
+ private:
+  boost::asio::io_context context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(context_);
+  Client client_;
+  std::vector<std::thread> runners_;
+};
+
+// Eight workers share a ThreadedClient, their requests completing on whichever thread. Every one
+// must succeed, the connections must be reused, and under TSan nothing may race.
 TEST_P(PooledExchange, ManyThreadsShareOneClient) {
   const auto server = serve([](Peer& peer) {
     while (!peer.read_headers(Clock::now() + 5s).empty()) peer.write(ok_response());
   });
-  boost::asio::io_context context;
-  auto work = boost::asio::make_work_guard(context);
   Settings settings;
   settings.max_host_idle_conns = 8;
-  Client client(context.get_executor(), options_for(settings));
-  std::vector<std::thread> runners;
-  for (int i = 0; i < 4; ++i) runners.emplace_back([&context] { context.run(); });
+  ThreadedClient threaded(options_for(settings));
 
   constexpr int workers = 8;
   constexpr int per_worker = 25;
-  std::mutex mutex;
   int succeeded = 0;
   std::vector<std::string> failures;
-  std::promise<void> all_done;
-  int finished_workers = 0;
-  std::function<void(int)> next = [&](int left) {
-    if (left == 0) {
-      std::lock_guard lock(mutex);
-      if (++finished_workers == workers) all_done.set_value();
-      return;
-    }
-    client.async_request(
-        get(server->url()), [&, left](boost::system::error_code ec, Response response) {
-          {
-            std::lock_guard lock(mutex);
-            if (!ec && response.result_int() == 200 && response.body() == "ok") {
-              ++succeeded;
-            } else {
-              failures.push_back(ec ? ec.message() : std::to_string(response.result_int()));
-            }
-          }
-          next(left - 1);
-        });
-  };
-  for (int i = 0; i < workers; ++i) next(per_worker);
-  ASSERT_EQ(all_done.get_future().wait_for(30s), std::future_status::ready);
+  ASSERT_TRUE(threaded.run_chains(
+      workers, per_worker, [&](int) { return server->url(); },
+      [&](int, boost::system::error_code ec, const Response& response) {
+        if (!ec && response.result_int() == 200 && response.body() == "ok") {
+          ++succeeded;
+        } else {
+          failures.push_back(ec ? ec.message() : std::to_string(response.result_int()));
+        }
+      }));
 
   EXPECT_EQ(succeeded, workers * per_worker);
   EXPECT_TRUE(failures.empty()) << failures.front();
   // Connections are reused, not one per request. (More dials than workers is Go's behaviour
   // too: a request that finds every connection busy dials, though one comes back meanwhile.)
-  const auto stats = client.pool_stats();
+  const auto stats = threaded.client().pool_stats();
   EXPECT_LE(stats.dials, static_cast<std::uint64_t>(workers * per_worker / 4));
   EXPECT_GE(stats.reuses, static_cast<std::uint64_t>(workers * per_worker / 2));
-
-  client.close_idle_connections();
-  work.reset();
-  for (auto& runner : runners) runner.join();
 }
 
 // As ManyThreadsShareOneClient, with every other request held by the server past
@@ -479,57 +517,33 @@ TEST_P(PooledExchange, ManyThreadsWithTimeoutsShareOneClient) {
       peer.write(ok_response());
     }
   });
-  boost::asio::io_context context;
-  auto work = boost::asio::make_work_guard(context);
   Settings settings;
   settings.max_host_idle_conns = 8;
   settings.response_header = 100ms;
-  Client client(context.get_executor(), options_for(settings));
-  std::vector<std::thread> runners;
-  for (int i = 0; i < 4; ++i) runners.emplace_back([&context] { context.run(); });
+  ThreadedClient threaded(options_for(settings));
 
   constexpr int workers = 8;
   constexpr int per_worker = 6;
-  std::mutex mutex;
+  auto held = [](int left) { return left % 2 == 0; };
   int answered = 0;
   int timed_out = 0;
   std::vector<std::string> unexpected;
-  std::promise<void> all_done;
-  int finished_workers = 0;
-  std::function<void(int)> next = [&](int left) {
-    if (left == 0) {
-      std::lock_guard lock(mutex);
-      if (++finished_workers == workers) all_done.set_value();
-      return;
-    }
-    const bool held = left % 2 == 0;
-    client.async_request(
-        get(server->url(held ? "/held" : "/")),
-        [&, left, held](boost::system::error_code ec, Response response) {
-          {
-            std::lock_guard lock(mutex);
-            if (held && ec == errc::response_header_timeout) {
-              ++timed_out;
-            } else if (!held && !ec && response.body() == "ok") {
-              ++answered;
-            } else {
-              unexpected.push_back(std::string(held ? "held: " : "answered: ") +
-                                   (ec ? ec.message() : std::to_string(response.result_int())));
-            }
-          }
-          next(left - 1);
-        });
-  };
-  for (int i = 0; i < workers; ++i) next(per_worker);
-  ASSERT_EQ(all_done.get_future().wait_for(30s), std::future_status::ready);
+  ASSERT_TRUE(threaded.run_chains(
+      workers, per_worker, [&](int left) { return server->url(held(left) ? "/held" : "/"); },
+      [&](int left, boost::system::error_code ec, const Response& response) {
+        if (held(left) && ec == errc::response_header_timeout) {
+          ++timed_out;
+        } else if (!held(left) && !ec && response.body() == "ok") {
+          ++answered;
+        } else {
+          unexpected.push_back(std::string(held(left) ? "held: " : "answered: ") +
+                               (ec ? ec.message() : std::to_string(response.result_int())));
+        }
+      }));
 
   EXPECT_EQ(answered, workers * per_worker / 2);
   EXPECT_EQ(timed_out, workers * per_worker / 2);
   EXPECT_TRUE(unexpected.empty()) << unexpected.front();
-
-  client.close_idle_connections();
-  work.reset();
-  for (auto& runner : runners) runner.join();
 }
 
 }  // namespace
