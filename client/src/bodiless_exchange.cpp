@@ -97,7 +97,8 @@ void BodilessExchange::on_written() {
 void BodilessExchange::read_first() {
   auto& buffer = connection_->buffer;
   if (buffer.size() != 0) return on_first_read({}, 0);
-  // Straight from the read's handler: this operation runs on the socket's serial executor.
+  // From the read's handler, with no type-erased handler between (adopted() hops onto the
+  // request's strand when there is one).
   if (connection_->idle_read.adopt_directly(
           std::shared_ptr<IdleReadAdopter>(shared_from_this(), this))) {
     return;

@@ -482,9 +482,10 @@ void complete(asio::any_completion_handler<void(error_code, Value)> handler,
     std::move(to_call)(ec, std::move(result));
   };
   auto executor = asio::get_associated_executor(handler, strand);
-  // The handler's executor is the one we are running on (a serial client's, by default):
+  // The handler's executor is the one we are running on (the request's strand, by default):
   // dispatch would call it at once. Calling it here skips dispatch's type-erased function and
-  // two moves of the response, about 1,600 of a reused request's 13,900 instructions.
+  // two moves of the response: with the executor compared made once per client, about 1,300 of
+  // the 13,900 instructions a reused request took (callgrind).
   if (executor == strand) return call(handler, value);
   asio::dispatch(executor, [call, pending = std::move(handler),
                             result = std::move(value)]() mutable { call(pending, result); });

@@ -35,8 +35,9 @@ struct IdleReadResult {
   std::size_t bytes = 0;  ///< read into the buffer given to start(), not yet committed
 };
 
-/// A driver that adopts an idle read without a hop through an executor: its handlers run on the
-/// socket's executor, which is serial (bodiless_exchange.hpp).
+/// A driver that adopts an idle read without a type-erased handler: adopted() is called on the
+/// socket's executor, and a driver whose handlers run on a strand of their own dispatches
+/// itself onto it (bodiless_exchange.hpp).
 class IdleReadAdopter {
  public:
   /// The read's result; called from the read's own completion handler, or posted to the
@@ -99,9 +100,9 @@ class IdleRead {
     return core_->result;
   }
 
-  /// As async_adopt, for a driver that runs on the socket's executor, which is serial: the
-  /// result goes to `adopter` straight from the read's handler, with no type-erased handler and
-  /// no dispatch. Cancelled by closing the socket (the read then ends with operation_aborted).
+  /// As async_adopt, without a type-erased handler: the result goes to `adopter` straight from
+  /// the read's handler, on the socket's executor, with no dispatch (IdleReadAdopter). Cancelled
+  /// by closing the socket (the read then ends with operation_aborted).
   /// Returns false, and adopts nothing, when there is no read to adopt (adoptable() is false):
   /// one lock instead of two for the caller that would ask first.
   bool adopt_directly(std::shared_ptr<IdleReadAdopter> adopter) {
