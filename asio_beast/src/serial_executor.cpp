@@ -1,33 +1,42 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <tunedhttp/serial_executor.hpp>
+#include <type_traits>
 
 namespace tunedhttp {
 
 namespace asio = boost::asio;
 
-bool is_serial(const asio::any_io_executor& executor) {
-  if (executor.target<asio::strand<asio::io_context::executor_type>>() != nullptr ||
-      executor.target<asio::strand<asio::any_io_executor>>() != nullptr) {
-    return true;
+namespace {
+
+// Calls `visit` with `executor`'s target when it is one of the kinds this file knows (an
+// io_context's executor, or a strand over one or over any executor); false for any other.
+template <class Visit>
+bool visit_known(const asio::any_io_executor& executor, Visit visit) {
+  if (const auto* strand = executor.target<asio::strand<asio::io_context::executor_type>>()) {
+    return visit(*strand);
   }
-  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
-    return asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint() == 1;
+  if (const auto* strand = executor.target<asio::strand<asio::any_io_executor>>()) {
+    return visit(*strand);
   }
+  if (const auto* io = executor.target<asio::io_context::executor_type>()) return visit(*io);
   return false;
 }
 
+}  // namespace
+
+bool is_serial(const asio::any_io_executor& executor) {
+  return visit_known(executor, [](const auto& known) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(known)>, asio::io_context::executor_type>) {
+      return asio::use_service<asio::detail::scheduler>(known.context()).concurrency_hint() == 1;
+    } else {
+      return true;  // a strand
+    }
+  });
+}
+
 bool running_in_this_thread(const asio::any_io_executor& executor) {
-  if (const auto* io = executor.target<asio::io_context::executor_type>()) {
-    return io->running_in_this_thread();
-  }
-  if (const auto* strand = executor.target<asio::strand<asio::io_context::executor_type>>()) {
-    return strand->running_in_this_thread();
-  }
-  if (const auto* strand = executor.target<asio::strand<asio::any_io_executor>>()) {
-    return strand->running_in_this_thread();
-  }
-  return false;
+  return visit_known(executor, [](const auto& known) { return known.running_in_this_thread(); });
 }
 
 asio::any_io_executor serial_executor(const asio::any_io_executor& executor) {
