@@ -51,6 +51,8 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   virtual void finished() = 0;
 
   ExchangeOutcome& outcome() { return outcome_; }
+  /// Where our handlers run: the request's strand, or the socket's executor. After start().
+  boost::asio::any_io_executor executor() const;
   Request& request() { return request_; }
   Tracer& tracer() { return tracer_; }
   const std::shared_ptr<Connection>& connection() const { return connection_; }
@@ -67,8 +69,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   // Starts an operation with `handler`, bound to the strand if there is one: `initiate(handler)`.
   template <class Initiate, class Handler>
   void launch(Initiate initiate, Handler handler);
-  // Where a handler of ours runs: the strand, or the socket's executor.
-  boost::asio::any_io_executor executor() const;
+
   // What a read's result goes to.
   using ReadDone = void (BodilessExchange::*)(const boost::system::error_code&, std::size_t);
   // One read of the response into `into`, then `then`: at once when TLS has it decrypted

@@ -538,9 +538,9 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
                                                               destination_in->host, user_agent}),
                          state_in->serial ? std::nullopt : std::optional(strand_in)),
         state(std::move(state_in)),
-        strand(std::move(strand_in)),
         own_completion_executor(
-            state->serial ? std::nullopt : std::optional<asio::any_completion_executor>(strand)),
+            state->serial ? std::nullopt
+                          : std::optional<asio::any_completion_executor>(std::move(strand_in))),
         destination(std::move(destination_in)),
         rewritten(rewritten_in),
         cancellation(std::move(cancellation_in)),
@@ -571,7 +571,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
     }
     if (state->sends_again(*connection, outcome, replayable_request, nullptr, 0)) {
       if (!rewritten) rewrite_request(request(), *destination, nullptr);
-      return spawn_request(state, strand,
+      return spawn_request(state, executor(),
                            state->attempts(std::move(request()), nullptr, std::move(tracer()),
                                            cancellation, nullptr, destination, 1),
                            std::move(handler));
@@ -586,7 +586,6 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
   }
 
   std::shared_ptr<State> state;
-  const asio::any_io_executor strand;  ///< where this request's handlers run
   const std::optional<asio::any_completion_executor> own_completion_executor;
   /// Where the request goes; it holds what the exchange's WireForm refers to.
   std::shared_ptr<const detail::Destination> destination;
