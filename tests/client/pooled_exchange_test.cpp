@@ -4,6 +4,7 @@
 // client_tests (CMakeLists.txt) their handlers run on the client's serial executor; in the other
 // run, on a strand of the request's own. All four must behave as the coroutines do for a dialed
 // connection, so they are held to the same assertions.
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <functional>
 #include <future>
@@ -405,17 +406,15 @@ TEST_P(PooledExchange, RequestsFromAnotherThreadThanTheContexts) {
   runner.join();
 }
 
-// A client on an io_context that four threads run, so its executor is not serial: each pooled
-// request runs on a strand of its own (the lean path binds its handlers to it).
+// A client on a pool of four threads (as Pool.ThreadPoolExecutorShareOneClient's), so its
+// executor is not serial: each pooled request runs on a strand of its own (the lean path binds
+// its handlers to it).
 class ThreadedClient {
  public:
-  explicit ThreadedClient(ClientOptions options) : client_(context_.get_executor(), options) {
-    for (int i = 0; i < 4; ++i) runners_.emplace_back([this] { context_.run(); });
-  }
+  explicit ThreadedClient(ClientOptions options) : client_(threads_.get_executor(), options) {}
   ~ThreadedClient() {
     client_.close_idle_connections();
-    work_.reset();
-    for (auto& runner : runners_) runner.join();
+    threads_.join();
   }
 
   Client& client() { return client_; }
@@ -461,11 +460,8 @@ class ThreadedClient {
   }
 
  private:
-  boost::asio::io_context context_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(context_);
+  boost::asio::thread_pool threads_{4};
   Client client_;
-  std::vector<std::thread> runners_;
 };
 
 // Eight workers share a ThreadedClient, their requests completing on whichever thread. Every one
