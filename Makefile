@@ -68,13 +68,14 @@ tsan: setup
 # then renders docs/bench/ (plots and results.md) from both. One request at a time, the TLS dial
 # and memory run pinned to one CPU: on a small VM an idle core takes tens of microseconds to
 # wake, which would swamp the 15-100 µs a request costs and hide the clients' own cost.
-# Concurrency, timer lateness (with "the other core" idle or busy) and the runs against Go (its
-# client and server use every core) need both CPUs.
+# One worker against Go's client runs in that pass too (`vs_go_pinned/`; the Go peer inherits
+# the mask). Concurrency, timer lateness (with "the other core" idle or busy) and the runs against
+# Go with more workers (its client and server use every core) need both CPUs.
 # Repetitions run in random order (Google Benchmark's interleaving), so that a ratio of two
 # clients is measured side by side: run one after the other, a drift of the machine's speed
 # between them (seen here: ±8% between runs minutes apart) would land on one client only.
 BENCH_FLAGS ?= --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
-BENCH_ONE_CPU := ^(requests|tls_handshake|memory)/
+BENCH_ONE_CPU := ^(requests|tls_handshake|memory|vs_go_pinned)/
 BENCH_ALL_CPUS := ^(concurrency|timer|vs_go|servers)/
 PYTHON ?= /usr/bin/python3
 .PHONY: bench

@@ -86,6 +86,16 @@ void tunedhttp_workers(benchmark::State& state) {
 }  // namespace
 
 void register_go_client_benchmarks() {
+  // One worker again, in the one-CPU pass (`make bench` runs `vs_go_pinned/` under `taskset -c
+  // 0`, and the Go peer inherits the mask, so Go runs with GOMAXPROCS 1): client, server and Go
+  // share a CPU, as the other one-request-at-a-time benchmarks do. On both CPUs each request
+  // waits for an idle CPU to wake, which both clients pay alike and which hides their own cost.
+  benchmark::RegisterBenchmark("vs_go_pinned/workers:1/tunedhttp_one_thread", tunedhttp_workers)
+      ->Args({1, 1})
+      ->UseManualTime();
+  benchmark::RegisterBenchmark("vs_go_pinned/workers:1/go_nethttp", go_nethttp)
+      ->Arg(1)
+      ->UseManualTime();
   for (const int workers : {1, 8, 64}) {
     const std::string prefix = "vs_go/workers:" + std::to_string(workers);
     // One thread, as `request --threads 1` and BlockingClient run; and as many threads as Go
