@@ -28,7 +28,12 @@ bool visit_known(const asio::any_io_executor& executor, Visit visit) {
 bool is_serial(const asio::any_io_executor& executor) {
   return visit_known(executor, [](const auto& known) {
     if constexpr (std::is_same_v<std::decay_t<decltype(known)>, asio::io_context::executor_type>) {
-      return asio::use_service<asio::detail::scheduler>(known.context()).concurrency_hint() == 1;
+      // Asio's own test for "one thread" (the scheduler's one_thread_): hint 1, or a hint that
+      // turns off the scheduler's or the reactor I/O's locking, which both require it.
+      const int hint =
+          asio::use_service<asio::detail::scheduler>(known.context()).concurrency_hint();
+      return hint == 1 || !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint) ||
+             !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(REACTOR_IO, hint);
     } else {
       return true;  // a strand
     }

@@ -5,7 +5,13 @@ namespace tunedhttp {
 
 struct BlockingClient::Impl {
   explicit Impl(ClientOptions options) : client(context.get_executor(), std::move(options)) {}
-  boost::asio::io_context context{1};  // one thread: requests need no strand of their own
+  // One thread at a time, as BlockingClient's contract says, so the reactor need not lock a
+  // socket's state for each operation (three locks per pooled request). Requests need no strand
+  // of their own (is_serial). The scheduler keeps its lock: a name resolution completes from
+  // Asio's resolver thread.
+  boost::asio::io_context context{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  // run_one() found no work and left the context stopped; the next call restarts it.
+  bool out_of_work = false;
   Client client;
 };
 
@@ -28,9 +34,14 @@ Response BlockingClient::request(Request request, boost::system::error_code& ec)
   // One handler at a time until ours has run: idle connections keep reads and timers pending,
   // so the context never runs out of work, and nothing has to stop it (a stop and a restart
   // per request cost more than the rest of the loop).
-  if (impl_->context.stopped()) impl_->context.restart();
-  while (!done && impl_->context.run_one() > 0) {
+  if (impl_->out_of_work) impl_->context.restart();
+  while (!done) {
+    if (impl_->context.run_one() == 0) {
+      impl_->out_of_work = true;
+      return response;
+    }
   }
+  impl_->out_of_work = false;
   return response;
 }
 

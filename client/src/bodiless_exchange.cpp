@@ -221,7 +221,7 @@ void BodilessExchange::finish() {
 
 void BodilessExchange::arm(Limit limit, std::chrono::nanoseconds duration) {
   if (duration <= std::chrono::nanoseconds::zero()) return;
-  if (!timer_) timer_.emplace(connection_->socket.get_executor());
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(connection_->socket.get_executor());
   limit_ = limit;
   timer_->expires_after(duration);
   auto on_fired = [self = shared_from_this(), arming = ++arming_](const error_code& ec) {

@@ -95,7 +95,9 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   ResponseReader reader_;
   std::shared_ptr<Connection> connection_;
   ExchangeOutcome outcome_;
-  std::optional<boost::asio::steady_timer> timer_;
+  // On the heap, made the first time a limit is armed: most requests set none, and inline it
+  // would take the lean request past glibc's per-thread cache (LeanRequest in client.cpp).
+  std::unique_ptr<boost::asio::steady_timer> timer_;
   Limit limit_ = Limit::none;    ///< the limit the timer runs for
   Limit expired_ = Limit::none;  ///< the limit whose timer fired and closed the connection
   std::uint64_t arming_ = 0;     ///< counts armings: a fired handler of an older one is stale

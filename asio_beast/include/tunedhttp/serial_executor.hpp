@@ -8,7 +8,9 @@
 namespace tunedhttp {
 
 /// Whether handlers on `executor` never run at the same time: a strand, or an io_context told it
-/// runs on one thread (concurrency hint 1, as BlockingClient's and `tunedhttp serve`'s).
+/// runs on one thread (concurrency hint 1, as `tunedhttp serve`'s, or a hint without the
+/// scheduler's or the reactor I/O's locking, such as BlockingClient's
+/// BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO: Asio requires one thread at a time for those).
 bool is_serial(const boost::asio::any_io_executor& executor);
 
 /// Whether the calling thread is running a handler of `executor` (one of the serial kinds
