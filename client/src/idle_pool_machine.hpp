@@ -130,7 +130,7 @@ class IdlePoolMachine {
       ++counters_.closes_by_reason[*result.refused];
       return result;
     }
-    const auto entry = new_entry(IdleEntry{connection, &host->first, now, ++spells_});
+    const auto entry = new_entry(IdleEntry{connection, host, now, ++spells_});
     list.push_back(entry);
     if (spare_index_nodes_.empty()) {
       index_.emplace(index_key(connection), entry);
@@ -269,13 +269,17 @@ class IdlePoolMachine {
   }
 
  private:
+  struct IdleEntry;
+  using EntryIt = typename std::list<IdleEntry>::iterator;
+  using HostLists = std::map<std::string, std::vector<EntryIt>>;  // most recently idled at back
   struct IdleEntry {
     Conn connection;
-    const std::string* key;  ///< its host list's key in idle_by_host_ (map keys do not move)
+    /// Its host's list in idle_by_host_ (a map's iterators stay valid): removing the entry
+    /// needs no second lookup of the key, a string compare or two per level of the tree.
+    typename HostLists::iterator host;
     TimePoint idle_since;
     std::uint64_t spell;  ///< unique per put: a watch from an earlier spell is ignored
   };
-  using EntryIt = typename std::list<IdleEntry>::iterator;
 
   struct WaiterState {
     std::string key;
@@ -296,7 +300,7 @@ class IdlePoolMachine {
 
   // Takes the entry out of every list and returns its connection.
   Conn remove_idle(EntryIt entry) {
-    auto host = idle_by_host_.find(*entry->key);
+    const auto host = entry->host;
     auto& list = host->second;
     for (auto it = list.end(); it != list.begin();) {
       if (*--it == entry) {
@@ -339,8 +343,8 @@ class IdlePoolMachine {
   }
 
   const PoolLimits limits_;
-  std::list<IdleEntry> idle_lru_;                             // least recently idled at front
-  std::map<std::string, std::vector<EntryIt>> idle_by_host_;  // most recently idled at back
+  std::list<IdleEntry> idle_lru_;  // least recently idled at front
+  HostLists idle_by_host_;
   // The index's key for a connection: its address when Conn is a smart pointer (the entry owns
   // the connection; a second owning copy here cost two atomic operations per put and per take),
   // else the value itself.

@@ -10,6 +10,7 @@
 // drained after a short read, so a fresh read would wait for a readiness edge that never comes.
 // The request must see that read's result, and only adoption guarantees it.
 
+#include <atomic>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -67,7 +68,7 @@ class IdleRead {
     {
       std::lock_guard lock(core_->mutex);
       if (core_->state != State::none) return;
-      core_->state = State::in_flight;
+      core_->set_state(State::in_flight);
       core_->socket = &socket;
     }
     // The handler holds the core, never the owner: a read that ends after the owner let go (a
@@ -86,6 +87,9 @@ class IdleRead {
   /// The result of a read that completed while the connection was idle, or nullopt while it is
   /// still in flight (or none was started).
   std::optional<IdleReadResult> finished() const {
+    // Every checkout asks, and the read is nearly always still in flight: that answer needs no
+    // lock. It can be stale by the time it is used either way; adoption is what is exact.
+    if (!core_->has_result.load(std::memory_order_acquire)) return std::nullopt;
     std::lock_guard lock(core_->mutex);
     if (core_->state != State::finished) return std::nullopt;
     return core_->result;
@@ -96,7 +100,7 @@ class IdleRead {
   std::optional<IdleReadResult> take_finished() {
     std::lock_guard lock(core_->mutex);
     if (core_->state != State::finished) return std::nullopt;
-    core_->state = State::none;
+    core_->set_state(State::none);
     return core_->result;
   }
 
@@ -109,7 +113,7 @@ class IdleRead {
     std::unique_lock lock(core_->mutex);
     if (core_->state == State::none) return false;
     if (core_->state == State::finished) {
-      core_->state = State::none;
+      core_->set_state(State::none);
       const auto kept = core_->result;
       lock.unlock();
       // Posted, not called: the caller may be inside an initiating function.
@@ -166,7 +170,7 @@ class IdleRead {
       namespace asio = boost::asio;
       std::unique_lock lock(mutex);
       if (state == State::finished) {
-        state = State::none;
+        set_state(State::none);
         const auto kept = result;
         lock.unlock();
         // Posted, not called: the caller is inside its initiation.
@@ -192,7 +196,7 @@ class IdleRead {
       namespace asio = boost::asio;
       std::unique_lock lock(mutex);
       if (direct) {
-        state = State::none;
+        set_state(State::none);
         const auto adopter = std::move(direct);
         direct.reset();
         lock.unlock();
@@ -200,11 +204,11 @@ class IdleRead {
         return true;
       }
       if (!waiter) {
-        state = State::finished;
+        set_state(State::finished);
         result = read;
         return false;
       }
-      state = State::none;
+      set_state(State::none);
       auto adopter = std::move(waiter);  // leaves waiter empty
       const auto executor = std::move(waiter_executor);
       lock.unlock();
@@ -226,11 +230,19 @@ class IdleRead {
       // (Swapped out: Boost 1.81's move assignment of any_completion_handler recurses forever.)
       dropped_waiter.swap(waiter);
       dropped_direct.swap(direct);
-      state = State::none;
+      set_state(State::none);
+    }
+
+    // Every change of state goes through here, under the mutex.
+    void set_state(State next) {
+      state = next;
+      has_result.store(next == State::finished, std::memory_order_release);
     }
 
     std::mutex mutex;
     State state = State::none;
+    /// state == finished, readable without the mutex (finished()).
+    std::atomic<bool> has_result{false};
     IdleReadResult result;
     boost::asio::any_completion_handler<Signature> waiter;
     std::shared_ptr<IdleReadAdopter> direct;  ///< adopt_directly()'s adopter, while it waits
