@@ -26,7 +26,7 @@ Response BlockingClient::request(Request request, boost::system::error_code& ec)
   bool done = false;
   Response response;
   impl_->client.async_request(std::move(request),
-                              [&](boost::system::error_code result, Response received) {
+                              [&](boost::system::error_code result, Response&& received) {
                                 ec = result;
                                 response = std::move(received);
                                 done = true;

@@ -199,8 +199,7 @@ void BodilessExchange::complete_response() {
   facts.bytes_left_over = connection_->has_unread();
   facts.status = reader_.status();
   outcome_.reusable = is_reusable(facts);
-  outcome_.response = reader_.release();
-  finish();
+  finish();  // the response stays in the parser until finished() releases it (release_response)
 }
 
 void BodilessExchange::fail(error_code ec) {

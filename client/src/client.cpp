@@ -561,7 +561,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
     if (cancellation) cancellation->connection.reset();
     if (!outcome.error && !cancelled) {
       detail::give_back(*state->pool, connection, outcome.reusable, tracer());
-      return complete(std::move(handler), completion_executor(), {}, std::move(outcome.response));
+      return complete(std::move(handler), completion_executor(), {}, release_response());
     }
     connection->close();
     state->pool->count_close(CloseReason::error);
