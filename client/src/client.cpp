@@ -237,7 +237,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
 // A new connection of our own, counted as a dial when it succeeds.
 asio::awaitable<detail::DialResult> Client::State::dial_for(const detail::Route& route,
                                                             detail::Tracer& tracer) {
-  auto dialed = co_await detail::dial(route, options, tls_context.get(), next_connection++, tracer);
+  auto dialed =
+      co_await detail::dial(route, options, tls_context.get(), next_connection++, executor, tracer);
   if (!dialed.error) pool->count_dial();
   co_return dialed;
 }

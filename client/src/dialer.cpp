@@ -121,8 +121,10 @@ asio::awaitable<error_code> dial_serial(tcp::socket& socket,
 
 /// The two attempts of a dual-stack dial and how they report.
 struct Race {
-  explicit Race(const asio::any_io_executor& executor)
-      : sockets{tcp::socket(executor), tcp::socket(executor)},
+  /// The racers run on `executor` (the dial's); the sockets are made on `io_executor`, as the
+  /// winner becomes the connection's socket (dial()).
+  Race(const asio::any_io_executor& executor, const asio::any_io_executor& io_executor)
+      : sockets{tcp::socket(io_executor), tcp::socket(io_executor)},
         fallback_timer(executor),
         done(executor, 2) {}
   tcp::socket sockets[2];  ///< [0] primaries, [1] fallbacks
@@ -152,7 +154,7 @@ asio::awaitable<error_code> dial_parallel(tcp::socket& socket, const DialPlan& p
     co_return ec;
   }
   auto executor = co_await asio::this_coro::executor;
-  auto race = std::make_shared<Race>(executor);
+  auto race = std::make_shared<Race>(executor, socket.get_executor());
   race->fallback_timer.expires_after(plan.fallback_delay);
   // (Coroutine functions, not capturing lambdas: a lambda's captures would die with it.)
   asio::co_spawn(executor, run_racer(race, 0, plan.primaries, deadline, abandoned, tracer),
@@ -241,10 +243,10 @@ bool check_host(TlsStream& tls, const std::string& host) {
 
 asio::awaitable<DialResult> dial(const Route& route, const ClientOptions& options,
                                  asio::ssl::context* tls_context, std::uint64_t id,
-                                 Tracer& tracer) {
+                                 const asio::any_io_executor& io_executor, Tracer& tracer) {
   const Settings& settings = options.settings;
   const Url& url = route.target;
-  auto connection = std::make_shared<Connection>(co_await asio::this_coro::executor);
+  auto connection = std::make_shared<Connection>(io_executor);
   connection->id = id;
   connection->key = route.key();
   tracer.set_connection(id);
