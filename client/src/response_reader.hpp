@@ -87,7 +87,10 @@ class BasicResponseReader {
 
   /// `head`: the request was HEAD, so no body follows the final headers. The limits are
   /// ClientOptions' header_limit and body_limit (unused when streaming).
-  BasicResponseReader(std::uint32_t header_limit, std::uint64_t body_limit, bool head);
+  /// `quick` false: every response goes through Beast's parser (quick_response.hpp; the tests
+  /// compare the two).
+  BasicResponseReader(std::uint32_t header_limit, std::uint64_t body_limit, bool head,
+                      bool quick = true);
 
   /// Feeds `bytes`, everything buffered and not yet consumed; returns at the first event.
   Step feed(boost::asio::const_buffer bytes);
@@ -95,7 +98,7 @@ class BasicResponseReader {
   Step feed_eof();
 
   /// The final response allows the connection to be reused (HTTP/1.1 keep-alive rules).
-  bool keep_alive() const { return parser_ && parser_->keep_alive(); }
+  bool keep_alive() const { return quick_ ? quick_keep_alive_ : parser_ && parser_->keep_alive(); }
   /// The final status; 0 before final_headers.
   unsigned status() const { return final_ ? parser_->get().result_int() : 0; }
   /// The final response, after `complete`.
@@ -112,14 +115,24 @@ class BasicResponseReader {
  private:
   void start_response();
   Step fail(Step step, const boost::system::error_code& error);
+  // The quick path (quick_response.hpp) for a whole response in `bytes`: its final headers, or
+  // nullopt when Beast's parser must decide.
+  std::optional<Step> feed_quickly(boost::asio::const_buffer bytes);
+  // The rest of a response the quick path took: its body's bytes, then `complete`.
+  Step feed_quick_body(boost::asio::const_buffer bytes);
 
   const std::uint32_t header_limit_;
   const std::uint64_t body_limit_;
   const bool head_;
   std::optional<boost::beast::http::response_parser<Body>> parser_;
-  int informational_ = 0;  ///< 1xx responses so far
-  bool final_ = false;     ///< the final response's headers are done
+  std::uint64_t quick_body_left_ = 0;  ///< the quick path's body bytes not yet consumed
+  int informational_ = 0;              ///< 1xx responses so far
+  bool final_ = false;                 ///< the final response's headers are done
   bool failed_ = false;
+  const bool quick_allowed_;  ///< the quick path may be tried (the constructor's `quick`)
+  bool quick_tried_ = false;  ///< tried for this response: Beast's parser decides from now on
+  bool quick_ = false;        ///< the quick path took this response (the parser was not fed)
+  bool quick_keep_alive_ = false;
 };
 
 /// The whole-body reader (async_request).

@@ -1,0 +1,202 @@
+#include "quick_response.hpp"
+
+#include <array>
+#include <boost/beast/http/field.hpp>
+
+namespace tunedhttp::detail {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+// RFC 9110's tchar, as Beast's parser's table has it.
+constexpr std::array<bool, 256> token_chars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
+// What a byte is in a field value or a reason: visible (VCHAR, no obs-text here), blank (SP,
+// HTAB), the CR that ends the line, or anything else (the quick path declines).
+enum class ValueByte : unsigned char { other, visible, blank, cr };
+
+constexpr std::array<ValueByte, 256> value_bytes = [] {
+  std::array<ValueByte, 256> table{};
+  for (int c = '!'; c <= '~'; ++c) table[c] = ValueByte::visible;
+  table[' '] = ValueByte::blank;
+  table['\t'] = ValueByte::blank;
+  table['\r'] = ValueByte::cr;
+  return table;
+}();
+
+bool is_token(char c) { return token_chars[static_cast<unsigned char>(c)]; }
+ValueByte value_byte(char c) { return value_bytes[static_cast<unsigned char>(c)]; }
+bool is_blank(char c) { return value_byte(c) == ValueByte::blank; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// ASCII case-insensitive equality with a lower-case literal.
+bool equals_lower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+// The fields whose values Beast's parser acts on (do_field), told apart by their names alone:
+// the scan sees every field, and string_to_field's lookup is left to the fill, once per field.
+enum class Framing { content_length, connection, refused, none };
+
+Framing framing_of(std::string_view name) {
+  switch (name.size()) {
+    case 14:
+      return equals_lower(name, "content-length") ? Framing::content_length : Framing::none;
+    case 10:
+      return equals_lower(name, "connection") ? Framing::connection : Framing::none;
+    case 17:
+      return equals_lower(name, "transfer-encoding") ? Framing::refused : Framing::none;
+    case 7:
+      return equals_lower(name, "upgrade") ? Framing::refused : Framing::none;
+    case 16:
+      return equals_lower(name, "proxy-connection") ? Framing::refused : Framing::none;
+    default:
+      return Framing::none;
+  }
+}
+
+// One field line as the quick path takes it.
+struct FieldLine {
+  std::string_view name;
+  std::string_view value;  ///< without the OWS around it
+  std::size_t size = 0;    ///< the line with its CRLF
+};
+
+// The field line at the start of `rest`, or nullopt when it is not `token ":" OWS value OWS CRLF`
+// with a visible, non-empty value (or its CRLF is not in `rest`).
+std::optional<FieldLine> field_line(std::string_view rest) {
+  std::size_t i = 0;
+  while (i < rest.size() && is_token(rest[i])) ++i;
+  if (i == 0 || i >= rest.size() || rest[i] != ':') return std::nullopt;
+  FieldLine line;
+  line.name = rest.substr(0, i);
+  ++i;
+  while (i < rest.size() && is_blank(rest[i])) ++i;
+  const std::size_t value_start = i;
+  std::size_t value_end = i;  // past the last visible byte
+  for (; i < rest.size(); ++i) {
+    const ValueByte kind = value_byte(rest[i]);
+    if (kind == ValueByte::visible) {
+      value_end = i + 1;
+    } else if (kind != ValueByte::blank) {
+      break;
+    }
+  }
+  if (value_end == value_start || i + 1 >= rest.size() || rest[i] != '\r' || rest[i + 1] != '\n') {
+    return std::nullopt;
+  }
+  line.value = rest.substr(value_start, value_end - value_start);
+  line.size = i + 2;
+  return line;
+}
+
+// The status line's size when `bytes` begin with one the quick path takes, else 0.
+std::size_t status_line(std::string_view bytes, QuickHead& head) {
+  // "HTTP/1.x" SP 3DIGIT SP reason CRLF
+  if (bytes.size() < 13 || bytes.substr(0, 7) != "HTTP/1." ||
+      (bytes[7] != '0' && bytes[7] != '1') || bytes[8] != ' ' || !is_digit(bytes[9]) ||
+      !is_digit(bytes[10]) || !is_digit(bytes[11]) || bytes[12] != ' ') {
+    return 0;
+  }
+  head.version = bytes[7] == '1' ? 11 : 10;
+  head.status =
+      static_cast<unsigned>((bytes[9] - '0') * 100 + (bytes[10] - '0') * 10 + (bytes[11] - '0'));
+  // 1xx, 204 and 304 have no body (and 101 switches protocols): Beast's parser's.
+  if (head.status < 200 || head.status > 599 || head.status == 204 || head.status == 304) return 0;
+  std::size_t i = 13;
+  while (i < bytes.size() && value_byte(bytes[i]) != ValueByte::other &&
+         value_byte(bytes[i]) != ValueByte::cr) {
+    ++i;
+  }
+  if (i + 1 >= bytes.size() || bytes[i] != '\r' || bytes[i + 1] != '\n') return 0;
+  head.reason = bytes.substr(13, i - 13);  // as Beast's: all of it, blanks included
+  return i + 2;
+}
+
+}  // namespace
+
+bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
+                         std::optional<std::uint64_t> body_limit, QuickHead& head) {
+  // Offsets are 32 bits: a head is within header_limit, and only its fields are recorded.
+  const std::size_t first_line = status_line(bytes, head);
+  if (first_line == 0) return false;
+  std::string_view rest = bytes.substr(first_line);
+  bool has_length = false;
+  bool has_connection = false;
+  bool close = false;
+  bool keep_alive_token = false;
+  for (;;) {
+    if (rest.size() >= 2 && rest[0] == '\r' && rest[1] == '\n') break;  // the empty line
+    const auto line = field_line(rest);
+    if (!line) return false;
+    rest.remove_prefix(line->size);
+    if (head.field_count == QuickHead::max_fields) return false;
+    const auto offset = [&](std::string_view part) {
+      return static_cast<std::uint32_t>(part.data() - bytes.data());
+    };
+    head.fields[head.field_count++] =
+        QuickHead::Field{offset(line->name), static_cast<std::uint32_t>(line->name.size()),
+                         offset(line->value), static_cast<std::uint32_t>(line->value.size())};
+    switch (framing_of(line->name)) {
+      case Framing::content_length: {
+        if (has_length || line->value.size() > 18) return false;  // 18 digits: no overflow
+        for (const char c : line->value) {
+          if (!is_digit(c)) return false;
+          head.content_length = head.content_length * 10 + static_cast<unsigned>(c - '0');
+        }
+        has_length = true;
+        break;
+      }
+      case Framing::connection:
+        if (has_connection) return false;
+        has_connection = true;
+        close = equals_lower(line->value, "close");
+        keep_alive_token = equals_lower(line->value, "keep-alive");
+        if (!close && !keep_alive_token) return false;
+        break;
+      case Framing::refused:
+        return false;
+      case Framing::none:
+        break;
+    }
+  }
+  head.head_size = bytes.size() - rest.size() + 2;
+  if (!has_length || head.head_size >= header_limit) return false;
+  if (body_limit && head.content_length > *body_limit) return false;
+  if (head.content_length > bytes.size() - head.head_size) return false;  // not all here
+  head.keep_alive = head.version == 11 ? !close : keep_alive_token;
+  return true;
+}
+
+void fill_quick_response(std::string_view bytes, const QuickHead& head,
+                         http::response<http::string_body>& message) {
+  // As Beast's parser's on_response_impl, then on_field_impl per field.
+  message.result(head.status);
+  message.version(head.version);
+  message.reason(head.reason);
+  for (std::size_t i = 0; i < head.field_count; ++i) {
+    const auto& field = head.fields[i];
+    const auto name = bytes.substr(field.name_at, field.name_size);
+    message.insert(http::string_to_field(name), name,
+                   bytes.substr(field.value_at, field.value_size));
+  }
+  message.body().assign(bytes.data() + head.head_size,
+                        static_cast<std::size_t>(head.content_length));
+}
+
+}  // namespace tunedhttp::detail
