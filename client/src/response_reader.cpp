@@ -32,10 +32,10 @@ template <class Body>
 BasicResponseReader<Body>::BasicResponseReader(std::uint32_t header_limit, std::uint64_t body_limit,
                                                bool head, bool quick)
     : header_limit_(header_limit),
-      body_limit_(body_limit),
       head_(head),
       // A streamed body is handed over in pieces, and a HEAD's response has none to read.
-      quick_allowed_(quick && !streaming && !head) {
+      quick_allowed_(quick && !streaming && !head),
+      body_limit_(body_limit) {
   start_response();
 }
 

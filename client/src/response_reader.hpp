@@ -121,18 +121,20 @@ class BasicResponseReader {
   // The rest of a response the quick path took: its body's bytes, then `complete`.
   Step feed_quick_body(boost::asio::const_buffer bytes);
 
+  // (The flags sit in what would otherwise be padding: a lean request, which holds a reader,
+  // must stay within glibc's per-thread cache; see LeanRequest in client.cpp.)
   const std::uint32_t header_limit_;
-  const std::uint64_t body_limit_;
   const bool head_;
+  const bool quick_allowed_;  ///< the quick path may be tried (the constructor's `quick`)
+  bool quick_tried_ = false;  ///< tried for this response: Beast's parser decides from now on
+  bool quick_ = false;        ///< the quick path took this response (the parser was not fed)
+  const std::uint64_t body_limit_;
   std::optional<boost::beast::http::response_parser<Body>> parser_;
   std::uint64_t quick_body_left_ = 0;  ///< the quick path's body bytes not yet consumed
   int informational_ = 0;              ///< 1xx responses so far
   bool final_ = false;                 ///< the final response's headers are done
   bool failed_ = false;
-  const bool quick_allowed_;  ///< the quick path may be tried (the constructor's `quick`)
-  bool quick_tried_ = false;  ///< tried for this response: Beast's parser decides from now on
-  bool quick_ = false;        ///< the quick path took this response (the parser was not fed)
-  bool quick_keep_alive_ = false;
+  bool quick_keep_alive_ = false;  ///< the quick path's response's keep_alive()
 };
 
 /// The whole-body reader (async_request).
