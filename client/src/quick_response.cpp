@@ -1,24 +1,16 @@
 #include "quick_response.hpp"
 
 #include <array>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <tunedhttp/http_syntax.hpp>
 
 namespace tunedhttp::detail {
 
+namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
 namespace {
-
-// RFC 9110's tchar, as Beast's parser's table has it.
-constexpr std::array<bool, 256> token_chars = [] {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (const char c : std::string_view("!#$%&'*+-.^_`|~"))
-    table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
 
 // What a byte is in a field value or a reason: visible (VCHAR, no obs-text here), blank (SP,
 // HTAB), the CR that ends the line, or anything else (the quick path declines).
@@ -33,21 +25,9 @@ constexpr std::array<ValueByte, 256> value_bytes = [] {
   return table;
 }();
 
-bool is_token(char c) { return token_chars[static_cast<unsigned char>(c)]; }
 ValueByte value_byte(char c) { return value_bytes[static_cast<unsigned char>(c)]; }
 bool is_blank(char c) { return value_byte(c) == ValueByte::blank; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// ASCII case-insensitive equality with a lower-case literal.
-bool equals_lower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 // The fields whose values Beast's parser acts on (do_field), told apart by their names alone:
 // the scan sees every field, and string_to_field's lookup is left to the fill, once per field.
@@ -56,15 +36,15 @@ enum class Framing { content_length, connection, refused, none };
 Framing framing_of(std::string_view name) {
   switch (name.size()) {
     case 14:
-      return equals_lower(name, "content-length") ? Framing::content_length : Framing::none;
+      return beast::iequals(name, "content-length") ? Framing::content_length : Framing::none;
     case 10:
-      return equals_lower(name, "connection") ? Framing::connection : Framing::none;
+      return beast::iequals(name, "connection") ? Framing::connection : Framing::none;
     case 17:
-      return equals_lower(name, "transfer-encoding") ? Framing::refused : Framing::none;
+      return beast::iequals(name, "transfer-encoding") ? Framing::refused : Framing::none;
     case 7:
-      return equals_lower(name, "upgrade") ? Framing::refused : Framing::none;
+      return beast::iequals(name, "upgrade") ? Framing::refused : Framing::none;
     case 16:
-      return equals_lower(name, "proxy-connection") ? Framing::refused : Framing::none;
+      return beast::iequals(name, "proxy-connection") ? Framing::refused : Framing::none;
     default:
       return Framing::none;
   }
@@ -80,9 +60,11 @@ struct FieldLine {
 // The field line at the start of `rest`, or nullopt when it is not `token ":" OWS value OWS CRLF`
 // with a visible, non-empty value (or its CRLF is not in `rest`).
 std::optional<FieldLine> field_line(std::string_view rest) {
-  std::size_t i = 0;
-  while (i < rest.size() && is_token(rest[i])) ++i;
-  if (i == 0 || i >= rest.size() || rest[i] != ':') return std::nullopt;
+  // A token has no ':', so the first one ends the name; anything else before it (a blank, a CR)
+  // is not a token, and is_token (units/http_syntax.hpp, the client's own check of request
+  // fields) refuses it.
+  std::size_t i = rest.find(':');
+  if (i == std::string_view::npos || !is_token(rest.substr(0, i))) return std::nullopt;
   FieldLine line;
   line.name = rest.substr(0, i);
   ++i;
@@ -165,8 +147,8 @@ bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
       case Framing::connection:
         if (has_connection) return false;
         has_connection = true;
-        close = equals_lower(line->value, "close");
-        keep_alive_token = equals_lower(line->value, "keep-alive");
+        close = beast::iequals(line->value, "close");
+        keep_alive_token = beast::iequals(line->value, "keep-alive");
         if (!close && !keep_alive_token) return false;
         break;
       case Framing::refused:
