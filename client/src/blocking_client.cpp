@@ -10,8 +10,6 @@ struct BlockingClient::Impl {
   // of their own (is_serial). The scheduler keeps its lock: a name resolution completes from
   // Asio's resolver thread.
   boost::asio::io_context context{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
-  // run_one() found no work and left the context stopped; the next call restarts it.
-  bool out_of_work = false;
   Client client;
 };
 
@@ -34,14 +32,14 @@ Response BlockingClient::request(Request request, boost::system::error_code& ec)
   // One handler at a time until ours has run: idle connections keep reads and timers pending,
   // so the context never runs out of work, and nothing has to stop it (a stop and a restart
   // per request cost more than the rest of the loop).
-  if (impl_->out_of_work) impl_->context.restart();
   while (!done) {
     if (impl_->context.run_one() == 0) {
-      impl_->out_of_work = true;
-      return response;
+      // Out of work, which leaves the context stopped: ready it for the next call here, rather
+      // than asking stopped() (a lock) at the start of every call.
+      impl_->context.restart();
+      break;
     }
   }
-  impl_->out_of_work = false;
   return response;
 }
 
