@@ -40,6 +40,10 @@ struct QuickHead {
     std::uint32_t name_size;
     std::uint32_t value_at;
     std::uint32_t value_size;
+    /// Beast's enum for the name when the scan knew it (a common name), else look_up: the
+    /// fill asks string_to_field.
+    std::uint32_t known;
+    static constexpr std::uint32_t look_up = 0xffffffff;
   };
 
   std::size_t head_size = 0;  ///< the status line, the fields and the empty line
@@ -56,6 +60,10 @@ struct QuickHead {
 /// its shape in `head`; false when Beast's parser must decide. Reads nothing past the response.
 bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
                          std::optional<std::uint64_t> body_limit, QuickHead& head);
+
+/// Beast's enum for a field name, as string_to_field() gives it: the scan's quick answer for the
+/// common names it knows, else string_to_field's. (For the tests: the two must always agree.)
+boost::beast::http::field quick_field_of(std::string_view name);
 
 /// Fills `message`, as Beast's parser leaves it, from `bytes` that scan_quick_response() took as
 /// `head`: the status, version and reason, the fields in their order with their names as sent,
