@@ -21,18 +21,16 @@ BlockingClient::BlockingClient(ClientOptions options)
 BlockingClient::~BlockingClient() = default;
 
 Response BlockingClient::request(Request request, boost::system::error_code& ec) {
-  bool done = false;
   Response response;
-  impl_->client.async_request(std::move(request),
-                              [&](boost::system::error_code result, Response&& received) {
-                                ec = result;
-                                response = std::move(received);
-                                done = true;
-                              });
-  // One handler at a time until ours has run: idle connections keep reads and timers pending,
-  // so the context never runs out of work, and nothing has to stop it (a stop and a restart
-  // per request cost more than the rest of the loop).
-  while (!done) {
+  // The response is assigned in place when the request ends: no completion handler, whose type
+  // erasure would move it twice more (Client::Delivery).
+  Client::Delivery into;
+  into.response = &response;
+  impl_->client.start_request(std::move(request), nullptr, TraceHook{}, {}, &into);
+  // One handler at a time until the request has ended: idle connections keep reads and timers
+  // pending, so the context never runs out of work, and nothing has to stop it (a stop and a
+  // restart per request cost more than the rest of the loop).
+  while (!into.done) {
     if (impl_->context.run_one() == 0) {
       // Out of work, which leaves the context stopped: ready it for the next call here, rather
       // than asking stopped() (a lock) at the start of every call.
@@ -40,6 +38,7 @@ Response BlockingClient::request(Request request, boost::system::error_code& ec)
       break;
     }
   }
+  ec = into.error;
   return response;
 }
 

@@ -198,12 +198,29 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   // Each request's coroutines run one at a time: on the caller's executor when it is serial,
   // else on a strand of their own. Any cancellation type ends the request for good
   // (terminal): the connection is closed.
+  /// With `into` (BlockingClient's), makes `handler` one that ends the request there: the lean
+  /// request writes a response to it directly, and every other path needs a handler.
+  static void end_in(Delivery* into,
+                     asio::any_completion_handler<void(error_code, Response)>& handler) {
+    if (!into) return;
+    asio::any_completion_handler<void(error_code, Response)> made = [into](error_code ec,
+                                                                           Response response) {
+      into->error = ec;
+      *into->response = std::move(response);
+      into->done = true;
+    };
+    // (Swapped in: Boost 1.81's move assignment of any_completion_handler recurses forever.)
+    handler.swap(made);
+  }
+
+  // Without a handler (a Delivery), there is no cancellation slot to connect.
   template <class Handler>
   std::pair<asio::any_io_executor, std::shared_ptr<RequestCancellation>> prepare(
-      const Handler& handler) {
+      const Handler& handler, bool has_handler = true) {
     const asio::any_io_executor strand =
         serial ? executor : asio::any_io_executor(asio::make_strand(executor));
     std::shared_ptr<RequestCancellation> cancellation;
+    if (!has_handler) return {strand, nullptr};
     auto slot = asio::get_associated_cancellation_slot(handler);
     if (slot.is_connected()) {
       cancellation = std::make_shared<RequestCancellation>();
@@ -531,7 +548,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
               detail::Tracer tracer, std::shared_ptr<const detail::Destination> destination_in,
               bool rewritten_in, std::shared_ptr<RequestCancellation> cancellation_in,
               asio::any_completion_handler<void(error_code, Response)> handler_in,
-              bool replayable_in)
+              Delivery* into_in, bool replayable_in)
       : BodilessExchange(std::move(request), state_in->options, std::move(tracer),
                          rewritten_in
                              ? std::nullopt
@@ -546,6 +563,7 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
         rewritten(rewritten_in),
         cancellation(std::move(cancellation_in)),
         handler(std::move(handler_in)),
+        into(into_in),
         replayable_request(replayable_in) {}
 
   /// Starts the exchange on `connection`, on the executor's thread.
@@ -562,8 +580,15 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
     if (cancellation) cancellation->connection.reset();
     if (!outcome.error && !cancelled) {
       detail::give_back(*state->pool, connection, outcome.reusable, tracer());
+      if (into) {
+        // On the executor's thread, which is the waiting caller's: no dispatch to make.
+        *into->response = release_response();
+        into->done = true;
+        return;
+      }
       return complete(std::move(handler), completion_executor(), {}, release_response());
     }
+    end_in(into, handler);
     connection->close();
     state->pool->count_close(CloseReason::error);
     if (cancelled) {
@@ -592,17 +617,20 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
   std::shared_ptr<const detail::Destination> destination;
   const bool rewritten;  ///< the request was rewritten for the wire (sent through a proxy)
   std::shared_ptr<RequestCancellation> cancellation;
-  asio::any_completion_handler<void(error_code, Response)> handler;
+  asio::any_completion_handler<void(error_code, Response)> handler;  ///< empty with `into`
+  Delivery* const into;  ///< BlockingClient's, or null: where a response goes without a handler
   const bool replayable_request;
 };
 
 void Client::start_request(Request request, std::shared_ptr<BodySource> source, TraceHook trace,
-                           asio::any_completion_handler<void(error_code, Response)> handler) {
+                           asio::any_completion_handler<void(error_code, Response)> handler,
+                           Delivery* into) {
   // Copied only where it is kept (the coroutines, the lean request): a copy is an atomic
   // increment and decrement.
   State* const state = state_.get();
-  auto [strand, cancellation] = state->prepare(handler);
+  auto [strand, cancellation] = state->prepare(handler, into == nullptr);
   if (!state->lean_path_fits(request, source.get())) {
+    State::end_in(into, handler);
     auto work = state->run(std::move(request), std::move(source), std::move(trace),
                            std::move(cancellation), nullptr);
     return spawn_request(state_, strand, std::move(work), std::move(handler));
@@ -612,6 +640,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
   auto destination = state->destination_of(request.target(), ec);
   if (!ec) ec = state->check_request(request, *destination);
   if (ec) {
+    State::end_in(into, handler);
     // Never completed inside the initiating function.
     return asio::post(strand, [strand = strand, ec, handler = std::move(handler)]() mutable {
       complete(std::move(handler), strand, ec, Response{});
@@ -642,7 +671,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
                   "a lean request would no longer fit glibc's per-thread cache");
     auto lean = std::make_shared<State::LeanRequest>(
         state_, strand, std::move(request), std::move(tracer), std::move(destination), rewritten,
-        std::move(cancellation), std::move(handler), replayable_request);
+        std::move(cancellation), std::move(handler), into, replayable_request);
     // The exchange's handlers run on its strand, so it starts there too, or the start would race
     // its own first handlers: in line when this thread is already on it, else dispatched (the
     // request's own strand, or a serial executor that another thread runs).
@@ -654,6 +683,7 @@ void Client::start_request(Request request, std::shared_ptr<BodySource> source, 
     });
   }
   if (!rewritten) State::rewrite_request(request, *destination, nullptr);
+  State::end_in(into, handler);
   auto work = state->attempts(std::move(request), nullptr, std::move(tracer),
                               std::move(cancellation), nullptr, std::move(destination), 0);
   spawn_request(state_, strand, std::move(work), std::move(handler));

@@ -78,5 +78,39 @@ TEST(BlockingClient, AHeldCallFailsOnItsLimitAndTheNextCallSucceeds) {
   EXPECT_EQ(client.client().pool_stats().dials, 2u);
 }
 
+// The calls that do not end on the lean path end in the caller's response too: a request with a
+// body (the coroutines), a bad URL (failed before anything is sent), and a request on a fresh
+// connection. Each is answered, or fails with its own error, and the client goes on.
+TEST(BlockingClient, CallsOffTheLeanPathEndTooAndTheClientGoesOn) {
+  ScriptedServer server([](Peer& peer) {
+    for (;;) {
+      const std::string head = peer.read_headers(Clock::now() + 5s);
+      if (head.empty()) return;
+      if (head.find("POST ") == 0) {
+        peer.write(ok_response("got " + peer.read_exactly(4, Clock::now() + 5s)));
+      } else {
+        peer.write(ok_response("hello"));
+      }
+    }
+  });
+  BlockingClient client;
+  boost::system::error_code ec;
+  Request post{http::verb::post, server.url(), 11};
+  post.body() = "ping";
+  post.prepare_payload();
+  Response response = client.request(std::move(post), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(response.body(), "got ping");
+
+  response = client.request(get("http://exa mple.com/"), ec);
+  EXPECT_EQ(ec, errc::invalid_url) << ec.message();
+  EXPECT_TRUE(response.body().empty());  // nothing from the last call is left in it
+
+  response = client.request(get(server.url()), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(response.body(), "hello");
+  EXPECT_EQ(client.client().pool_stats().dials, 1u);  // the POST's connection, reused
+}
+
 }  // namespace
 }  // namespace tunedhttp::testing

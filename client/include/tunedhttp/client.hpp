@@ -240,9 +240,21 @@ class Client {
   /// instead of being posted to the executor (start_request).
   void start_requests_in_line();
 
+  /// Where BlockingClient's request ends: written on the thread that runs the executor (the
+  /// caller's), with no completion handler in between. A handler takes the response by value
+  /// through its type erasure: two more moves of its fields, and the handler's own allocation.
+  struct Delivery {
+    boost::system::error_code error;
+    Response* response = nullptr;  ///< assigned the response
+    bool done = false;             ///< set last
+  };
+
+  /// With `into`, the request ends there instead (`handler` is empty, and `into` must outlive
+  /// the request: BlockingClient waits for `done`).
   void start_request(
       Request request, std::shared_ptr<BodySource> source, TraceHook trace,
-      boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler);
+      boost::asio::any_completion_handler<void(boost::system::error_code, Response)> handler,
+      Delivery* into = nullptr);
   void start_stream_request(
       Request request, std::shared_ptr<BodySource> source, TraceHook trace,
       boost::asio::any_completion_handler<void(boost::system::error_code, StreamedResponse)>
