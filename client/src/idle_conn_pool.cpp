@@ -195,15 +195,19 @@ void IdleConnPool::watch_while_idle(const std::shared_ptr<Connection>& connectio
   // the next request adopts (idle_read.hpp). A TLS connection's read is of ciphertext, into its
   // stream's buffer, and touches no OpenSSL state: a request may take the connection and write
   // on another thread while it is in flight.
-  auto judge = [weak_pool = weak_from_this(), weak_connection = std::weak_ptr(connection),
-                spell](const IdleReadResult& read) {
-    if (read.error == boost::asio::error::operation_aborted) return;  // closed
-    auto pool = weak_pool.lock();
-    auto readable = weak_connection.lock();
-    if (!pool || !readable) return;
-    pool->close_if_dead_while_idle(readable, spell);
-  };
-  connection->idle_read.start(connection->socket, connection->idle_read_buffer(), std::move(judge));
+  if (!connection->idle_read.judged()) {
+    // Once per connection; its reads are then started with their spell alone.
+    connection->idle_read.judge_with(
+        [weak_pool = weak_from_this(), weak_connection = std::weak_ptr(connection)](
+            const IdleReadResult& read, std::uint64_t read_spell) {
+          if (read.error == boost::asio::error::operation_aborted) return;  // closed
+          auto pool = weak_pool.lock();
+          auto readable = weak_connection.lock();
+          if (!pool || !readable) return;
+          pool->close_if_dead_while_idle(readable, read_spell);
+        });
+  }
+  connection->idle_read.start(connection->socket, connection->idle_read_buffer(), spell);
 }
 
 void IdleConnPool::close_if_dead_while_idle(const std::shared_ptr<Connection>& connection,

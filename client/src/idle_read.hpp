@@ -16,13 +16,14 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -56,26 +57,39 @@ class IdleRead {
  public:
   using Signature = void(boost::system::error_code, std::size_t);
 
+  /// What runs, on the socket's executor, when a read completes before a request adopted it:
+  /// the pool then judges the idle connection (and must not assume the owner is still there).
+  /// `tag` is the one its start() was given.
+  using OnUnadopted = std::function<void(const IdleReadResult& read, std::uint64_t tag)>;
+
   IdleRead() : core_(std::make_shared<Core>()) {}
 
+  /// Whether judge_with() was called.
+  bool judged() const { return static_cast<bool>(core_->on_unadopted); }
+  /// Sets what runs for a read no request adopted; once, before the first start(). Set once per
+  /// connection rather than given to each start(): what it holds (the pool's and the owner's
+  /// weak references) would cost every read four atomic operations.
+  void judge_with(OnUnadopted on_unadopted) {
+    std::lock_guard lock(core_->mutex);
+    core_->on_unadopted = std::move(on_unadopted);
+  }
+
   /// Starts reading `socket` into `buffer` unless a read is already under way. The socket and
-  /// the buffer belong to this object's owner. `on_unadopted(result)` runs, on the
-  /// socket's executor, when the read completes before a request adopted it: the pool then
-  /// judges the idle connection (and must not assume the owner is still there).
-  template <class OnUnadopted>
+  /// the buffer belong to this object's owner. If the read completes before a request adopts
+  /// it, judge_with()'s function is called with `tag`.
   void start(boost::asio::ip::tcp::socket& socket, boost::asio::mutable_buffer buffer,
-             OnUnadopted on_unadopted) {
+             std::uint64_t tag) {
     {
       std::lock_guard lock(core_->mutex);
       if (core_->state != State::none) return;
       core_->set_state(State::in_flight);
       core_->socket = &socket;
+      core_->tag = tag;
     }
     // The handler holds the core, never the owner: a read that ends after the owner let go (a
-    // connection closed) must not be what releases it, on whichever thread that is.
-    socket.async_read_some(buffer, boost::asio::bind_cancellation_slot(
-                                       core_->cancel.slot(),
-                                       ReadHandler<OnUnadopted>(core_, std::move(on_unadopted))));
+    // connection closed) must not be what releases it, on whichever thread that is. No
+    // cancellation slot is bound: an adopter's cancellation cancels the socket (Core::adopt).
+    socket.async_read_some(buffer, ReadHandler(core_));
   }
 
   /// Whether a read is in flight or has a result no request adopted yet.
@@ -143,11 +157,9 @@ class IdleRead {
   // with the read pending, as a program shuts down), it lets go of the request waiting to adopt
   // the read: that request holds the connection, which holds this read, so the cycle would keep
   // the socket open for ever.
-  template <class OnUnadopted>
   class ReadHandler {
    public:
-    ReadHandler(std::shared_ptr<Core> core, OnUnadopted on_unadopted)
-        : core_(std::move(core)), on_unadopted_(std::move(on_unadopted)) {}
+    explicit ReadHandler(std::shared_ptr<Core> core) : core_(std::move(core)) {}
     ReadHandler(ReadHandler&&) noexcept = default;  // leaves the moved-from one without a core
     ReadHandler& operator=(ReadHandler&&) = delete;
     ~ReadHandler() {
@@ -156,12 +168,13 @@ class IdleRead {
 
     void operator()(const boost::system::error_code& ec, std::size_t n) {
       const auto core = std::move(core_);  // called: nothing to abandon
-      if (!core->complete(IdleReadResult{ec, n})) on_unadopted_(IdleReadResult{ec, n});
+      const IdleReadResult read{ec, n};
+      std::uint64_t tag = 0;
+      if (!core->complete(read, tag)) core->on_unadopted(read, tag);
     }
 
    private:
     std::shared_ptr<Core> core_;
-    OnUnadopted on_unadopted_;
   };
 
   struct Core {
@@ -184,17 +197,25 @@ class IdleRead {
       // (Swapped in: Boost 1.81's move assignment of any_completion_handler recurses forever.)
       asio::any_completion_handler<Signature> adopter(std::move(handler));
       // The type-erased handler carries its own cancellation slot, connected to the handler's.
+      // Any cancellation ends the request for good and closes its connection (Client), so it
+      // may cancel everything on the socket: the read needs no slot of its own, which would
+      // cost every read of every idle connection.
       if (auto slot = adopter.get_cancellation_slot(); slot.is_connected()) {
-        slot.assign([this](asio::cancellation_type type) { cancel.emit(type); });
+        slot.assign([this](asio::cancellation_type type) {
+          if (type == asio::cancellation_type::none) return;
+          boost::system::error_code ignored;
+          socket->cancel(ignored);
+        });
       }
       adopter.swap(waiter);
     }
 
     // Records the read's result. Hands it to an adopting request and returns true, or keeps it
-    // for one and returns false.
-    bool complete(const IdleReadResult& read) {
+    // for one and returns false with its start()'s `tag`.
+    bool complete(const IdleReadResult& read, std::uint64_t& read_tag) {
       namespace asio = boost::asio;
       std::unique_lock lock(mutex);
+      read_tag = tag;
       if (direct) {
         set_state(State::none);
         const auto adopter = std::move(direct);
@@ -249,8 +270,8 @@ class IdleRead {
     boost::asio::any_io_executor waiter_executor;
     /// The socket read (the owner's): its executor serves a handler without one of its own.
     boost::asio::ip::tcp::socket* socket = nullptr;
-    /// Cancels the read in flight, for an adopting request cancelled before it completes.
-    boost::asio::cancellation_signal cancel;
+    std::uint64_t tag = 0;     ///< start()'s
+    OnUnadopted on_unadopted;  ///< judge_with()'s: set before the first read, then only read
   };
 
   std::shared_ptr<Core> core_;
