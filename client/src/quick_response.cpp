@@ -15,21 +15,23 @@ namespace http = boost::beast::http;
 
 namespace {
 
-// What a byte is in a field value or a reason: visible (VCHAR, no obs-text here), blank (SP,
-// HTAB), the CR that ends the line, or anything else (the quick path declines).
-enum class ValueByte : unsigned char { other, visible, blank, cr };
+// What a byte is to the scan, as bits: one table lookup per byte. A token byte (is_token_char)
+// may be in a field name; a visible one (VCHAR, no obs-text here) or a blank (SP, HTAB) in a
+// value or a reason. Anything else (CR, LF, controls, non-ASCII) ends what is being scanned.
+enum ByteClass : unsigned char { token_byte = 1, visible_byte = 2, blank_byte = 4 };
 
-constexpr std::array<ValueByte, 256> value_bytes = [] {
-  std::array<ValueByte, 256> table{};
-  for (int c = '!'; c <= '~'; ++c) table[c] = ValueByte::visible;
-  table[' '] = ValueByte::blank;
-  table['\t'] = ValueByte::blank;
-  table['\r'] = ValueByte::cr;
+constexpr std::array<unsigned char, 256> byte_classes = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    if (is_token_char(static_cast<unsigned char>(c))) table[c] |= token_byte;
+    if (c >= '!' && c <= '~') table[c] |= visible_byte;
+  }
+  table[' '] = blank_byte;
+  table['\t'] = blank_byte;
   return table;
 }();
 
-ValueByte value_byte(char c) { return value_bytes[static_cast<unsigned char>(c)]; }
-bool is_blank(char c) { return value_byte(c) == ValueByte::blank; }
+unsigned char byte_class(char c) { return byte_classes[static_cast<unsigned char>(c)]; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // The fields whose values Beast's parser acts on (do_field), told apart by their names alone.
@@ -88,25 +90,50 @@ static_assert(std::all_of(std::begin(known_names), std::end(known_names),
 bool token_is(std::string_view name, std::string_view lowercase) {
   const std::size_t size = name.size();
   if (size != lowercase.size()) return false;
-  constexpr std::uint64_t to_lower = 0x2020202020202020;
-  std::size_t i = 0;
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t sent = 0;
-    std::uint64_t known = 0;
-    std::memcpy(&sent, name.data() + i, 8);
-    std::memcpy(&known, lowercase.data() + i, 8);
-    if ((sent | to_lower) != known) return false;
+  // Words of 8 (or 4) bytes; the last one overlaps the one before when the size is not a
+  // multiple, which compares a few bytes twice rather than any byte by byte.
+  const auto same = [&](std::size_t at, auto word) {
+    decltype(word) sent = 0;
+    decltype(word) known = 0;
+    std::memcpy(&sent, name.data() + at, sizeof word);
+    std::memcpy(&known, lowercase.data() + at, sizeof word);
+    return (sent | static_cast<decltype(word)>(0x2020202020202020)) == known;
+  };
+  if (size >= 8) {
+    for (std::size_t at = 0; at + 8 < size; at += 8) {
+      if (!same(at, std::uint64_t{})) return false;
+    }
+    return same(size - 8, std::uint64_t{});
   }
-  for (; i < size; ++i) {
+  if (size >= 4) return same(0, std::uint32_t{}) && same(size - 4, std::uint32_t{});
+  for (std::size_t i = 0; i < size; ++i) {
     if ((name[i] | 0x20) != lowercase[i]) return false;
   }
   return true;
 }
 
+// known_names by the size of their names, so that a name is compared with at most three.
+constexpr std::size_t longest_known_name = 17;
+constexpr std::size_t most_known_of_a_size = 3;
+using KnownBySize =
+    std::array<std::array<const KnownName*, most_known_of_a_size>, longest_known_name + 1>;
+constexpr KnownBySize known_by_size = [] {
+  KnownBySize table{};
+  for (const auto& known : known_names) {
+    auto& same_size = table[known.lowercase.size()];
+    std::size_t slot = 0;
+    while (same_size[slot] != nullptr) ++slot;  // past the end: not a constant expression
+    same_size[slot] = &known;
+  }
+  return table;
+}();
+
 // `name` must be a token.
 const KnownName* known_name(std::string_view name) {
-  for (const auto& known : known_names) {
-    if (token_is(name, known.lowercase)) return &known;
+  if (name.size() > longest_known_name) return nullptr;
+  for (const KnownName* known : known_by_size[name.size()]) {
+    if (known == nullptr) break;
+    if (token_is(name, known->lowercase)) return known;
   }
   return nullptr;
 }
@@ -115,37 +142,31 @@ const KnownName* known_name(std::string_view name) {
 struct FieldLine {
   std::string_view name;
   std::string_view value;  ///< without the OWS around it
-  std::size_t size = 0;    ///< the line with its CRLF
 };
 
-// The field line at the start of `rest`, or nullopt when it is not `token ":" OWS value OWS CRLF`
-// with a visible, non-empty value (or its CRLF is not in `rest`).
-std::optional<FieldLine> field_line(std::string_view rest) {
-  // A token has no ':', so the first one ends the name; anything else before it (a blank, a CR)
-  // is not a token, and is_token (units/http_syntax.hpp, the client's own check of request
-  // fields) refuses it.
-  std::size_t i = rest.find(':');
-  if (i == std::string_view::npos || !is_token(rest.substr(0, i))) return std::nullopt;
-  FieldLine line;
-  line.name = rest.substr(0, i);
-  ++i;
-  while (i < rest.size() && is_blank(rest[i])) ++i;
-  const std::size_t value_start = i;
-  std::size_t value_end = i;  // past the last visible byte
-  for (; i < rest.size(); ++i) {
-    const ValueByte kind = value_byte(rest[i]);
-    if (kind == ValueByte::visible) {
-      value_end = i + 1;
-    } else if (kind != ValueByte::blank) {
+// The field line at `at`, if it is `token ":" OWS value OWS CRLF` with a visible, non-empty value
+// and its CRLF is before `end`: returns where the next line starts, else null.
+const char* field_line(const char* at, const char* end, FieldLine& line) {
+  // A token has no ':', so the first byte that is not a token byte must be the ':'.
+  const char* p = at;
+  while (p < end && (byte_class(*p) & token_byte) != 0) ++p;
+  if (p == at || p == end || *p != ':') return nullptr;
+  line.name = std::string_view(at, static_cast<std::size_t>(p - at));
+  ++p;
+  while (p < end && byte_class(*p) == blank_byte) ++p;
+  const char* const value_start = p;
+  const char* value_end = p;  // past the last visible byte
+  for (; p < end; ++p) {
+    const unsigned char kind = byte_class(*p);
+    if ((kind & visible_byte) != 0) {
+      value_end = p + 1;
+    } else if (kind != blank_byte) {
       break;
     }
   }
-  if (value_end == value_start || i + 1 >= rest.size() || rest[i] != '\r' || rest[i + 1] != '\n') {
-    return std::nullopt;
-  }
-  line.value = rest.substr(value_start, value_end - value_start);
-  line.size = i + 2;
-  return line;
+  if (value_end == value_start || end - p < 2 || p[0] != '\r' || p[1] != '\n') return nullptr;
+  line.value = std::string_view(value_start, static_cast<std::size_t>(value_end - value_start));
+  return p + 2;
 }
 
 // The status line's size when `bytes` begin with one the quick path takes, else 0.
@@ -162,10 +183,7 @@ std::size_t status_line(std::string_view bytes, QuickHead& head) {
   // 1xx, 204 and 304 have no body (and 101 switches protocols): Beast's parser's.
   if (head.status < 200 || head.status > 599 || head.status == 204 || head.status == 304) return 0;
   std::size_t i = 13;
-  while (i < bytes.size() && value_byte(bytes[i]) != ValueByte::other &&
-         value_byte(bytes[i]) != ValueByte::cr) {
-    ++i;
-  }
+  while (i < bytes.size() && (byte_class(bytes[i]) & (visible_byte | blank_byte)) != 0) ++i;
   if (i + 1 >= bytes.size() || bytes[i] != '\r' || bytes[i + 1] != '\n') return 0;
   head.reason = bytes.substr(13, i - 13);  // as Beast's: all of it, blanks included
   return i + 2;
@@ -178,29 +196,30 @@ bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
   // Offsets are 32 bits: a head is within header_limit, and only its fields are recorded.
   const std::size_t first_line = status_line(bytes, head);
   if (first_line == 0) return false;
-  std::string_view rest = bytes.substr(first_line);
+  const char* const begin = bytes.data();
+  const char* const end = begin + bytes.size();
+  const char* at = begin + first_line;
   bool has_length = false;
   bool has_connection = false;
   bool close = false;
   bool keep_alive_token = false;
   for (;;) {
-    if (rest.size() >= 2 && rest[0] == '\r' && rest[1] == '\n') break;  // the empty line
-    const auto line = field_line(rest);
-    if (!line) return false;
-    rest.remove_prefix(line->size);
-    if (head.field_count == QuickHead::max_fields) return false;
-    const auto offset = [&](std::string_view part) {
-      return static_cast<std::uint32_t>(part.data() - bytes.data());
+    if (end - at >= 2 && at[0] == '\r' && at[1] == '\n') break;  // the empty line
+    FieldLine line;
+    at = field_line(at, end, line);
+    if (at == nullptr || head.field_count == QuickHead::max_fields) return false;
+    const auto offset = [begin](std::string_view part) {
+      return static_cast<std::uint32_t>(part.data() - begin);
     };
-    const KnownName* const known = known_name(line->name);
+    const KnownName* const known = known_name(line.name);
     head.fields[head.field_count++] = QuickHead::Field{
-        offset(line->name), static_cast<std::uint32_t>(line->name.size()), offset(line->value),
-        static_cast<std::uint32_t>(line->value.size()),
+        offset(line.name), static_cast<std::uint32_t>(line.name.size()), offset(line.value),
+        static_cast<std::uint32_t>(line.value.size()),
         known ? static_cast<std::uint32_t>(known->field) : QuickHead::Field::look_up};
     switch (known ? known->framing : Framing::none) {
       case Framing::content_length: {
-        if (has_length || line->value.size() > 18) return false;  // 18 digits: no overflow
-        for (const char c : line->value) {
+        if (has_length || line.value.size() > 18) return false;  // 18 digits: no overflow
+        for (const char c : line.value) {
           if (!is_digit(c)) return false;
           head.content_length = head.content_length * 10 + static_cast<unsigned>(c - '0');
         }
@@ -210,8 +229,8 @@ bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
       case Framing::connection:
         if (has_connection) return false;
         has_connection = true;
-        close = beast::iequals(line->value, "close");
-        keep_alive_token = beast::iequals(line->value, "keep-alive");
+        close = beast::iequals(line.value, "close");
+        keep_alive_token = beast::iequals(line.value, "keep-alive");
         if (!close && !keep_alive_token) return false;
         break;
       case Framing::refused:
@@ -220,7 +239,7 @@ bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
         break;
     }
   }
-  head.head_size = bytes.size() - rest.size() + 2;
+  head.head_size = static_cast<std::size_t>(at - begin) + 2;
   if (!has_length || head.head_size >= header_limit) return false;
   if (body_limit && head.content_length > *body_limit) return false;
   if (head.content_length > bytes.size() - head.head_size) return false;  // not all here

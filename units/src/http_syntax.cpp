@@ -8,20 +8,12 @@
 namespace tunedhttp {
 namespace {
 
-// RFC 9110's tchar, as a table: every request's field names and every response's (the
-// client's quick path) are checked a byte at a time.
+// is_token_char as a table: every request's field names are checked a byte at a time.
 constexpr std::array<bool, 256> token_chars = [] {
   std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) {
-    table[static_cast<unsigned char>(c)] = true;
-  }
+  for (int c = 0; c < 256; ++c) table[c] = is_token_char(static_cast<unsigned char>(c));
   return table;
 }();
-
-bool is_token_char(unsigned char c) { return token_chars[c]; }
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
@@ -55,7 +47,7 @@ void append_escaped(std::string& out, unsigned char c) {
 
 bool is_token(std::string_view text) {
   return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](unsigned char c) { return is_token_char(c); });
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return token_chars[c]; });
 }
 
 bool is_valid_field_name(std::string_view name) {
