@@ -50,8 +50,9 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   /// The exchange ended: the outcome is in outcome(). Called from a handler, once.
   virtual void finished() = 0;
 
-  /// The attempt's outcome. Its `response` stays empty: see release_response().
-  ExchangeOutcome& outcome() { return outcome_; }
+  /// The attempt's outcome, but its response: see release_response(). (An ExchangeOutcome's
+  /// empty response would cost every request its construction and destruction.)
+  ExchangeFacts& outcome() { return outcome_; }
   /// The response, from finished() when the outcome has no error: moved out of the parser once,
   /// straight to the caller's handler, rather than through the outcome (each move of a
   /// Response moves its fields' tree and list, about a hundred instructions with its destructor).
@@ -99,7 +100,7 @@ class BodilessExchange : public std::enable_shared_from_this<BodilessExchange>,
   Tracer tracer_;
   ResponseReader reader_;
   std::shared_ptr<Connection> connection_;
-  ExchangeOutcome outcome_;
+  ExchangeFacts outcome_;
   // On the heap, made the first time a limit is armed: most requests set none, and inline it
   // would take the lean request past glibc's per-thread cache (LeanRequest in client.cpp).
   std::unique_ptr<boost::asio::steady_timer> timer_;

@@ -49,7 +49,7 @@ constexpr std::string_view user_agent = "tunedhttp/0.1";
 
 // The facts of a failed attempt, for Go's retry rule (exchange_rules.hpp).
 detail::AttemptFacts attempt_facts(const detail::Connection& connection,
-                                   const detail::ExchangeOutcome& outcome, bool replayable) {
+                                   const detail::ExchangeFacts& outcome, bool replayable) {
   detail::AttemptFacts facts;
   facts.reused = connection.reused;
   facts.got_response_bytes = outcome.got_response_bytes;
@@ -187,7 +187,7 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
       std::shared_ptr<const detail::Destination> destination, int first_attempt);
   /// After attempt `attempt` failed on `connection` (already closed): whether Go's rules send
   /// the request again, on a new connection (counted as a retry).
-  bool sends_again(const detail::Connection& connection, const detail::ExchangeOutcome& outcome,
+  bool sends_again(const detail::Connection& connection, const detail::ExchangeFacts& outcome,
                    bool replayable_request, BodySource* source, int attempt);
   /// `probe`: peek at an idle connection before handing it out (IdleConnPool::take).
   asio::awaitable<detail::DialResult> get_conn(
@@ -438,7 +438,7 @@ asio::awaitable<std::tuple<error_code, Response>> Client::State::attempts(
 }
 
 bool Client::State::sends_again(const detail::Connection& connection,
-                                const detail::ExchangeOutcome& outcome, bool replayable_request,
+                                const detail::ExchangeFacts& outcome, bool replayable_request,
                                 BodySource* source, int attempt) {
   if (attempt != 0 ||
       !detail::should_retry(attempt_facts(connection, outcome, replayable_request))) {

@@ -13,9 +13,9 @@
 namespace tunedhttp::detail {
 
 /// What an exchange did, for the caller's pool and retry decisions.
-struct ExchangeOutcome {
+/// What an exchange came to, beside its response: what retry and reuse decide from.
+struct ExchangeFacts {
   boost::system::error_code error;
-  Response response;
   bool reusable = false;            ///< in sync, response read to the end, keep-alive on both sides
   bool wrote_anything = false;      ///< any byte of the request reached the socket
   bool got_response_bytes = false;  ///< any byte of a response arrived
@@ -23,6 +23,11 @@ struct ExchangeOutcome {
   bool body_skipped = false;    ///< a final status came before `100 Continue`
   bool answered_early = false;  ///< the response came before the body was fully written
   bool source_read = false;     ///< the BodySource was read (a retry needs its rewind)
+};
+
+/// An exchange's facts and its response (empty without a whole-body read).
+struct ExchangeOutcome : ExchangeFacts {
+  Response response;
 };
 
 /// Writes `request` (target already in origin form; with `source`, its body comes from there,
