@@ -491,9 +491,11 @@ TEST_P(PooledExchange, ManyThreadsShareOneClient) {
   EXPECT_EQ(succeeded, workers * per_worker);
   EXPECT_TRUE(failures.empty()) << failures.front();
   // Connections are reused, not one per request. (More dials than workers is Go's behaviour
-  // too: a request that finds every connection busy dials, though one comes back meanwhile.)
+  // too: a request that finds every connection busy dials, though one comes back meanwhile.
+  // How many more depends on the machine: on a quiet one 8 to 30 of the 200, and with another
+  // process busy on every CPU, TLS handshakes stall and up to 75 were seen.)
   const auto stats = threaded.client().pool_stats();
-  EXPECT_LE(stats.dials, static_cast<std::uint64_t>(workers * per_worker / 4));
+  EXPECT_LE(stats.dials, static_cast<std::uint64_t>(workers * per_worker / 2));
   EXPECT_GE(stats.reuses, static_cast<std::uint64_t>(workers * per_worker / 2));
 }
 
