@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
 #include <cstring>
 #include <iterator>
 #include <tunedhttp/http_syntax.hpp>
@@ -252,7 +253,12 @@ void fill_quick_response(std::string_view bytes, const QuickHead& head,
   // As Beast's parser's on_response_impl, then on_field_impl per field.
   message.result(head.status);
   message.version(head.version);
-  message.reason(head.reason);
+  // Beast answers reason() with the status's standard text when none is stored, so storing
+  // that same text changes nothing anyone can read, and would cost an allocation (about 200
+  // instructions): "200 OK" is most responses.
+  if (head.reason != http::obsolete_reason(static_cast<http::status>(head.status))) {
+    message.reason(head.reason);
+  }
   for (std::size_t i = 0; i < head.field_count; ++i) {
     const auto& field = head.fields[i];
     const auto name = bytes.substr(field.name_at, field.name_size);
