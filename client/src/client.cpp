@@ -195,9 +195,6 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
       std::chrono::nanoseconds& idle_time, RequestCancellation& cancellation, bool probe);
   asio::awaitable<detail::DialResult> dial_for(const detail::Route& route, detail::Tracer& tracer);
 
-  // Each request's coroutines run one at a time: on the caller's executor when it is serial,
-  // else on a strand of their own. Any cancellation type ends the request for good
-  // (terminal): the connection is closed.
   /// With `into` (BlockingClient's), makes `handler` one that ends the request there: the lean
   /// request writes a response to it directly, and every other path needs a handler.
   static void end_in(Delivery* into,
@@ -213,6 +210,9 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
     handler.swap(made);
   }
 
+  // Each request's coroutines run one at a time: on the caller's executor when it is serial,
+  // else on a strand of their own. Any cancellation type ends the request for good
+  // (terminal): the connection is closed.
   // Without a handler (a Delivery), there is no cancellation slot to connect.
   template <class Handler>
   std::pair<asio::any_io_executor, std::shared_ptr<RequestCancellation>> prepare(

@@ -7,9 +7,10 @@
 // hundred.
 //
 // The rule that keeps it safe: it accepts a strict subset of what Beast's parser accepts, and
-// builds exactly the message Beast's parser would (the tests compare the two on every shape and
-// on mutated inputs). Anything else returns nullopt, and Beast's parser takes the response from
-// its first byte, so what it rejects is rejected as before:
+// builds a message that reads exactly as Beast's parser's would (the tests compare the two on
+// every shape and on mutated inputs; a reason equal to the status's standard text is left to
+// Beast's reason(), which returns that text). Anything else is declined (false), and Beast's
+// parser takes the response from its first byte, so what it rejects is rejected as before:
 // - the version is HTTP/1.0 or HTTP/1.1, the status 200 to 599 but not 204 or 304 (1xx, 204 and
 //   304 have no body, and 101 switches protocols), the reason printable ASCII;
 // - every field is `token ":" OWS value OWS` on one line, the value printable ASCII with inner
