@@ -233,21 +233,13 @@ TEST(QuickResponseMutations, EveryMutantReadsAsBeastsParserReadsIt) {
   EXPECT_GT(taken, mutants / 20);
 }
 
-}  // namespace
-}  // namespace tunedhttp::detail
-
-namespace tunedhttp::detail {
-namespace {
-
 // The quick path's own answer for the names it knows must be string_to_field's, in any case: for
-// every name in Beast's table (lowercase, uppercase, as Beast spells it) and names it lacks.
+// every name in Beast's table (lowercase, uppercase, as Beast spells it) and for near misses.
 TEST(QuickFieldOf, AgreesWithStringToFieldForEveryName) {
   namespace http = boost::beast::http;
-  int names = 0;
   // xref is the table's last name (Beast 1.81).
   for (int value = 1; value <= static_cast<int>(http::field::xref); ++value) {
-    const auto field = static_cast<http::field>(value);
-    const std::string spelled(http::to_string(field));
+    const std::string spelled(http::to_string(static_cast<http::field>(value)));
     std::string lower = spelled;
     std::string upper = spelled;
     for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -255,11 +247,12 @@ TEST(QuickFieldOf, AgreesWithStringToFieldForEveryName) {
     for (const auto& name : {spelled, lower, upper}) {
       EXPECT_EQ(quick_field_of(name), http::string_to_field(name)) << name;
     }
-    ++names;
   }
-  EXPECT_GT(names, 300);  // the whole table was walked
-  for (const char* name :
-       {"x-amz-request-id", "content-lengthx", "date ", "", "servers", "etag2"}) {
+  // Names Beast lacks, lengths one off, and bytes a case-folding compare could take for '-' or a
+  // letter: '_' and '^' (0x20 apart from DEL and '~'), CR, '@' and '[' (beside the letters).
+  for (const char* name : {"x-amz-request-id", "content-lengthx", "date ", "", "servers", "etag2",
+                           "content_length", "content^length", "content~length", "content\rlength",
+                           "@ate", "[ate", "dat\x05", "DATE\x7f"}) {
     EXPECT_EQ(quick_field_of(name), http::string_to_field(name)) << name;
   }
 }
