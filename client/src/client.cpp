@@ -200,12 +200,8 @@ struct Client::State : std::enable_shared_from_this<Client::State> {
   static void end_in(Delivery* into,
                      asio::any_completion_handler<void(error_code, Response)>& handler) {
     if (!into) return;
-    asio::any_completion_handler<void(error_code, Response)> made = [into](error_code ec,
-                                                                           Response response) {
-      into->error = ec;
-      *into->response = std::move(response);
-      into->done = true;
-    };
+    asio::any_completion_handler<void(error_code, Response)> made =
+        [into](error_code ec, Response response) { into->end(ec, std::move(response)); };
     // (Swapped in: Boost 1.81's move assignment of any_completion_handler recurses forever.)
     handler.swap(made);
   }
@@ -484,6 +480,12 @@ const Settings& Client::settings() const { return state_->options.settings; }
 
 void Client::start_requests_in_line() { state_->in_line = true; }
 
+void Client::Delivery::end(error_code result, Response&& received) {
+  error = result;
+  *response = std::move(received);
+  done = true;
+}
+
 error_code Client::setup_error() const { return state_->setup_error; }
 
 namespace {
@@ -580,12 +582,8 @@ struct Client::State::LeanRequest final : detail::BodilessExchange {
     if (cancellation) cancellation->connection.reset();
     if (!outcome.error && !cancelled) {
       detail::give_back(*state->pool, connection, outcome.reusable, tracer());
-      if (into) {
-        // On the executor's thread, which is the waiting caller's: no dispatch to make.
-        *into->response = release_response();
-        into->done = true;
-        return;
-      }
+      // On the executor's thread, which is the waiting caller's: no dispatch to make.
+      if (into) return into->end({}, release_response());
       return complete(std::move(handler), completion_executor(), {}, release_response());
     }
     end_in(into, handler);

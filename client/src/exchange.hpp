@@ -12,8 +12,7 @@
 
 namespace tunedhttp::detail {
 
-/// What an exchange did, for the caller's pool and retry decisions.
-/// What an exchange came to, beside its response: what retry and reuse decide from.
+/// What an exchange did, beside its response: what the caller's retry and reuse decide from.
 struct ExchangeFacts {
   boost::system::error_code error;
   bool reusable = false;            ///< in sync, response read to the end, keep-alive on both sides

@@ -122,7 +122,8 @@ class IdleRead {
 
   /// Completes with the read's result (error, bytes read into the buffer given to start()) once
   /// it has one; at once if it already has. Supports per-operation cancellation, which cancels
-  /// the read. Only when adoptable(); the caller owns the owner until it completes.
+  /// every operation on the socket (the caller closes the connection then: Client's cancellation
+  /// is terminal). Only when adoptable(); the caller owns the owner until it completes.
   template <class Token>
   auto async_adopt(Token&& token) {
     return boost::asio::async_initiate<Token, Signature>(

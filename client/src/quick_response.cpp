@@ -215,8 +215,7 @@ bool scan_quick_response(std::string_view bytes, std::uint32_t header_limit,
     const KnownName* const known = known_name(line.name);
     head.fields[head.field_count++] = QuickHead::Field{
         offset(line.name), static_cast<std::uint32_t>(line.name.size()), offset(line.value),
-        static_cast<std::uint32_t>(line.value.size()),
-        known ? static_cast<std::uint32_t>(known->field) : QuickHead::Field::look_up};
+        static_cast<std::uint32_t>(line.value.size()), known ? known->field : http::field::unknown};
     switch (known ? known->framing : Framing::none) {
       case Framing::content_length: {
         if (has_length || line.value.size() > 18) return false;  // 18 digits: no overflow
@@ -262,9 +261,8 @@ void fill_quick_response(std::string_view bytes, const QuickHead& head,
   for (std::size_t i = 0; i < head.field_count; ++i) {
     const auto& field = head.fields[i];
     const auto name = bytes.substr(field.name_at, field.name_size);
-    const auto known = field.known == QuickHead::Field::look_up
-                           ? http::string_to_field(name)
-                           : static_cast<http::field>(field.known);
+    const auto known =
+        field.known != http::field::unknown ? field.known : http::string_to_field(name);
     message.insert(known, name, bytes.substr(field.value_at, field.value_size));
   }
   message.body().assign(bytes.data() + head.head_size,

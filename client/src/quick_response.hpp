@@ -21,6 +21,7 @@
 //   bytes given.
 
 #include <array>
+#include <boost/beast/http/field.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdint>
@@ -41,10 +42,9 @@ struct QuickHead {
     std::uint32_t name_size;
     std::uint32_t value_at;
     std::uint32_t value_size;
-    /// Beast's enum for the name when the scan knew it (a common name), else look_up: the
-    /// fill asks string_to_field.
-    std::uint32_t known;
-    static constexpr std::uint32_t look_up = 0xffffffff;
+    /// Beast's enum for the name when the scan knew it (a common name), else unknown: the fill
+    /// asks string_to_field.
+    boost::beast::http::field known;
   };
 
   std::size_t head_size = 0;  ///< the status line, the fields and the empty line

@@ -244,6 +244,9 @@ class Client {
   /// caller's), with no completion handler in between. A handler takes the response by value
   /// through its type erasure: two more moves of its fields, and the handler's own allocation.
   struct Delivery {
+    /// Ends the request: `received` is assigned to *response, then `done` is set.
+    void end(boost::system::error_code result, Response&& received);
+
     boost::system::error_code error;
     Response* response = nullptr;  ///< assigned the response
     bool done = false;             ///< set last
